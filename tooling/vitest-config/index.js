@@ -1,0 +1,18 @@
+// Shared test settings. Model tests run real tfjs kernels on 2 cores, so time-outs are generous;
+// speed targets live in benchmarks, not in timed tests.
+import { defineConfig } from 'vitest/config';
+
+export function resnetVitestConfig(overrides = {}) {
+  return defineConfig({
+    test: {
+      include: ['test/**/*.test.ts'],
+      environment: 'node',
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      // One worker per core; forks isolate each file's tfjs engine.
+      pool: 'forks',
+      reporters: ['default'],
+      ...overrides,
+    },
+  });
+}
