@@ -2,6 +2,9 @@
 // speed targets live in benchmarks, not in timed tests.
 import { defineConfig } from 'vitest/config';
 
+/** Each package's results, summed by tooling/scripts/test.mjs into one closing line. */
+export const RESULTS_FILE = '.test-results/vitest.json';
+
 export function resnetVitestConfig(overrides = {}) {
   return defineConfig({
     test: {
@@ -9,9 +12,9 @@ export function resnetVitestConfig(overrides = {}) {
       environment: 'node',
       testTimeout: 120_000,
       hookTimeout: 120_000,
-      // One worker per core; forks isolate each file's tfjs engine.
+      // Forks isolate each file's tfjs engine.
       pool: 'forks',
-      reporters: ['default'],
+      reporters: ['default', ['json', { outputFile: RESULTS_FILE }]],
       ...overrides,
     },
   });

@@ -1,1 +1,35 @@
+/**
+ * @resnet/core: the networks of "Deep Residual Learning for Image Recognition" (He et al., 2016) for
+ * TensorFlow.js, on whichever backend is registered. Import a backend package alongside.
+ */
+import './register_gradients.js';
+
+export { ResNetError } from './errors.js';
+
+// Architectures (SPEC §1–3)
+export { MODEL_NAMES, checkSpec, resolveSpec, type ModelOptions } from './architectures/registry.js';
+export {
+  BOTTLENECK_EXPANSION,
+  depthOf,
+  isResidual,
+  type BlockKind,
+  type Family,
+  type ResNetSpec,
+  type ShortcutOption,
+  type StrideIn,
+} from './architectures/spec.js';
+export { listModels, type ModelInfo } from './architectures/list.js';
+
+// Building blocks and the model
+export { BN_EPSILON, BN_MOMENTUM, subsample, type BatchStats, type BlockPlan, type ConvPlan, type ShortcutPlan } from './blocks/index.js';
+export { forward, type ForwardOptions, type ForwardResult } from './model/forward.js';
+export type { InitMode } from './model/init.js';
+export { planNetwork, planWeights, type NetworkPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';
+export { ResNet, createModel, type CreateOptions, type RunOptions, type StageFeatures } from './model/resnet.js';
+export { formatCount, formatSummary, summarize, type LayerSummary, type LayerType, type ModelSummary } from './model/summary.js';
+
 export const VERSION = '0.1.0';
+
+// Weight formats: PyTorch state dicts (safetensors) and TensorFlow.js's model.json + shards
+export * from './weights/index.js';
+export * from './formats/index.js';

@@ -1,0 +1,119 @@
+/**
+ * `resnet infer`: logits for an NHWC float32 .npy batch, written as .npy: the bridge for comparing
+ * with PyTorch (np.save the input there, np.load the logits back).
+ */
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type ResNet,
+  ResNetError,
+  createModel,
+  describeMismatch,
+  importStateDict,
+  loadModel,
+  optionsFromStateDict,
+  parseNpy,
+  parseSafetensors,
+  resolveSpec,
+  serializeNpy,
+  stateDictFromSafetensors,
+  SPEC_METADATA_KEY,
+  type ModelOptions,
+  type ResNetSpec,
+} from '@resnet/core';
+import { fileSystem, readBytes, writeBytesAtomic } from '@resnet/node-io';
+import { initBackend } from '../backend.js';
+import type { Output } from '../output.js';
+
+export const INFER_HELP = `resnet infer --model <name> --weights <file.safetensors|model.json> --input <x.npy> --output <y.npy>
+             [--stride-in 1x1|3x3] [--shortcut A|B|C]
+
+Runs inference (BN with running statistics) on an NHWC float32 .npy batch and writes the logits
+[N, classes] as float32 .npy.
+  --weights    a PyTorch state dict as safetensors (torchvision / CIFAR-reproduction names), or a
+               TensorFlow.js model.json saved by @resnet/core; widths, classes and the shortcut
+               option are read from the weights
+  --stride-in  for bottleneck nets from PyTorch: 3x3 for torchvision's weights (default 1x1, the
+               paper's layout; the weights' shapes cannot tell)
+  --shortcut   check the weights against this shortcut option`;
+
+export interface InferFlags {
+  model: string;
+  weights: string;
+  input: string;
+  output: string;
+  strideIn?: '1x1' | '3x3';
+  shortcut?: 'A' | 'B' | 'C';
+}
+
+async function modelFromSafetensors(flags: InferFlags): Promise<ResNet> {
+  const file = parseSafetensors(await readBytes(flags.weights));
+  const stateDict = stateDictFromSafetensors(file);
+  const saved = file.metadata[SPEC_METADATA_KEY];
+  let options: ModelOptions;
+  if (saved) {
+    // Written by @resnet/core: the spec says everything, including the stride's place.
+    const spec = (JSON.parse(saved) as { spec: ResNetSpec }).spec;
+    options = { numClasses: spec.numClasses, stemWidth: spec.stemWidth, widths: [...spec.widths], inputChannels: spec.inputChannels };
+    if (spec.shortcut !== 'none') options.shortcut = spec.shortcut;
+    if (spec.block === 'bottleneck') options.strideIn = spec.strideIn;
+  } else {
+    options = optionsFromStateDict(flags.model, stateDict);
+  }
+  if (flags.strideIn) options.strideIn = flags.strideIn;
+  if (flags.shortcut && options.shortcut && flags.shortcut !== options.shortcut) {
+    throw new ResNetError(`resnet: --shortcut ${flags.shortcut} given, but the weights in ${flags.weights} are for shortcut option ${options.shortcut}`);
+  }
+  const model = createModel(flags.model, options);
+  try {
+    importStateDict(model, stateDict);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+async function modelFromTfjs(flags: InferFlags): Promise<ResNet> {
+  const model = await loadModel(fileSystem(flags.weights));
+  // The file names its architecture; it must be the one asked for.
+  const wanted = resolveSpec(flags.model, {
+    numClasses: model.spec.numClasses,
+    stemWidth: model.spec.stemWidth,
+    widths: [...model.spec.widths],
+    inputChannels: model.spec.inputChannels,
+    ...(model.spec.shortcut !== 'none' ? { shortcut: flags.shortcut ?? model.spec.shortcut } : {}),
+  });
+  const mismatch = describeMismatch(model.spec, wanted);
+  if (mismatch) {
+    model.dispose();
+    throw new ResNetError(`resnet: ${flags.weights} holds ${model.spec.name}, not ${flags.model}: ${mismatch}`);
+  }
+  return model;
+}
+
+export async function inferCommand(flags: InferFlags, io: Output): Promise<number> {
+  const started = performance.now();
+  const backend = await initBackend();
+  const array = parseNpy(await readBytes(flags.input));
+  if (array.shape.length !== 4) {
+    throw new ResNetError(`resnet: ${flags.input} must hold an NHWC batch [N, H, W, C], got shape [${array.shape.join(', ')}]`);
+  }
+  const ext = path.extname(flags.weights).toLowerCase();
+  if (ext !== '.safetensors' && ext !== '.json') {
+    throw new ResNetError(`resnet: --weights must be a .safetensors file or a model.json, got "${flags.weights}"`);
+  }
+  const model = ext === '.safetensors' ? await modelFromSafetensors(flags) : await modelFromTfjs(flags);
+  try {
+    const x = tf.tensor4d(array.data, array.shape as [number, number, number, number]);
+    const logits = model.predict(x, { anyInputSize: true });
+    const data = (await logits.data()) as Float32Array;
+    await writeBytesAtomic(flags.output, serializeNpy(logits.shape, data));
+    tf.dispose([x, logits]);
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    io.err(`resnet: wrote logits [${logits.shape.join(', ')}] to ${flags.output} (${model.spec.name}, ${backend} backend, ${seconds} s)`);
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}

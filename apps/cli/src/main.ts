@@ -1,0 +1,125 @@
+/** The `resnet` command: argument parsing and dispatch; each command lives in commands/. */
+import { parseArgs } from 'node:util';
+import { ResNetError, VERSION, type ModelOptions } from '@resnet/core';
+import { FileIOError } from '@resnet/node-io';
+import { INFER_HELP, inferCommand } from './commands/infer.js';
+import { MODELS_HELP, modelsCommand } from './commands/models.js';
+import { SUMMARY_HELP, summaryCommand } from './commands/summary.js';
+import { UsageError } from './errors.js';
+import { processOutput, type Output } from './output.js';
+
+const HELP = `resnet ${VERSION}: Deep Residual Learning for Image Recognition (He et al., 2016) in TensorFlow.js
+
+Usage: resnet <command> [options]
+
+Commands:
+  models     list every network of the paper with depth, parameters and multiply-adds
+  summary    per-layer output shapes, parameters and multiply-adds of one network
+  infer      run a network on an .npy batch with PyTorch or TensorFlow.js weights
+
+resnet <command> --help shows a command's options.`;
+
+const HELPS: Record<string, string> = { models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP };
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function required(flag: string, value: string | undefined): string {
+  if (!value) throw new UsageError(`--${flag} is required`);
+  return value;
+}
+
+async function run(argv: string[], io: Output): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    io.out(HELP);
+    return 0;
+  }
+  if (command === '--version' || command === '-v') {
+    io.out(VERSION);
+    return 0;
+  }
+  const help = HELPS[command];
+  if (!help) throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(HELPS).join(', ')}`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(help);
+    return 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      shortcut: { type: 'string' },
+      'stride-in': { type: 'string' },
+      classes: { type: 'string' },
+      input: { type: 'string' },
+      model: { type: 'string' },
+      weights: { type: 'string' },
+      output: { type: 'string' },
+    },
+  });
+  const shortcut = oneOf('shortcut', values.shortcut, ['A', 'B', 'C'] as const);
+  const strideIn = oneOf('stride-in', values['stride-in'], ['1x1', '3x3'] as const);
+
+  switch (command) {
+    case 'models':
+      if (positionals.length > 0) throw new UsageError(`models takes no arguments, got "${positionals.join(' ')}"`);
+      return modelsCommand({ json: values.json }, io);
+    case 'summary': {
+      if (positionals.length !== 1) throw new UsageError('summary takes one model name, e.g. resnet summary resnet50');
+      const options: ModelOptions = {};
+      if (shortcut) options.shortcut = shortcut;
+      if (strideIn) options.strideIn = strideIn;
+      const classes = integer('classes', values.classes);
+      if (classes) options.numClasses = classes;
+      const input = integer('input', values.input);
+      if (input) options.inputSize = input;
+      return summaryCommand(positionals[0]!, options, { json: values.json }, io);
+    }
+    case 'infer':
+      if (positionals.length > 0) throw new UsageError(`infer takes options only, got "${positionals.join(' ')}"`);
+      return inferCommand(
+        {
+          model: required('model', values.model),
+          weights: required('weights', values.weights),
+          input: required('input', values.input),
+          output: required('output', values.output),
+          ...(strideIn ? { strideIn } : {}),
+          ...(shortcut ? { shortcut } : {}),
+        },
+        io,
+      );
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage error). Never throws. */
+export async function main(argv: string[], io: Output = processOutput): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`resnet: ${e.message}\nrun "resnet --help" for usage`);
+      return 2;
+    }
+    if (e instanceof ResNetError || e instanceof FileIOError) {
+      io.err(e.message.startsWith('resnet') || e.message.includes(':') ? e.message : `resnet: ${e.message}`);
+      return 1;
+    }
+    io.err(`resnet: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}

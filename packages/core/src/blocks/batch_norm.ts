@@ -1,0 +1,60 @@
+/**
+ * Batch normalization [Ioffe & Szegedy], right after each convolution (Sec. 3.4).
+ * Training mode normalizes with the batch's statistics and reports them so the caller can update the
+ * running statistics; inference mode uses the running (population) statistics (Sec. 4, "BN at test").
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** PyTorch's defaults, so imported weights behave the same. */
+export const BN_EPSILON = 1e-5;
+/** running ← (1 − momentum)·running + momentum·batch, PyTorch's convention (Keras' 0.99 is 1 − this). */
+export const BN_MOMENTUM = 0.1;
+
+export interface BatchStats {
+  readonly mean: tf.Tensor1D;
+  /** Biased (divide-by-n) variance, as used to normalize. */
+  readonly variance: tf.Tensor1D;
+  /** Values per channel that the statistics were taken over (N·H·W). */
+  readonly count: number;
+}
+
+export interface BatchNormParams {
+  readonly gamma: tf.Tensor;
+  readonly beta: tf.Tensor;
+  readonly runningMean: tf.Tensor;
+  readonly runningVar: tf.Tensor;
+}
+
+export function batchNorm(
+  x: tf.Tensor4D,
+  p: BatchNormParams,
+  training: boolean,
+  epsilon: number,
+): { y: tf.Tensor4D; stats: BatchStats | null } {
+  if (!training) {
+    const y = tf.batchNorm(x, p.runningMean as tf.Tensor1D, p.runningVar as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, epsilon);
+    return { y: y as tf.Tensor4D, stats: null };
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const y = tf.batchNorm(x, mean, variance, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, epsilon) as tf.Tensor4D;
+  const [n, h, w] = x.shape;
+  return { y, stats: { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: n * h * w } };
+}
+
+/**
+ * The new running statistics after one training batch. The running variance takes the unbiased
+ * batch variance (·n/(n−1)), as PyTorch does, so a model trained here and one trained there agree.
+ */
+export function updatedRunningStats(
+  runningMean: tf.Tensor,
+  runningVar: tf.Tensor,
+  stats: BatchStats,
+  momentum: number,
+): { mean: tf.Tensor; variance: tf.Tensor } {
+  return tf.tidy(() => {
+    const unbiased = stats.count > 1 ? tf.mul(stats.variance, stats.count / (stats.count - 1)) : stats.variance;
+    const mean = tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(stats.mean, momentum));
+    const variance = tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(unbiased, momentum));
+    return { mean, variance };
+  });
+}

@@ -1,0 +1,38 @@
+/** A convolution followed by its batch norm: the unit every layer of the paper is built from. */
+import * as tf from '@tensorflow/tfjs-core';
+import { batchNorm, type BatchStats } from './batch_norm.js';
+import type { ConvPlan } from './types.js';
+
+/** What a forward pass needs besides the input: weights by name, the BN mode, and where batch stats go. */
+export interface ForwardContext {
+  readonly weight: (name: string) => tf.Tensor;
+  readonly training: boolean;
+  readonly bnEpsilon: number;
+  /** Filled in training mode: each BN's batch statistics, by BN name. */
+  readonly batchStats: Map<string, BatchStats>;
+}
+
+export function conv(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Tensor4D {
+  const w = ctx.weight(`${plan.name}.weight`) as tf.Tensor4D;
+  return tf.conv2d(x, w, plan.stride, plan.pad === 0 ? 'valid' : plan.pad);
+}
+
+export function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  const { y, stats } = batchNorm(
+    x,
+    {
+      gamma: ctx.weight(`${name}.weight`),
+      beta: ctx.weight(`${name}.bias`),
+      runningMean: ctx.weight(`${name}.running_mean`),
+      runningVar: ctx.weight(`${name}.running_var`),
+    },
+    ctx.training,
+    ctx.bnEpsilon,
+  );
+  if (stats) ctx.batchStats.set(name, stats);
+  return y;
+}
+
+export function convBn(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Tensor4D {
+  return bn(ctx, plan.bn, conv(ctx, plan, x));
+}

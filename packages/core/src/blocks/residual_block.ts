@@ -1,0 +1,16 @@
+/** y = σ(F(x) + shortcut(x)) (Eqn. 1 and 2); plain nets drop the shortcut and keep y = σ(F(x)). */
+import * as tf from '@tensorflow/tfjs-core';
+import { convBn, type ForwardContext } from './conv_bn.js';
+import { shortcut } from './shortcut.js';
+import type { BlockPlan } from './types.js';
+
+export function residualBlock(ctx: ForwardContext, block: BlockPlan, x: tf.Tensor4D): tf.Tensor4D {
+  let out = x;
+  block.convs.forEach((plan, i) => {
+    out = convBn(ctx, plan, out);
+    // ReLU after every conv+BN of F but the last: the last one comes after the addition (Sec. 3.2).
+    if (i < block.convs.length - 1) out = tf.relu(out);
+  });
+  const identity = shortcut(ctx, block.shortcut, x);
+  return tf.relu(identity ? (tf.add(out, identity) as tf.Tensor4D) : out);
+}

@@ -1,0 +1,51 @@
+/** The shortcut connections of Sec. 3.3: identity (Eqn. 1), option A zero-padding, B/C projections (Eqn. 2). */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ResNetSpec } from '../architectures/spec.js';
+import { ResNetError } from '../errors.js';
+import { convBn, type ForwardContext } from './conv_bn.js';
+import { convPlan, type ShortcutPlan } from './types.js';
+
+export function shortcutPlan(spec: ResNetSpec, block: string, inChannels: number, outChannels: number, stride: number): ShortcutPlan {
+  if (spec.shortcut === 'none') return { kind: 'none' };
+  const dimensionsChange = stride !== 1 || inChannels !== outChannels;
+  if (!dimensionsChange && spec.shortcut !== 'C') return { kind: 'identity' };
+  if (spec.shortcut === 'A') {
+    const extra = outChannels - inChannels;
+    if (extra < 0) throw new ResNetError(`resnet: option A cannot reduce channels (${inChannels} → ${outChannels}) in ${block}`);
+    // Extra channels split before and after, as the common CIFAR reproduction pads (planes//4 each side),
+    // so its weights load and compute the same.
+    const padBefore = Math.floor(extra / 2);
+    return { kind: 'zero-pad', name: `${block}.shortcut`, stride, padBefore, padAfter: extra - padBefore };
+  }
+  // torchvision calls the projection `downsample`; the CIFAR reproduction calls it `shortcut`.
+  const module = spec.family === 'imagenet' ? 'downsample' : 'shortcut';
+  return { kind: 'projection', conv: convPlan(`${block}.${module}.0`, inChannels, outChannels, 1, stride, `${block}.${module}.1`) };
+}
+
+/**
+ * Takes every `stride`-th pixel (x[:, ::s, ::s, :]) with reshape + slice, which have gradients on every
+ * backend (tf.stridedSlice has none). Odd sides are padded up first; the padding is never selected.
+ */
+export function subsample(x: tf.Tensor4D, stride: number): tf.Tensor4D {
+  if (stride === 1) return x;
+  const [n, h, w, c] = x.shape;
+  const hp = Math.ceil(h / stride) * stride;
+  const wp = Math.ceil(w / stride) * stride;
+  const padded = hp === h && wp === w ? x : tf.pad(x, [[0, 0], [0, hp - h], [0, wp - w], [0, 0]]);
+  const grouped = tf.reshape(padded, [n, hp / stride, stride, wp / stride, stride, c]);
+  const picked = tf.slice(grouped, [0, 0, 0, 0, 0, 0], [n, hp / stride, 1, wp / stride, 1, c]);
+  return tf.reshape(picked, [n, hp / stride, wp / stride, c]);
+}
+
+export function shortcut(ctx: ForwardContext, plan: ShortcutPlan, x: tf.Tensor4D): tf.Tensor4D | null {
+  switch (plan.kind) {
+    case 'none':
+      return null;
+    case 'identity':
+      return x;
+    case 'zero-pad':
+      return tf.pad(subsample(x, plan.stride), [[0, 0], [0, 0], [0, 0], [plan.padBefore, plan.padAfter]]);
+    case 'projection':
+      return convBn(ctx, plan.conv, x);
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * A ResNet (or plain net) with its weights as tfjs variables, named as in the reference implementations.
+ * The math is the pure `forward` over those variables; this class adds input checks, memory hygiene
+ * (nothing a call creates outlives it but its result) and the BN running-statistics update.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { checkSpec, resolveSpec, type ModelOptions } from '../architectures/registry.js';
+import type { ResNetSpec } from '../architectures/spec.js';
+import { BN_EPSILON, BN_MOMENTUM, updatedRunningStats } from '../blocks/batch_norm.js';
+import { ResNetError } from '../errors.js';
+import { forward } from './forward.js';
+import { initialValue, tensorSeed, type InitMode } from './init.js';
+import { planNetwork, planWeights, type NetworkPlan, type WeightInfo } from './plan.js';
+import { summarize, type ModelSummary } from './summary.js';
+
+export interface CreateOptions extends ModelOptions {
+  /** Seed for reproducible initial weights (random when omitted). */
+  seed?: number;
+  /** He initialisation's n: k²·out (`fan_out`, default, as torchvision) or k²·in (`fan_in`). */
+  init?: InitMode;
+  /** Start each block's last BN with γ = 0 (not in the paper; helps very large batches). Default false. */
+  zeroInitLastBN?: boolean;
+  /** BN running-statistics momentum, PyTorch's convention: running ← (1−m)·running + m·batch. Default 0.1. */
+  bnMomentum?: number;
+  /** BN epsilon. Default 1e-5 (PyTorch's, so imported weights behave the same). */
+  bnEpsilon?: number;
+}
+
+export interface RunOptions {
+  /** Training mode: batch statistics, and (unless `updateStats: false`) running statistics updated. */
+  training?: boolean;
+  /** In training mode, whether to update the BN running statistics. Default true. */
+  updateStats?: boolean;
+  /** Accept any H×W (fully-convolutional use, e.g. multi-scale testing), not only the built input size. */
+  anyInputSize?: boolean;
+}
+
+/** The paper's stage names: `conv1`, `conv2_x` … (`conv5_x` on ImageNet nets, `conv4_x` on CIFAR nets). */
+export type StageFeatures = Record<string, tf.Tensor4D>;
+
+const CREATE_OPTIONS = ['seed', 'init', 'zeroInitLastBN', 'bnMomentum', 'bnEpsilon'] as const;
+
+let nextModelId = 0;
+
+export class ResNet {
+  readonly spec: ResNetSpec;
+  readonly plan: NetworkPlan;
+  /** Name → shape, role, trainability of every weight (tfjs layouts). */
+  readonly layout: ReadonlyMap<string, WeightInfo>;
+  readonly bnMomentum: number;
+  readonly bnEpsilon: number;
+  /** Training-mode forward passes that updated the BN statistics (PyTorch's `num_batches_tracked`). */
+  numBatchesTracked = 0;
+  private readonly vars = new Map<string, tf.Variable>();
+  private disposed = false;
+
+  constructor(spec: ResNetSpec, options: Omit<CreateOptions, keyof ModelOptions> = {}) {
+    const momentum = options.bnMomentum ?? BN_MOMENTUM;
+    if (!(momentum > 0 && momentum <= 1)) throw new ResNetError(`resnet: bnMomentum must be in (0, 1], got ${momentum}`);
+    const epsilon = options.bnEpsilon ?? BN_EPSILON;
+    if (!(epsilon > 0)) throw new ResNetError(`resnet: bnEpsilon must be > 0, got ${epsilon}`);
+    const init = options.init ?? 'fan_out';
+    if (init !== 'fan_out' && init !== 'fan_in') throw new ResNetError(`resnet: init must be "fan_out" or "fan_in", got ${JSON.stringify(init)}`);
+    this.spec = checkSpec(spec);
+    this.plan = planNetwork(spec);
+    this.layout = planWeights(this.plan);
+    this.bnMomentum = momentum;
+    this.bnEpsilon = epsilon;
+    // tfjs variable names are global to the engine: prefix them so several models can coexist.
+    const prefix = `${spec.name}_${nextModelId++}/`;
+    const initOptions = { seed: options.seed, mode: init, zeroInitLastBN: options.zeroInitLastBN ?? false };
+    let index = 0;
+    for (const [name, info] of this.layout) {
+      const value = initialValue(info, initOptions, tensorSeed(options.seed, index++));
+      this.vars.set(name, tf.variable(value, info.trainable, prefix + name));
+      value.dispose();
+    }
+  }
+
+  /** Every weight by its reference name (`layer1.0.conv1.weight`, `fc.bias`, …), tfjs layouts. */
+  get variables(): ReadonlyMap<string, tf.Variable> {
+    return this.vars;
+  }
+
+  /** What SGD updates: convs, BN γ/β, fc (not the running statistics). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.vars.values()].filter((v) => v.trainable);
+  }
+
+  /** Logits in inference mode (BN with running statistics). */
+  predict(x: tf.Tensor4D, options: Omit<RunOptions, 'training' | 'updateStats'> = {}): tf.Tensor2D {
+    return this.apply(x, { ...options, training: false });
+  }
+
+  /**
+   * Logits. In training mode BN normalizes with batch statistics and, unless `updateStats` is false,
+   * updates the running statistics. Differentiable: call it inside `tf.variableGrads`.
+   */
+  apply(x: tf.Tensor4D, options: RunOptions = {}): tf.Tensor2D {
+    const training = options.training ?? false;
+    this.checkInput(x, options.anyInputSize ?? false);
+    return tf.tidy(() => {
+      const result = forward(this.plan, (n) => this.weight(n), x, { training, bnEpsilon: this.bnEpsilon });
+      if (training && (options.updateStats ?? true)) this.updateRunningStats(result.batchStats);
+      return result.logits;
+    });
+  }
+
+  /** Each stage's output (a detection or transfer-learning backbone), without pooling or fc. */
+  features(x: tf.Tensor4D, options: Omit<RunOptions, 'updateStats'> = {}): StageFeatures {
+    this.checkInput(x, options.anyInputSize ?? false);
+    return tf.tidy(() => forward(this.plan, (n) => this.weight(n), x, { training: options.training ?? false, bnEpsilon: this.bnEpsilon, featuresOnly: true }).features);
+  }
+
+  summary(inputSize = this.spec.inputSize): ModelSummary {
+    return summarize(this.spec, this.plan, inputSize);
+  }
+
+  /**
+   * Replaces every weight (tfjs layouts). Throws, changing nothing, unless the names and shapes are
+   * exactly this model's; the message names the first missing, unexpected or mis-shaped tensor.
+   */
+  setWeights(weights: ReadonlyMap<string, tf.Tensor> | Readonly<Record<string, tf.Tensor>>): void {
+    this.checkAlive();
+    const map = weights instanceof Map ? weights : new Map(Object.entries(weights));
+    for (const [name, info] of this.layout) {
+      const t = map.get(name);
+      if (!t) throw new ResNetError(`resnet: weights do not fit ${this.spec.name}: missing "${name}" (shape [${info.shape.join(', ')}])`);
+      if (!sameShape(t.shape, info.shape)) {
+        throw new ResNetError(`resnet: weights do not fit ${this.spec.name}: "${name}" has shape [${t.shape.join(', ')}], expected [${info.shape.join(', ')}]`);
+      }
+    }
+    for (const name of map.keys()) {
+      if (!this.layout.has(name)) throw new ResNetError(`resnet: weights do not fit ${this.spec.name}: unexpected tensor "${name}"`);
+    }
+    for (const [name, t] of map) this.vars.get(name)!.assign(t.dtype === 'float32' ? t : tf.tidy(() => tf.cast(t, 'float32')));
+  }
+
+  /** Frees every variable. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private weight(name: string): tf.Tensor {
+    const v = this.vars.get(name);
+    if (!v) throw new ResNetError(`resnet: ${this.spec.name} has no weight "${name}"`);
+    return v;
+  }
+
+  private updateRunningStats(stats: ReadonlyMap<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>): void {
+    for (const [bn, s] of stats) {
+      const mean = this.vars.get(`${bn}.running_mean`)!;
+      const variance = this.vars.get(`${bn}.running_var`)!;
+      const next = updatedRunningStats(mean, variance, s, this.bnMomentum);
+      mean.assign(next.mean);
+      variance.assign(next.variance);
+    }
+    this.numBatchesTracked++;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new ResNetError(`resnet: ${this.spec.name} was disposed`);
+  }
+
+  private checkInput(x: tf.Tensor, anySize: boolean): void {
+    this.checkAlive();
+    const { inputSize: s, inputChannels: c, name } = this.spec;
+    const expected = anySize ? `[N, H, W, ${c}]` : `[N, ${s}, ${s}, ${c}]`;
+    const bad = (why: string): ResNetError => new ResNetError(`resnet: input must be ${expected} for ${name}, got [${x.shape.join(', ')}]${why}`);
+    if (x.rank !== 4) throw bad(` (rank ${x.rank}, expected 4: NHWC)`);
+    const [n, h, w, channels] = x.shape as [number, number, number, number];
+    if (n < 1) throw bad(' (empty batch)');
+    if (channels !== c) throw bad(` (${channels} channels, expected ${c})`);
+    if (!anySize && (h !== s || w !== s)) throw bad(' (pass anyInputSize: true for fully-convolutional use)');
+    if (h < 1 || w < 1) throw bad('');
+    if (x.dtype !== 'float32') throw new ResNetError(`resnet: input must be float32, got ${x.dtype}`);
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** A model from the registry: `createModel('resnet20')`, `createModel('resnet50', { numClasses: 10, seed: 1 })`. */
+export function createModel(name: string, options: CreateOptions = {}): ResNet {
+  const modelOptions: ModelOptions = {};
+  const createOptions: Omit<CreateOptions, keyof ModelOptions> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if ((CREATE_OPTIONS as readonly string[]).includes(key)) (createOptions as Record<string, unknown>)[key] = value;
+    else (modelOptions as Record<string, unknown>)[key] = value;
+  }
+  return new ResNet(resolveSpec(name, modelOptions), createOptions);
+}

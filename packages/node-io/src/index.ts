@@ -1,0 +1,3 @@
+export { fileSystem, MODEL_JSON_FILE, WEIGHTS_FILE } from './file_handler.js';
+export { FILE_URL_PREFIX, fileRouter, registerFileRouters } from './routers.js';
+export { FileIOError, readBytes, writeBytesAtomic } from './files.js';
