@@ -22,7 +22,7 @@ export { listModels, type ModelInfo } from './architectures/list.js';
 
 // Building blocks and the model
 export { BN_EPSILON, BN_MOMENTUM, subsample, type BatchStats, type BlockPlan, type ConvPlan, type ShortcutPlan } from './blocks/index.js';
-export { forward, type ForwardOptions, type ForwardResult } from './model/forward.js';
+export { backbone, forward, head, type BackboneResult, type ForwardOptions, type ForwardResult } from './model/forward.js';
 export type { InitMode } from './model/init.js';
 export { planNetwork, planWeights, type NetworkPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';
 export { ResNet, createModel, type CreateOptions, type RunOptions, type StageFeatures } from './model/resnet.js';

@@ -212,6 +212,7 @@ describe('input checks', () => {
   test('model options are checked too', () => {
     expect(() => createModel('resnet20', { bnMomentum: 2 })).toThrow(/bnMomentum must be in \(0, 1\], got 2/);
     expect(() => createModel('resnet20', { init: 'xavier' as never })).toThrow(/init must be "fan_out" or "fan_in", got "xavier"/);
+    expect(() => createModel('resnet20', { seeed: 1 } as never)).toThrow(/unknown option "seeed" for model "resnet20"; options are numClasses, .*, seed, init/);
   });
 });
 

@@ -22,7 +22,7 @@ export interface ModelOptions {
   widths?: number[];
 }
 
-const OPTION_NAMES: ReadonlyArray<keyof ModelOptions> = ['numClasses', 'shortcut', 'strideIn', 'inputSize', 'inputChannels', 'stemWidth', 'widths'];
+export const MODEL_OPTION_NAMES: ReadonlyArray<keyof ModelOptions> = ['numClasses', 'shortcut', 'strideIn', 'inputSize', 'inputChannels', 'stemWidth', 'widths'];
 
 interface Base {
   readonly family: Family;
@@ -87,8 +87,8 @@ function positiveInt(name: string, what: string, value: unknown): number {
 export function resolveSpec(name: string, options: ModelOptions = {}): ResNetSpec {
   const { base: b, residual } = base(name);
   for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key as keyof ModelOptions)) {
-      throw new ResNetError(`resnet: unknown option "${key}" for model "${name}"; options are ${OPTION_NAMES.join(', ')}`);
+    if (!MODEL_OPTION_NAMES.includes(key as keyof ModelOptions)) {
+      throw new ResNetError(`resnet: unknown option "${key}" for model "${name}"; options are ${MODEL_OPTION_NAMES.join(', ')}`);
     }
   }
   const imagenet = b.family === 'imagenet';

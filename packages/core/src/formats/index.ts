@@ -2,12 +2,12 @@
 export {
   MAX_SAFETENSORS_HEADER_BYTES,
   SAFETENSORS_DTYPES,
-  float16BitsToNumber,
   parseSafetensors,
   safetensorsDtypeBytes,
   serializeSafetensors,
   toFloat32,
 } from './safetensors.js';
 export type { SafetensorsDtype, SafetensorsFile, SafetensorsInput, SafetensorsTensor } from './safetensors.js';
+export { float16BitsToNumber, type NumericType } from './numeric.js';
 export { formatNpyShape, parseNpy, serializeNpy } from './npy.js';
 export type { NpyArray } from './npy.js';

@@ -7,7 +7,7 @@
 // padded with spaces and ending in "\n" so the data starts on an aligned offset. Pure TypeScript
 // over Uint8Array/DataView: runs in browsers too.
 import { ResNetError } from '../errors.js';
-import { float16Lookup, hostOrderBytes, HOST_LITTLE_ENDIAN } from './safetensors.js';
+import { decodeToFloat32, HOST_LITTLE_ENDIAN, hostOrderBytes, type NumericType } from './numeric.js';
 
 export interface NpyArray {
   /** The header's descr, e.g. '<f4'. */
@@ -204,46 +204,24 @@ function parseDescr(descr: PyValue | undefined): Descr {
   return { code: code as TypeCode, littleEndian: order !== '>', itemSize };
 }
 
+/** Each supported npy type code as a shared numeric type. */
+const NUMERIC_TYPE: Readonly<Record<TypeCode, NumericType>> = {
+  f2: 'f16',
+  f4: 'f32',
+  f8: 'f64',
+  i1: 'i8',
+  i2: 'i16',
+  i4: 'i32',
+  i8: 'i64',
+  u1: 'u8',
+  u2: 'u16',
+  u4: 'u32',
+  u8: 'u64',
+  b1: 'bool',
+};
+
 function decode(bytes: Uint8Array, { code, littleEndian, itemSize }: Descr, count: number): Float32Array {
-  const raw = hostOrderBytes(bytes, itemSize, littleEndian);
-  const { buffer, byteOffset } = raw;
-  switch (code) {
-    case 'f4':
-      return new Float32Array(buffer, byteOffset, count);
-    case 'f8':
-      return Float32Array.from(new Float64Array(buffer, byteOffset, count));
-    case 'f2': {
-      const table = float16Lookup();
-      const src = new Uint16Array(buffer, byteOffset, count);
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = table[src[i] as number] as number;
-      return out;
-    }
-    case 'i8':
-    case 'u8': {
-      const src = code === 'i8' ? new BigInt64Array(buffer, byteOffset, count) : new BigUint64Array(buffer, byteOffset, count);
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = Number(src[i]);
-      return out;
-    }
-    case 'i4':
-      return Float32Array.from(new Int32Array(buffer, byteOffset, count));
-    case 'u4':
-      return Float32Array.from(new Uint32Array(buffer, byteOffset, count));
-    case 'i2':
-      return Float32Array.from(new Int16Array(buffer, byteOffset, count));
-    case 'u2':
-      return Float32Array.from(new Uint16Array(buffer, byteOffset, count));
-    case 'i1':
-      return Float32Array.from(new Int8Array(buffer, byteOffset, count));
-    case 'u1':
-      return Float32Array.from(raw.subarray(0, count));
-    case 'b1': {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = raw[i] ? 1 : 0;
-      return out;
-    }
-  }
+  return decodeToFloat32(bytes, NUMERIC_TYPE[code], itemSize, littleEndian, count);
 }
 
 /** Reorders column-major (Fortran) data into row-major (C) order. */

@@ -6,6 +6,7 @@
 // to the start of the data buffer, plus an optional "__metadata__": {string: string}. Tensor bytes
 // are little-endian and C-ordered. Pure TypeScript over Uint8Array/DataView: runs in browsers too.
 import { ResNetError } from '../errors.js';
+import { decodeToFloat32, hostOrderBytes, type NumericType } from './numeric.js';
 
 /** Every dtype the safetensors format defines (parsing accepts all of them). */
 export const SAFETENSORS_DTYPES = [
@@ -72,6 +73,25 @@ export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
 
+/** Each safetensors dtype as a shared numeric type (all stored little-endian). */
+const NUMERIC_TYPE: Readonly<Record<SafetensorsDtype, NumericType>> = {
+  BOOL: 'bool',
+  U8: 'u8',
+  I8: 'i8',
+  F8_E5M2: 'f8e5m2',
+  F8_E4M3: 'f8e4m3',
+  I16: 'i16',
+  U16: 'u16',
+  F16: 'f16',
+  BF16: 'bf16',
+  I32: 'i32',
+  U32: 'u32',
+  F32: 'f32',
+  F64: 'f64',
+  I64: 'i64',
+  U64: 'u64',
+};
+
 /** Number of bytes one element of `dtype` takes. */
 export function safetensorsDtypeBytes(dtype: SafetensorsDtype): number {
   return DTYPE_BYTES[dtype];
@@ -109,60 +129,6 @@ function product(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Byte-order helpers, shared with the npy codec (not part of the public API).
-
-/** @internal True on little-endian hosts (all mainstream ones). */
-export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * @internal Returns bytes holding `bytes`' elements in host byte order at an offset aligned to
- * `itemSize`, so a typed array can view them: the input itself when it already qualifies,
- * otherwise a copy (byte-swapped when the stored order differs from the host's).
- */
-export function hostOrderBytes(bytes: Uint8Array, itemSize: number, littleEndian: boolean): Uint8Array {
-  const swap = itemSize > 1 && littleEndian !== HOST_LITTLE_ENDIAN;
-  if (!swap) return bytes.byteOffset % itemSize === 0 ? bytes : bytes.slice();
-  const out = new Uint8Array(bytes.byteLength);
-  for (let i = 0; i < bytes.byteLength; i += itemSize) {
-    for (let j = 0; j < itemSize; j++) out[i + j] = bytes[i + itemSize - 1 - j] as number;
-  }
-  return out;
-}
-
-let float16Table: Float32Array | undefined;
-
-/** @internal Float32 value of every IEEE 754 binary16 bit pattern (built on first use, 256 KiB). */
-export function float16Lookup(): Float32Array {
-  if (float16Table) return float16Table;
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    if (exponent === 0) table[h] = sign * mantissa * 2 ** -24;
-    else if (exponent === 31) table[h] = mantissa ? NaN : sign * Infinity;
-    else table[h] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }
-  float16Table = table;
-  return table;
-}
-
-/** Float32 value of an IEEE 754 binary16 bit pattern, e.g. 0x3C00 → 1. */
-export function float16BitsToNumber(bits: number): number {
-  return float16Lookup()[bits & 0xffff] as number;
-}
-
-/** Float value of an OCP FP8 E4M3 ("FN": no infinities, 0x7F/0xFF are NaN) byte. */
-function float8e4m3ToNumber(byte: number): number {
-  const sign = byte & 0x80 ? -1 : 1;
-  const exponent = (byte >> 3) & 0xf;
-  const mantissa = byte & 0x7;
-  if (exponent === 15 && mantissa === 7) return NaN;
-  if (exponent === 0) return sign * mantissa * 2 ** -9;
-  return sign * (1 + mantissa / 8) * 2 ** (exponent - 7);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,66 +278,7 @@ export function toFloat32(tensor: SafetensorsTensor): Float32Array {
   if (data.byteLength % size !== 0) {
     fail(`tensor data of dtype ${dtype} is ${data.byteLength} bytes, not a multiple of ${size}`);
   }
-  const n = data.byteLength / size;
-  const raw = hostOrderBytes(data, size, true);
-  const { buffer, byteOffset } = raw;
-  switch (dtype) {
-    case 'F32':
-      return new Float32Array(buffer, byteOffset, n);
-    case 'F64':
-      return Float32Array.from(new Float64Array(buffer, byteOffset, n));
-    case 'F16': {
-      const table = float16Lookup();
-      const src = new Uint16Array(buffer, byteOffset, n);
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = table[src[i] as number] as number;
-      return out;
-    }
-    case 'BF16': {
-      // bfloat16 is the top half of a float32: shift the bits up and reinterpret.
-      const src = new Uint16Array(buffer, byteOffset, n);
-      const out = new Float32Array(n);
-      const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) bits[i] = (src[i] as number) << 16;
-      return out;
-    }
-    case 'F8_E5M2': {
-      // E5M2 is the top byte of a binary16.
-      const table = float16Lookup();
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = table[(raw[i] as number) << 8] as number;
-      return out;
-    }
-    case 'F8_E4M3': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = float8e4m3ToNumber(raw[i] as number);
-      return out;
-    }
-    case 'I64':
-    case 'U64': {
-      const src = dtype === 'I64' ? new BigInt64Array(buffer, byteOffset, n) : new BigUint64Array(buffer, byteOffset, n);
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = Number(src[i]);
-      return out;
-    }
-    case 'I32':
-      return Float32Array.from(new Int32Array(buffer, byteOffset, n));
-    case 'U32':
-      return Float32Array.from(new Uint32Array(buffer, byteOffset, n));
-    case 'I16':
-      return Float32Array.from(new Int16Array(buffer, byteOffset, n));
-    case 'U16':
-      return Float32Array.from(new Uint16Array(buffer, byteOffset, n));
-    case 'I8':
-      return Float32Array.from(new Int8Array(buffer, byteOffset, n));
-    case 'U8':
-      return Float32Array.from(raw);
-    case 'BOOL': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = raw[i] ? 1 : 0;
-      return out;
-    }
-  }
+  return decodeToFloat32(data, NUMERIC_TYPE[dtype], size, true, data.byteLength / size);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,11 +4,11 @@
  * (nothing a call creates outlives it but its result) and the BN running-statistics update.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { checkSpec, resolveSpec, type ModelOptions } from '../architectures/registry.js';
+import { MODEL_OPTION_NAMES, checkSpec, resolveSpec, type ModelOptions } from '../architectures/registry.js';
 import type { ResNetSpec } from '../architectures/spec.js';
 import { BN_EPSILON, BN_MOMENTUM, updatedRunningStats } from '../blocks/batch_norm.js';
 import { ResNetError } from '../errors.js';
-import { forward } from './forward.js';
+import { backbone, forward } from './forward.js';
 import { initialValue, tensorSeed, type InitMode } from './init.js';
 import { planNetwork, planWeights, type NetworkPlan, type WeightInfo } from './plan.js';
 import { summarize, type ModelSummary } from './summary.js';
@@ -109,7 +109,7 @@ export class ResNet {
   /** Each stage's output (a detection or transfer-learning backbone), without pooling or fc. */
   features(x: tf.Tensor4D, options: Omit<RunOptions, 'updateStats'> = {}): StageFeatures {
     this.checkInput(x, options.anyInputSize ?? false);
-    return tf.tidy(() => forward(this.plan, (n) => this.weight(n), x, { training: options.training ?? false, bnEpsilon: this.bnEpsilon, featuresOnly: true }).features);
+    return tf.tidy(() => backbone(this.plan, (n) => this.weight(n), x, { training: options.training ?? false, bnEpsilon: this.bnEpsilon }).features);
   }
 
   summary(inputSize = this.spec.inputSize): ModelSummary {
@@ -195,7 +195,8 @@ export function createModel(name: string, options: CreateOptions = {}): ResNet {
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if ((CREATE_OPTIONS as readonly string[]).includes(key)) (createOptions as Record<string, unknown>)[key] = value;
-    else (modelOptions as Record<string, unknown>)[key] = value;
+    else if ((MODEL_OPTION_NAMES as readonly string[]).includes(key)) (modelOptions as Record<string, unknown>)[key] = value;
+    else throw new ResNetError(`resnet: unknown option "${key}" for model "${name}"; options are ${[...MODEL_OPTION_NAMES, ...CREATE_OPTIONS].join(', ')}`);
   }
   return new ResNet(resolveSpec(name, modelOptions), createOptions);
 }
