@@ -115,8 +115,9 @@ export async function main(argv: string[], io: Output = processOutput): Promise<
       io.err(`resnet: ${e.message}\nrun "resnet --help" for usage`);
       return 2;
     }
+    // Library errors already say where they come from ("resnet: …", "npy: …", "node-io: …").
     if (e instanceof ResNetError || e instanceof FileIOError) {
-      io.err(e.message.startsWith('resnet') || e.message.includes(':') ? e.message : `resnet: ${e.message}`);
+      io.err(e.message);
       return 1;
     }
     io.err(`resnet: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
