@@ -33,3 +33,9 @@ export const VERSION = '0.1.0';
 // Weight formats: PyTorch state dicts (safetensors) and TensorFlow.js's model.json + shards
 export * from './weights/index.js';
 export * from './formats/index.js';
+
+// Backend selection (backend packages register themselves here)
+export * from './backends/index.js';
+
+// Training
+export * from './training/index.js';

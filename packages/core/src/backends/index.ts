@@ -1,0 +1,1 @@
+export { backendProviders, probeBackends, registerBackendProvider, useBackend, type BackendProvider, type BackendStatus } from './registry.js';

@@ -1,0 +1,1 @@
+export { SGD, trainableParams, type NamedVariable, type SgdOptions, type WeightDecayScope } from './sgd.js';

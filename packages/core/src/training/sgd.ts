@@ -1,0 +1,101 @@
+/**
+ * SGD with momentum in the form of the paper's Caffe solver (SPEC §4):
+ *   v ← m·v + lr·(g + wd·w),   w ← w − v.
+ * With a constant learning rate this equals PyTorch's (v ← m·v + g, w ← w − lr·v); they differ
+ * when the rate changes, where this form keeps the momentum's scale (the paper's ÷10 steps).
+ * No dampening, no Nesterov: the paper uses neither.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ResNetError } from '../errors.js';
+
+/** Which variables weight decay applies to: all trainable ones (the paper's Caffe solver) or convs and fc weights only. */
+export type WeightDecayScope = 'all' | 'weights-only';
+
+export interface SgdOptions {
+  /** 0.1 in both recipes of the paper. */
+  learningRate: number;
+  /** 0.9 in the paper. */
+  momentum?: number;
+  /** 1e-4 in the paper. */
+  weightDecay?: number;
+  /** Default `all`, as the paper's solver applies its weight_decay to every learned parameter. */
+  weightDecayScope?: WeightDecayScope;
+}
+
+/** A trainable variable under its reference name (`layer1.0.conv1.weight`). */
+export interface NamedVariable {
+  readonly name: string;
+  readonly variable: tf.Variable;
+}
+
+let nextOptimizerId = 0;
+
+export class SGD {
+  learningRate: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly weightDecayScope: WeightDecayScope;
+  private readonly params: readonly NamedVariable[];
+  private readonly velocity = new Map<string, tf.Variable>();
+
+  constructor(params: readonly NamedVariable[], options: SgdOptions) {
+    const { learningRate, momentum = 0.9, weightDecay = 1e-4, weightDecayScope = 'all' } = options;
+    if (!(learningRate >= 0)) throw new ResNetError(`sgd: learningRate must be ≥ 0, got ${learningRate}`);
+    if (!(momentum >= 0 && momentum < 1)) throw new ResNetError(`sgd: momentum must be in [0, 1), got ${momentum}`);
+    if (!(weightDecay >= 0)) throw new ResNetError(`sgd: weightDecay must be ≥ 0, got ${weightDecay}`);
+    if (weightDecayScope !== 'all' && weightDecayScope !== 'weights-only') {
+      throw new ResNetError(`sgd: weightDecayScope must be "all" or "weights-only", got ${JSON.stringify(weightDecayScope)}`);
+    }
+    this.params = params;
+    this.learningRate = learningRate;
+    this.momentum = momentum;
+    this.weightDecay = weightDecay;
+    this.weightDecayScope = weightDecayScope;
+    // Engine-wide unique names: several optimizers may train the same model (or several models).
+    const prefix = `sgd_${nextOptimizerId++}/`;
+    for (const { name, variable } of params) {
+      const zeros = tf.zerosLike(variable);
+      this.velocity.set(name, tf.variable(zeros, false, `${prefix}${variable.name}`));
+      zeros.dispose();
+    }
+  }
+
+  /** Whether weight decay applies to a parameter: all of them, or only conv and fc weights (not BN γ/β, not biases). */
+  decays(name: string): boolean {
+    if (this.weightDecayScope === 'all') return true;
+    return name.endsWith('.weight') && !/(^|\.)bn\d*\.weight$|downsample\.1\.weight$|shortcut\.1\.weight$/.test(name);
+  }
+
+  /**
+   * One update from gradients keyed by the variables' engine names (what `tf.variableGrads` returns).
+   * Every parameter must have a gradient; the tensor count is the same before and after.
+   */
+  step(grads: tf.NamedTensorMap): void {
+    tf.tidy(() => {
+      for (const { name, variable } of this.params) {
+        const g = grads[variable.name];
+        if (!g) throw new ResNetError(`sgd: no gradient for "${name}" (variable ${variable.name})`);
+        const v = this.velocity.get(name)!;
+        const decayed = this.weightDecay > 0 && this.decays(name) ? tf.add(g, tf.mul(variable, this.weightDecay)) : g;
+        const next = tf.add(tf.mul(v, this.momentum), tf.mul(decayed, this.learningRate));
+        v.assign(next);
+        variable.assign(tf.sub(variable, next));
+      }
+    });
+  }
+
+  /** The momentum buffers by parameter name (for checkpoints). */
+  get velocities(): ReadonlyMap<string, tf.Variable> {
+    return this.velocity;
+  }
+
+  dispose(): void {
+    for (const v of this.velocity.values()) v.dispose();
+    this.velocity.clear();
+  }
+}
+
+/** The model's trainable variables under their reference names, for the optimizer. */
+export function trainableParams(variables: ReadonlyMap<string, tf.Variable>): NamedVariable[] {
+  return [...variables].filter(([, v]) => v.trainable).map(([name, variable]) => ({ name, variable }));
+}
