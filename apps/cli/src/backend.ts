@@ -1,12 +1,22 @@
 /**
- * The tfjs backend the CLI computes on. For now the plain-JS cpu backend, the reference; backend
- * packages (wasm, WebGPU, Node CUDA) and `--backend` selection plug in here.
+ * The backends the CLI can compute on: importing each backend package registers its provider with
+ * @resnet/core; `--backend` picks one by name, `auto` (the default) the fastest that runs here.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '@resnet/backend-cpu';
+import '@resnet/backend-wasm';
+import '@resnet/backend-webgpu';
+import '@resnet/backend-node';
+import { useBackend, type BackendStatus } from '@resnet/core';
 
-export async function initBackend(): Promise<string> {
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return tf.getBackend();
+export const BACKEND_NAMES = ['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
+
+/** Switches to the backend and returns what it reports (device, warnings). */
+export async function initBackend(name = 'auto'): Promise<BackendStatus> {
+  return useBackend(name);
+}
+
+/** One line for stderr: "backend wasm (WebAssembly, SIMD, 1 thread)" plus any warnings. */
+export function describeBackend(status: BackendStatus): string {
+  const warnings = (status.warnings ?? []).map((w) => `\nresnet: warning: ${w}`).join('');
+  return `backend ${status.name}${status.device ? ` (${status.device})` : ''}${warnings}`;
 }

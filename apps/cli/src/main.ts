@@ -2,6 +2,9 @@
 import { parseArgs } from 'node:util';
 import { ResNetError, VERSION, type ModelOptions } from '@resnet/core';
 import { FileIOError } from '@resnet/node-io';
+import { BACKEND_NAMES } from './backend.js';
+import { CONFORMANCE_HELP, conformanceCommand } from './commands/conformance.js';
+import { DOCTOR_HELP, doctorCommand } from './commands/doctor.js';
 import { INFER_HELP, inferCommand } from './commands/infer.js';
 import { MODELS_HELP, modelsCommand } from './commands/models.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary.js';
@@ -16,10 +19,12 @@ Commands:
   models     list every network of the paper with depth, parameters and multiply-adds
   summary    per-layer output shapes, parameters and multiply-adds of one network
   infer      run a network on an .npy batch with PyTorch or TensorFlow.js weights
+  doctor     every backend: can it run here, why not, device or adapter, versions
+  conformance  prove a backend computes what the cpu reference does (ops and small networks)
 
 resnet <command> --help shows a command's options.`;
 
-const HELPS: Record<string, string> = { models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP };
+const HELPS: Record<string, string> = { models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP, doctor: DOCTOR_HELP, conformance: CONFORMANCE_HELP };
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
@@ -68,8 +73,11 @@ async function run(argv: string[], io: Output): Promise<number> {
       model: { type: 'string' },
       weights: { type: 'string' },
       output: { type: 'string' },
+      backend: { type: 'string' },
+      filter: { type: 'string' },
     },
   });
+  const backend = oneOf('backend', values.backend, BACKEND_NAMES);
   const shortcut = oneOf('shortcut', values.shortcut, ['A', 'B', 'C'] as const);
   const strideIn = oneOf('stride-in', values['stride-in'], ['1x1', '3x3'] as const);
 
@@ -98,9 +106,16 @@ async function run(argv: string[], io: Output): Promise<number> {
           output: required('output', values.output),
           ...(strideIn ? { strideIn } : {}),
           ...(shortcut ? { shortcut } : {}),
+          backend: backend ?? 'auto',
         },
         io,
       );
+    case 'doctor':
+      if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got "${positionals.join(' ')}"`);
+      return doctorCommand({ json: values.json }, io);
+    case 'conformance':
+      if (!backend || backend === 'auto') throw new UsageError(`conformance needs --backend, one of ${BACKEND_NAMES.filter((b) => b !== 'auto').join(', ')}`);
+      return conformanceCommand({ backend, json: values.json, ...(values.filter ? { filter: values.filter } : {}) }, io);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

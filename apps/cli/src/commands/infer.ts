@@ -22,11 +22,11 @@ import {
   type ResNetSpec,
 } from '@resnet/core';
 import { fileSystem, readBytes, writeBytesAtomic } from '@resnet/node-io';
-import { initBackend } from '../backend.js';
+import { describeBackend, initBackend } from '../backend.js';
 import type { Output } from '../output.js';
 
 export const INFER_HELP = `resnet infer --model <name> --weights <file.safetensors|model.json> --input <x.npy> --output <y.npy>
-             [--stride-in 1x1|3x3] [--shortcut A|B|C]
+             [--stride-in 1x1|3x3] [--shortcut A|B|C] [--backend auto|node-gpu|node|webgpu|wasm|cpu]
 
 Runs inference (BN with running statistics) on an NHWC float32 .npy batch and writes the logits
 [N, classes] as float32 .npy.
@@ -35,7 +35,8 @@ Runs inference (BN with running statistics) on an NHWC float32 .npy batch and wr
                option are read from the weights
   --stride-in  for bottleneck nets from PyTorch: 3x3 for torchvision's weights (default 1x1, the
                paper's layout; the weights' shapes cannot tell)
-  --shortcut   check the weights against this shortcut option`;
+  --shortcut   check the weights against this shortcut option
+  --backend    where to compute (default auto: the fastest that runs here; see resnet doctor)`;
 
 export interface InferFlags {
   model: string;
@@ -44,6 +45,7 @@ export interface InferFlags {
   output: string;
   strideIn?: '1x1' | '3x3';
   shortcut?: 'A' | 'B' | 'C';
+  backend: string;
 }
 
 async function modelFromSafetensors(flags: InferFlags): Promise<ResNet> {
@@ -94,7 +96,7 @@ async function modelFromTfjs(flags: InferFlags): Promise<ResNet> {
 
 export async function inferCommand(flags: InferFlags, io: Output): Promise<number> {
   const started = performance.now();
-  const backend = await initBackend();
+  const status = await initBackend(flags.backend);
   const array = parseNpy(await readBytes(flags.input));
   if (array.shape.length !== 4) {
     throw new ResNetError(`resnet: ${flags.input} must hold an NHWC batch [N, H, W, C], got shape [${array.shape.join(', ')}]`);
@@ -111,7 +113,7 @@ export async function inferCommand(flags: InferFlags, io: Output): Promise<numbe
     await writeBytesAtomic(flags.output, serializeNpy(logits.shape, data));
     tf.dispose([x, logits]);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    io.err(`resnet: wrote logits [${logits.shape.join(', ')}] to ${flags.output} (${model.spec.name}, ${backend} backend, ${seconds} s)`);
+    io.err(`resnet: wrote logits [${logits.shape.join(', ')}] to ${flags.output} (${model.spec.name}, ${describeBackend(status)}, ${seconds} s)`);
   } finally {
     model.dispose();
   }

@@ -19,6 +19,11 @@ export interface BackendStatus {
   readonly device?: string;
   /** Versions and features: SIMD, threads, CUDA version, … */
   readonly details?: Readonly<Record<string, string>>;
+  /**
+   * It runs on a software emulation of its device (e.g. WebGPU on SwiftShader): it works, but
+   * `auto` prefers any backend after it that runs natively (wasm beats a software GPU by ~15×).
+   */
+  readonly fallback?: boolean;
   /** Problems that do not stop it but that the user should know (e.g. a GPU build running on the CPU). */
   readonly warnings?: readonly string[];
 }
@@ -52,6 +57,15 @@ export async function probeBackends(): Promise<BackendStatus[]> {
 }
 
 /**
+ * The order `auto` tries backends in: available ones, fastest first, those on a software (fallback)
+ * device after every native one.
+ */
+export function autoOrder(statuses: readonly BackendStatus[]): BackendStatus[] {
+  const available = statuses.filter((s) => s.available);
+  return [...available.filter((s) => !s.fallback), ...available.filter((s) => s.fallback)];
+}
+
+/**
  * Switches the engine to `name`, or with `auto` to the fastest backend that can run here.
  * A backend registered with tfjs directly (e.g. `@tensorflow/tfjs-backend-webgl`) works by its
  * tfjs name. Throws, saying why, when the named backend cannot run; never silently uses another.
@@ -59,16 +73,14 @@ export async function probeBackends(): Promise<BackendStatus[]> {
 export async function useBackend(name: string = 'auto'): Promise<BackendStatus> {
   if (name === 'auto') {
     const skipped: string[] = [];
-    for (const provider of backendProviders()) {
-      const status = await provider.probe();
-      if (!status.available) {
-        skipped.push(`${provider.name}: ${status.reason ?? 'unavailable'}`);
-        continue;
-      }
+    const statuses = await probeBackends();
+    const order = autoOrder(statuses);
+    for (const s of statuses) if (!s.available) skipped.push(`${s.name}: ${s.reason ?? 'unavailable'}`);
+    for (const status of order) {
       try {
-        return await provider.activate();
+        return await providers.get(status.name)!.activate();
       } catch (e) {
-        skipped.push(`${provider.name}: ${e instanceof Error ? e.message : String(e)}`);
+        skipped.push(`${status.name}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     throw new ResNetError(

@@ -25,16 +25,21 @@ export function shortcutPlan(spec: ResNetSpec, block: string, inChannels: number
 /**
  * Takes every `stride`-th pixel (x[:, ::s, ::s, :]) with reshape + slice, which have gradients on every
  * backend (tf.stridedSlice has none). Odd sides are padded up first; the padding is never selected.
+ * Rows, then columns, each as a rank-3 reshape and slice: tfjs-backend-webgpu 4.22 cannot pad
+ * tensors of rank ≥ 5, and a slice's gradient is a pad of the same rank.
  */
 export function subsample(x: tf.Tensor4D, stride: number): tf.Tensor4D {
   if (stride === 1) return x;
   const [n, h, w, c] = x.shape;
   const hp = Math.ceil(h / stride) * stride;
   const wp = Math.ceil(w / stride) * stride;
+  const [ho, wo] = [hp / stride, wp / stride];
   const padded = hp === h && wp === w ? x : tf.pad(x, [[0, 0], [0, hp - h], [0, wp - w], [0, 0]]);
-  const grouped = tf.reshape(padded, [n, hp / stride, stride, wp / stride, stride, c]);
-  const picked = tf.slice(grouped, [0, 0, 0, 0, 0, 0], [n, hp / stride, 1, wp / stride, 1, c]);
-  return tf.reshape(picked, [n, hp / stride, wp / stride, c]);
+  // Every stride-th row: [n·ho, stride, wp·c] → keep index 0 of the middle axis.
+  const rows = tf.slice(tf.reshape(padded, [n * ho, stride, wp * c]), [0, 0, 0], [n * ho, 1, wp * c]);
+  // Every stride-th column: [n·ho·wo, stride, c] → keep index 0.
+  const cols = tf.slice(tf.reshape(rows, [n * ho * wo, stride, c]), [0, 0, 0], [n * ho * wo, 1, c]);
+  return tf.reshape(cols, [n, ho, wo, c]);
 }
 
 export function shortcut(ctx: ForwardContext, plan: ShortcutPlan, x: tf.Tensor4D): tf.Tensor4D | null {

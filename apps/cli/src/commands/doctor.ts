@@ -1,0 +1,34 @@
+import { autoOrder, backendProviders, probeBackends } from '@resnet/core';
+import { table, type Output } from '../output.js';
+
+export const DOCTOR_HELP = `resnet doctor [--json]
+
+Lists every backend: whether it can run on this machine, why not, the device or adapter it found,
+versions, and warnings (e.g. a CUDA build that silently runs on the CPU). The backend that
+--backend auto picks is marked.`;
+
+export async function doctorCommand(flags: { json: boolean }, io: Output): Promise<number> {
+  const statuses = await probeBackends();
+  const auto = autoOrder(statuses)[0]?.name;
+  if (flags.json) {
+    io.out(JSON.stringify({ auto: auto ?? null, backends: statuses }, null, 2));
+    return 0;
+  }
+  const priority = new Map(backendProviders().map((p) => [p.name, p.priority]));
+  const rows = statuses.map((s) => [
+    s.name === auto ? `${s.name} *` : s.name,
+    s.available ? 'yes' : 'no',
+    s.available ? (s.device ?? '') : (s.reason ?? ''),
+    Object.entries(s.details ?? {})
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  ]);
+  io.out(table(['backend', 'runs here', 'device / why not', 'details'], rows, [false, false, false, false]));
+  for (const s of statuses) for (const w of s.warnings ?? []) io.out(`warning (${s.name}): ${w}`);
+  io.out(
+    auto
+      ? `\n* auto picks ${auto} (order: ${[...priority.keys()].join(' → ')}; software devices such as SwiftShader after native ones)`
+      : '\nno backend can run here',
+  );
+  return 0;
+}

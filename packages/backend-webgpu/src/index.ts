@@ -1,0 +1,18 @@
+/**
+ * @resnet/backend-webgpu: registers TensorFlow.js's WebGPU backend with @resnet/core, as `webgpu`.
+ * This is the browser entry (and the default one): the GPU is the browser's navigator.gpu. In Node
+ * the package's `node` export condition loads ./node.js instead, which brings Dawn in.
+ */
+import '@tensorflow/tfjs-backend-webgpu';
+import { registerBackendProvider, type BackendProvider } from '@resnet/core';
+import { browserGpu } from './browser_gpu.js';
+import { patchWebGPUKernels } from './kernels.js';
+import { createWebGPUProvider } from './provider.js';
+
+export { SWIFTSHADER_ICD } from './provider.js';
+
+/** The `webgpu` provider (priority 30: after the Node bindings, before wasm and cpu under `auto`). */
+export const webgpuBackend: BackendProvider = createWebGPUProvider(browserGpu);
+
+patchWebGPUKernels();
+registerBackendProvider(webgpuBackend);
