@@ -17,7 +17,8 @@ const packageDirs = ['packages', 'apps', 'tooling'].flatMap((group) => {
 for (const dir of packageDirs) rmSync(path.join(dir, '.test-results'), { recursive: true, force: true });
 
 const turbo = path.join(root, 'node_modules', '.bin', 'turbo');
-const run = spawnSync(turbo, ['run', 'lint', 'typecheck', 'test', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// --continue: one failing package must not hide the others' results.
+const run = spawnSync(turbo, ['run', 'lint', 'typecheck', 'test', '--continue', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const perPackage = [];

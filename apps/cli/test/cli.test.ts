@@ -66,7 +66,7 @@ describe('resnet summary', () => {
     expect(await run('summary', 'resnet18', '--classes', 'ten')).toMatchObject({ code: 2, err: expect.stringMatching(/--classes must be a positive integer, got "ten"/) });
     expect(await run('summary')).toMatchObject({ code: 2, err: expect.stringMatching(/summary takes one model name/) });
     expect(await run('summary', 'resnet18', '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/--bogus/) });
-    expect(await run('train')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command "train"; commands are models, summary, infer/) });
+    expect(await run('train')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command "train"; commands are models, summary, infer, doctor, conformance/) });
   });
 
   test('help for the command and each subcommand', async () => {
@@ -120,7 +120,8 @@ describe('resnet infer', () => {
     const { weights, input, expected } = fixtureFiles(fixture);
     const output = path.join(dir, `${fixture}.y.npy`);
     const { stderr } = await promisify(execFile)(process.execPath, [BIN, 'infer', '--model', model, '--weights', weights, '--input', input, '--output', output]);
-    expect(stderr).toMatch(new RegExp(`wrote logits \\[4, 10\\] to .*${fixture}\\.y\\.npy \\(${model}, cpu backend`));
+    // auto: the fastest backend that runs natively here (wasm on a machine without a GPU).
+    expect(stderr).toMatch(new RegExp(`wrote logits \\[4, 10\\] to .*${fixture}\\.y\\.npy \\(${model}, backend \\w+`));
     const y = parseNpy(new Uint8Array(readFileSync(output)));
     expect(y.shape).toEqual([4, 10]);
     expect(relativeError(y.data, expected)).toBeLessThan(1e-4);
@@ -134,7 +135,8 @@ describe('resnet infer', () => {
     const input = path.join(dir, 'x2.npy');
     writeFileSync(input, serializeNpy(x.shape, x.dataSync() as Float32Array));
     const output = path.join(dir, 'y2.npy');
-    const result = await run('infer', '--model', 'resnet8', '--weights', path.join(saved, 'model.json'), '--input', input, '--output', output);
+    const result = await run('infer', '--model', 'resnet8', '--weights', path.join(saved, 'model.json'), '--input', input, '--output', output, '--backend', 'cpu');
+    expect(result.err).toMatch(/\(resnet8, backend cpu \(JavaScript/);
     expect(result.code).toBe(0);
     const expected = model.predict(x);
     expect(relativeError(parseNpy(new Uint8Array(readFileSync(output))).data, expected.dataSync() as Float32Array)).toBeLessThan(1e-6);
@@ -166,5 +168,36 @@ describe('resnet infer', () => {
   test('the binary exits 2 on a usage error, printing to stderr', async () => {
     const error = await promisify(execFile)(process.execPath, [BIN, 'nonsense']).catch((e: { code: number; stderr: string }) => e);
     expect(error).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "nonsense"/) });
+  });
+});
+
+describe('resnet doctor', () => {
+  test('lists every backend, whether it runs here and why not, and what auto picks', async () => {
+    const { code, out } = await run('doctor');
+    expect(code).toBe(0);
+    for (const name of ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']) expect(out).toMatch(new RegExp(`^${name}( \\*)?\\s+(yes|no)\\s`, 'm'));
+    expect(out).toMatch(/^node-gpu\s+no\s+-$/m);
+    expect(out).toMatch(/^why not:\n {2}node-gpu: @tensorflow\/tfjs-node-gpu is not installed .*CUDA 11\.2 and cuDNN 8\.1/m);
+    expect(out).toMatch(/^cpu\s+yes\s+JavaScript/m);
+    expect(out).toMatch(/\* auto picks (wasm|webgpu|node-gpu|node)/);
+    const json = JSON.parse((await run('doctor', '--json')).out) as { auto: string; backends: Array<{ name: string; available: boolean }> };
+    expect(json.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
+    expect(json.backends.find((b) => b.name === json.auto)!.available).toBe(true);
+  });
+});
+
+describe('resnet conformance', () => {
+  test('runs the selected cases on a backend and prints the table; exit 0 when all pass', async () => {
+    const { code, out } = await run('conformance', '--backend', 'wasm', '--filter', 'maxPool');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^conformance: wasm vs cpu \(WebAssembly/m);
+    expect(out).toMatch(/^ok\s+op\s+maxPool 3×3\/2 pad 1 \[2,7,7,3\]/m);
+    expect(out).toMatch(/^2 passed, 0 failed$/m);
+  });
+
+  test('a backend that cannot run here exits 1 with the reason; --backend is required', async () => {
+    expect(await run('conformance', '--backend', 'node-gpu')).toMatchObject({ code: 1, err: expect.stringMatching(/cannot run the conformance suite on node-gpu: @tensorflow\/tfjs-node-gpu is not installed/) });
+    expect(await run('conformance')).toMatchObject({ code: 2, err: expect.stringMatching(/conformance needs --backend, one of node-gpu, node, webgpu, wasm, cpu/) });
+    expect(await run('conformance', '--backend', 'tpu')).toMatchObject({ code: 2, err: expect.stringMatching(/--backend must be one of auto, node-gpu/) });
   });
 });

@@ -42,7 +42,9 @@ describe('Tile (replaces the shipped per-element loop)', () => {
 
 describe('Slice (replaces the shipped full-copy slice)', () => {
   const cases: Array<[string, Input, number[], number[]]> = [
-    ['option A subsample: rank 6, every other pixel', randomInput([2, 4, 2, 3, 2, 5], 1), [0, 0, 0, 0, 0, 0], [2, 4, 1, 3, 1, 5]],
+    ["option A's every other row: [N·H/2, 2, W·C]", randomInput([8, 2, 12], 12), [0, 0, 0], [8, 1, 12]],
+    ["option A's every other column: [N·H/2·W/2, 2, C]", randomInput([24, 2, 5], 13), [0, 0, 0], [24, 1, 5]],
+    ['every other pixel in one rank-6 slice', randomInput([2, 4, 2, 3, 2, 5], 1), [0, 0, 0, 0, 0, 0], [2, 4, 1, 3, 1, 5]],
     ['rank 6, the odd pixels', randomInput([2, 4, 2, 3, 2, 5], 2), [0, 0, 1, 0, 1, 0], [2, 4, 1, 3, 1, 5]],
     ['option A channels: the middle of the last axis', randomInput([2, 4, 4, 8], 3), [0, 0, 0, 2], [2, 4, 4, 4]],
     ['a window of a matrix', randomInput([5, 7], 4), [1, 2], [3, 4]],

@@ -89,7 +89,7 @@ function compare(wasm: StepResult, cpu: StepResult): void {
 const NARROW_IMAGENET = { widths: [4, 4, 4, 4], stemWidth: 8, inputSize: 128, numClasses: 10 };
 
 const CASES: Array<[string, string, CreateOptions, number]> = [
-  ['ResNet-20 (basic blocks, option A: rank-6 slice, channel padding)', 'resnet20', {}, 2],
+  ['ResNet-20 (basic blocks, option A: pixel-skipping slices, channel padding)', 'resnet20', {}, 2],
   ['ResNet-20, option B, narrow', 'resnet20', { widths: [4, 8, 16], stemWidth: 4, shortcut: 'B' }, 4],
   ['bottleneck ResNet-50, option B (7×7/2 stem, max pool)', 'resnet50', NARROW_IMAGENET, 4],
   ['bottleneck ResNet-50, option C', 'resnet50', { ...NARROW_IMAGENET, shortcut: 'C' }, 4],

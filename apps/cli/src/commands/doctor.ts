@@ -15,16 +15,17 @@ export async function doctorCommand(flags: { json: boolean }, io: Output): Promi
     return 0;
   }
   const priority = new Map(backendProviders().map((p) => [p.name, p.priority]));
-  const rows = statuses.map((s) => [
-    s.name === auto ? `${s.name} *` : s.name,
-    s.available ? 'yes' : 'no',
-    s.available ? (s.device ?? '') : (s.reason ?? ''),
-    Object.entries(s.details ?? {})
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', '),
-  ]);
-  io.out(table(['backend', 'runs here', 'device / why not', 'details'], rows, [false, false, false, false]));
-  for (const s of statuses) for (const w of s.warnings ?? []) io.out(`warning (${s.name}): ${w}`);
+  const rows = statuses.map((s) => [s.name === auto ? `${s.name} *` : s.name, s.available ? 'yes' : 'no', s.available ? (s.device ?? '') : '-']);
+  io.out(table(['backend', 'runs here', 'device'], rows, [false, false, false]));
+  const section = (title: string, lines: string[]): void => {
+    if (lines.length) io.out(`\n${title}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  };
+  section('why not', statuses.filter((s) => !s.available).map((s) => `${s.name}: ${s.reason ?? 'unavailable'}`));
+  section('warnings', statuses.flatMap((s) => (s.warnings ?? []).map((w) => `${s.name}: ${w}`)));
+  section(
+    'details',
+    statuses.filter((s) => s.details && Object.keys(s.details).length).map((s) => `${s.name}: ${Object.entries(s.details!).map(([k, v]) => `${k} ${v}`).join(', ')}`),
+  );
   io.out(
     auto
       ? `\n* auto picks ${auto} (order: ${[...priority.keys()].join(' → ')}; software devices such as SwiftShader after native ones)`
