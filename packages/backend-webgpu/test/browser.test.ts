@@ -7,26 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { bundle, chromiumAvailable, runInChromium } from '@resnet/browser-harness';
 import { afterAll, expect, test } from 'vitest';
 import type { PageResult } from './fixtures/page.js';
-import { agreement, flatten } from './tiny.js';
+import { expectClose, flatten } from './tiny.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const page = path.join(here, 'fixtures', 'page.ts');
 const chromium = chromiumAvailable();
 if (!chromium.available) console.log(`SKIPPED: the Chromium tests: ${chromium.reason}`);
 
-/** As in webgpu.test.ts: |webgpu − cpu| ≤ ATOL·max|cpu| + RTOL·|cpu| (float32, summation order only). */
-const RTOL = 1e-4;
-const ATOL = 1e-5;
-
-function expectClose(what: string, ref: number[], got: number[]): void {
-  const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const a = agreement(ref, got, RTOL, ATOL * scale);
-  console.log(
-    `${what}: ${a.count} values, max abs error ${a.maxAbs.toExponential(2)}, max rel error ${a.maxRel.toExponential(2)} ` +
-      `(largest |cpu| ${a.scale.toPrecision(3)}; tolerance ${RTOL}·|cpu| + ${(ATOL * scale).toExponential(1)})`,
-  );
-  expect(a.close, `${what}: element ${a.worst.index} is ${a.worst.got} on webgpu, ${a.worst.ref} on cpu`).toBe(true);
-}
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'backend-webgpu-bundle-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));

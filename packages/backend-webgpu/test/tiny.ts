@@ -4,6 +4,7 @@
 // cross-entropy (which also updates the BN running statistics).
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, useBackend } from '@resnet/core';
+import { expect } from 'vitest';
 
 export const TINY = { name: 'resnet8', widths: [4, 8, 8], stemWidth: 4, inputSize: 8, seed: 1, batch: 4 } as const;
 
@@ -98,4 +99,25 @@ export function agreement(ref: readonly number[], got: readonly number[], rtol: 
 /** All of a run's gradients (or statistics) in one array, in the reference's key order. */
 export function flatten(values: Record<string, number[]>, keys: readonly string[]): number[] {
   return keys.flatMap((k) => values[k] ?? []);
+}
+
+/**
+ * Tolerance against the cpu backend (numpy's allclose): |webgpu − cpu| ≤ ATOL·max|cpu| + RTOL·|cpu|.
+ * Both backends compute in float32 (ε = 1.2e-7) and differ only in summation order; the tiny net's
+ * sums have at most 256 terms (a BN batch of 4×8×8), so reordering moves values by ~1e-6 relative
+ * at worst, and measured differences are ≤ 1.5e-7 absolute (see the logged agreement). A wrong
+ * kernel is off by the order of the values themselves (the 6-D pad bug gave errors of 1e2).
+ */
+export const RTOL = 1e-4;
+export const ATOL = 1e-5;
+
+export function expectClose(what: string, ref: number[], got: number[]): Agreement {
+  const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const a = agreement(ref, got, RTOL, ATOL * scale);
+  console.log(
+    `${what}: ${a.count} values, max abs error ${a.maxAbs.toExponential(2)}, max rel error ${a.maxRel.toExponential(2)} ` +
+      `(largest |cpu| ${a.scale.toPrecision(3)}; tolerance ${RTOL}·|cpu| + ${(ATOL * scale).toExponential(1)})`,
+  );
+  expect(a.close, `${what}: element ${a.worst.index} is ${a.worst.got} on webgpu, ${a.worst.ref} on cpu`).toBe(true);
+  return a;
 }

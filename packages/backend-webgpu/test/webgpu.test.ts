@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { collapsePaddings } from '../src/kernels.js';
 import { webgpuBackend } from '../src/node.js';
 import { createWebGPUProvider, describeAdapter } from '../src/provider.js';
-import { agreement, flatten, runTiny, type Agreement, type TinyRun } from './tiny.js';
+import { ATOL, RTOL, agreement, expectClose, flatten, runTiny, type TinyRun } from './tiny.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,26 +20,6 @@ const available = status.available;
 if (available) console.log(`webgpu adapter: ${status.device}`);
 else console.log(`SKIPPED: the tests that run on webgpu, because there is no WebGPU adapter here: ${status.reason}`);
 
-/**
- * Tolerance against the cpu backend (numpy's allclose): |webgpu − cpu| ≤ ATOL·max|cpu| + RTOL·|cpu|.
- * Both backends compute in float32 (ε = 1.2e-7) and differ only in summation order; the tiny net's
- * sums have at most 256 terms (a BN batch of 4×8×8), so reordering moves values by ~1e-6 relative
- * at worst, and measured differences are ≤ 1.5e-7 absolute (see the logged agreement). A wrong
- * kernel is off by the order of the values themselves (the 6-D pad bug gave errors of 1e2).
- */
-const RTOL = 1e-4;
-const ATOL = 1e-5;
-
-function expectClose(what: string, ref: number[], got: number[]): Agreement {
-  const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  const a = agreement(ref, got, RTOL, ATOL * scale);
-  console.log(
-    `${what}: ${a.count} values, max abs error ${a.maxAbs.toExponential(2)}, max rel error ${a.maxRel.toExponential(2)} ` +
-      `(largest |cpu| ${a.scale.toPrecision(3)}; tolerance ${RTOL}·|cpu| + ${(ATOL * scale).toExponential(1)})`,
-  );
-  expect(a.close, `${what}: element ${a.worst.index} is ${a.worst.got} on webgpu, ${a.worst.ref} on cpu`).toBe(true);
-  return a;
-}
 
 describe('the provider', () => {
   test('importing registers webgpu with core: tfjs backend webgpu, priority 30', () => {
