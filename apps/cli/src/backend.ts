@@ -1,17 +1,23 @@
 /**
  * The backends the CLI can compute on: importing each backend package registers its provider with
  * @resnet/core; `--backend` picks one by name, `auto` (the default) the fastest that runs here.
+ * They are imported only by the commands that compute (a third of a second `models` need not pay).
  */
-import '@resnet/backend-cpu';
-import '@resnet/backend-wasm';
-import '@resnet/backend-webgpu';
-import '@resnet/backend-node';
 import { useBackend, type BackendStatus } from '@resnet/core';
 
 export const BACKEND_NAMES = ['auto', 'node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
 
+let loaded: Promise<unknown> | undefined;
+
+/** Registers every backend package's provider (once). */
+export function loadBackends(): Promise<unknown> {
+  loaded ??= Promise.all([import('@resnet/backend-cpu'), import('@resnet/backend-wasm'), import('@resnet/backend-webgpu'), import('@resnet/backend-node')]);
+  return loaded;
+}
+
 /** Switches to the backend and returns what it reports (device, warnings). */
 export async function initBackend(name = 'auto'): Promise<BackendStatus> {
+  await loadBackends();
   return useBackend(name);
 }
 

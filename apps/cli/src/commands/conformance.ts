@@ -1,5 +1,6 @@
 import { formatReport, runConformance } from '@resnet/conformance';
 import { ResNetError, backendProviders } from '@resnet/core';
+import { loadBackends } from '../backend.js';
 import type { Output } from '../output.js';
 
 export const CONFORMANCE_HELP = `resnet conformance --backend <name> [--filter <text>] [--json]
@@ -14,6 +15,7 @@ the backend cannot run here (with the reason).
   --json     print the full report as JSON`;
 
 export async function conformanceCommand(flags: { backend: string; filter?: string; json: boolean }, io: Output): Promise<number> {
+  await loadBackends();
   const provider = backendProviders().find((p) => p.name === flags.backend);
   if (provider) {
     const status = await provider.probe();

@@ -1,4 +1,5 @@
 import { autoOrder, backendProviders, probeBackends } from '@resnet/core';
+import { loadBackends } from '../backend.js';
 import { table, type Output } from '../output.js';
 
 export const DOCTOR_HELP = `resnet doctor [--json]
@@ -8,6 +9,7 @@ versions, and warnings (e.g. a CUDA build that silently runs on the CPU). The ba
 --backend auto picks is marked.`;
 
 export async function doctorCommand(flags: { json: boolean }, io: Output): Promise<number> {
+  await loadBackends();
   const statuses = await probeBackends();
   const auto = autoOrder(statuses)[0]?.name;
   if (flags.json) {

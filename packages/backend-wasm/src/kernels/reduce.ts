@@ -13,9 +13,12 @@
  * Reductions of the innermost axis (softmax's, a full tf.sum) stay with the shipped kernels: their
  * C++ sums contiguous memory with SIMD, 4× faster than JavaScript can.
  */
+// The shipped kernels must be registered before reductionKernelConfig captures them.
+import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, getKernel, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { forEachIndex, stridesOf } from './heap_copy.js';
+import { WASM } from './kernel_utils.js';
 
 interface Group {
   size: number;
@@ -103,4 +106,23 @@ export function reduceFloat32(backend: BackendWasm, x: TensorInfo, axis: number 
   const dst = backend.typedArrayFromHeap(out);
   for (let i = 0; i < outSize; i++) dst[i] = mean ? acc[i]! / count : acc[i]!;
   return out;
+}
+
+/**
+ * Sum or Mean for wasm: reductions that keep the innermost axis (batch norm's) go through
+ * `reduceFloat32` (float64 accumulation, no transpose); all others, and int32, go to the kernel
+ * tfjs-backend-wasm ships, captured here before `registerTrainingKernels` replaces it.
+ */
+export function reductionKernelConfig(name: 'Sum' | 'Mean'): KernelConfig {
+  const shipped = getKernel(name, WASM);
+  const kernelFunc: KernelFunc = (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (!keepsInnermostAxis(x, axis)) {
+      if (!shipped) throw new Error(`${name}: tfjs-backend-wasm's ${name} kernel, which reduces ${x.dtype} over [${String(axis)}] here, was not registered`);
+      return shipped.kernelFunc(args);
+    }
+    return reduceFloat32(args.backend as BackendWasm, x, axis, keepDims, name === 'Mean');
+  };
+  return { kernelName: name, backendName: WASM, kernelFunc, ...(shipped?.setupFunc ? { setupFunc: shipped.setupFunc } : {}) };
 }

@@ -37,6 +37,8 @@ export class SGD {
   readonly weightDecayScope: WeightDecayScope;
   private readonly params: readonly NamedVariable[];
   private readonly velocity = new Map<string, tf.Variable>();
+  /** Parameters weight decay applies to (fixed by the scope; decided once, not every step). */
+  private readonly decayed = new Set<string>();
 
   constructor(params: readonly NamedVariable[], options: SgdOptions) {
     const { learningRate, momentum = 0.9, weightDecay = 1e-4, weightDecayScope = 'all' } = options;
@@ -57,6 +59,7 @@ export class SGD {
       const zeros = tf.zerosLike(variable);
       this.velocity.set(name, tf.variable(zeros, false, `${prefix}${variable.name}`));
       zeros.dispose();
+      if (this.decays(name)) this.decayed.add(name);
     }
   }
 
@@ -76,7 +79,7 @@ export class SGD {
         const g = grads[variable.name];
         if (!g) throw new ResNetError(`sgd: no gradient for "${name}" (variable ${variable.name})`);
         const v = this.velocity.get(name)!;
-        const decayed = this.weightDecay > 0 && this.decays(name) ? tf.add(g, tf.mul(variable, this.weightDecay)) : g;
+        const decayed = this.weightDecay > 0 && this.decayed.has(name) ? tf.add(g, tf.mul(variable, this.weightDecay)) : g;
         const next = tf.add(tf.mul(v, this.momentum), tf.mul(decayed, this.learningRate));
         v.assign(next);
         variable.assign(tf.sub(variable, next));
