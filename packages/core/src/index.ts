@@ -39,3 +39,12 @@ export * from './backends/index.js';
 
 // Training
 export * from './training/index.js';
+
+// Seeded randomness (data order, augmentation) that checkpoints can save
+export * from './random/index.js';
+
+// Data sets, loaders and augmentation
+export * from './data/index.js';
+
+// Figures (SVG) and run reports (HTML)
+export * from './report/index.js';
