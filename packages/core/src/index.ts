@@ -48,3 +48,6 @@ export * from './data/index.js';
 
 // Figures (SVG) and run reports (HTML)
 export * from './report/index.js';
+
+// Evaluation: top-1/top-5 error, per-class accuracy, confusion; 10-crop and multi-scale averaging
+export * from './evaluation/index.js';

@@ -1,0 +1,155 @@
+/**
+ * Checkpoints: everything a run needs to continue exactly, in one safetensors file: the model's
+ * weights and BN statistics (`model.*`, tfjs layouts), the momentum buffers (`optimizer.*`), the
+ * per-pixel mean (`data.mean`), and in the metadata (JSON) the spec, the configuration, the
+ * iteration, the data-order position, the schedule's state and the metrics so far. A SHA-256 of the
+ * tensor bytes in the metadata catches damage that still parses. Writing the bytes atomically is the
+ * platform's job (temp file + rename in @resnet/node-io).
+ */
+import type { ResNetSpec } from '../architectures/spec.js';
+import type { LoaderPosition } from '../data/loader.js';
+import { ResNetError } from '../errors.js';
+import { parseSafetensors, serializeSafetensors, toFloat32, type SafetensorsInput } from '../formats/safetensors.js';
+import type { TrainConfig } from './recipes.js';
+import type { ScheduleState } from './schedule.js';
+
+export const CHECKPOINT_FORMAT = 'resnet-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+const META_KEY = 'resnet-checkpoint';
+const HASH_KEY = 'sha256';
+
+/** One log interval: the means over its iterations. */
+export interface LogRecord {
+  readonly type: 'log';
+  /** Iterations done. */
+  readonly iteration: number;
+  /** Epochs done (fractional). */
+  readonly epoch: number;
+  readonly learningRate: number;
+  readonly loss: number;
+  /** Training error in [0, 1] over the interval's mini-batches (augmented, BN in training mode, as the paper's curves). */
+  readonly trainError: number;
+  readonly imagesPerSecond: number;
+  /** Seconds of training so far (across resumptions). */
+  readonly elapsed: number;
+}
+
+/** One evaluation on a held-out set. */
+export interface EvalRecord {
+  readonly type: 'eval';
+  readonly iteration: number;
+  readonly split: 'val' | 'test';
+  readonly top1Error: number;
+  readonly top5Error: number;
+  readonly loss: number;
+}
+
+export interface TrainingHistory {
+  readonly log: LogRecord[];
+  readonly eval: EvalRecord[];
+}
+
+/** The unfinished log interval, so a resumed run reports the same means as an uninterrupted one. */
+export interface PendingInterval {
+  readonly lossSum: number;
+  readonly errorSum: number;
+  readonly count: number;
+}
+
+export interface CheckpointMeta {
+  readonly format: typeof CHECKPOINT_FORMAT;
+  readonly version: number;
+  readonly spec: ResNetSpec;
+  readonly bnMomentum: number;
+  readonly bnEpsilon: number;
+  readonly numBatchesTracked: number;
+  readonly config: TrainConfig;
+  /** Iterations done. */
+  readonly iteration: number;
+  /** The next batch to train on. */
+  readonly position: LoaderPosition;
+  readonly schedule: ScheduleState;
+  readonly history: TrainingHistory;
+  readonly pending: PendingInterval;
+  /** The training set: name, size and classes, so a resumed run can check it gets the same data. */
+  readonly dataset: { readonly name: string; readonly size: number; readonly classNames: readonly string[] };
+  readonly elapsed: number;
+  readonly savedAt: string;
+}
+
+export interface Checkpoint {
+  readonly meta: CheckpointMeta;
+  /** Model weights by reference name (tfjs layouts). */
+  readonly weights: Map<string, { shape: number[]; data: Float32Array }>;
+  /** SGD momentum buffers by parameter name. */
+  readonly velocity: Map<string, { shape: number[]; data: Float32Array }>;
+  /** The per-pixel mean the data was normalised with, if any. */
+  readonly mean?: Float32Array;
+}
+
+async function sha256(parts: readonly Uint8Array[]): Promise<string> {
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const all = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.byteLength;
+  }
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', all);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function inputs(c: Checkpoint): SafetensorsInput[] {
+  const out: SafetensorsInput[] = [];
+  for (const [name, t] of c.weights) out.push({ name: `model.${name}`, dtype: 'F32', shape: t.shape, data: t.data });
+  for (const [name, t] of c.velocity) out.push({ name: `optimizer.${name}`, dtype: 'F32', shape: t.shape, data: t.data });
+  if (c.mean) out.push({ name: 'data.mean', dtype: 'F32', shape: [c.mean.length], data: c.mean });
+  return out;
+}
+
+export async function serializeCheckpoint(c: Checkpoint): Promise<Uint8Array> {
+  const tensors = inputs(c);
+  const hash = await sha256(tensors.map((t) => bytesOf(t.data as Float32Array)));
+  return serializeSafetensors(tensors, { format: CHECKPOINT_FORMAT, [META_KEY]: JSON.stringify(c.meta), [HASH_KEY]: hash });
+}
+
+/** Parses and verifies a checkpoint; `source` names it in errors (a path or URL). */
+export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Promise<Checkpoint> {
+  const damaged = (why: string): ResNetError => new ResNetError(`checkpoint: ${source} is damaged or not a checkpoint: ${why}`);
+  let file;
+  try {
+    file = parseSafetensors(bytes);
+  } catch (e) {
+    throw damaged(e instanceof Error ? e.message : String(e));
+  }
+  if (file.metadata['format'] !== CHECKPOINT_FORMAT || !file.metadata[META_KEY]) {
+    throw new ResNetError(`checkpoint: ${source} is a safetensors file but not a training checkpoint (no "${META_KEY}" metadata); use it as weights instead`);
+  }
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(file.metadata[META_KEY]!) as CheckpointMeta;
+  } catch (e) {
+    throw damaged(`its metadata is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (meta.version !== CHECKPOINT_VERSION) throw new ResNetError(`checkpoint: ${source} has version ${meta.version}; this library reads version ${CHECKPOINT_VERSION}`);
+  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
+  const velocity = new Map<string, { shape: number[]; data: Float32Array }>();
+  let mean: Float32Array | undefined;
+  const parts: Uint8Array[] = [];
+  for (const [name, t] of file.tensors) {
+    if (t.dtype !== 'F32') throw damaged(`tensor "${name}" is ${t.dtype}, expected F32`);
+    parts.push(t.data);
+    const value = { shape: t.shape, data: toFloat32(t) };
+    if (name.startsWith('model.')) weights.set(name.slice(6), value);
+    else if (name.startsWith('optimizer.')) velocity.set(name.slice(10), value);
+    else if (name === 'data.mean') mean = value.data;
+    else throw damaged(`unexpected tensor "${name}"`);
+  }
+  const hash = await sha256(parts);
+  if (hash !== file.metadata[HASH_KEY]) throw damaged(`its tensors' SHA-256 is ${hash}, the checkpoint recorded ${file.metadata[HASH_KEY] ?? 'none'}`);
+  return { meta, weights, velocity, ...(mean ? { mean } : {}) };
+}
