@@ -5,9 +5,13 @@ import { FileIOError } from '@resnet/node-io';
 import { BACKEND_NAMES } from './backend.js';
 import { CONFORMANCE_HELP, conformanceCommand } from './commands/conformance.js';
 import { DOCTOR_HELP, doctorCommand } from './commands/doctor.js';
+import { EVAL_HELP, evalCommand } from './commands/eval.js';
+import { EXPERIMENT_HELP, experimentCommand } from './commands/experiment.js';
 import { INFER_HELP, inferCommand } from './commands/infer.js';
 import { MODELS_HELP, modelsCommand } from './commands/models.js';
+import { PREDICT_HELP, predictCommand } from './commands/predict.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary.js';
+import { TRAIN_HELP, trainCommand } from './commands/train.js';
 import { UsageError } from './errors.js';
 import { processOutput, type Output } from './output.js';
 
@@ -16,6 +20,10 @@ const HELP = `resnet ${VERSION}: Deep Residual Learning for Image Recognition (H
 Usage: resnet <command> [options]
 
 Commands:
+  train      train a network (default: ResNet-20 on the built-in synthetic set) with the paper's recipes
+  eval       top-1/top-5 error, per-class accuracy and confusion matrix of a trained run
+  predict    the top-5 classes of image files with a trained run
+  experiment the paper's analyses: degradation (Fig. 4/6) and layer responses (Fig. 7)
   models     list every network of the paper with depth, parameters and multiply-adds
   summary    per-layer output shapes, parameters and multiply-adds of one network
   infer      run a network on an .npy batch with PyTorch or TensorFlow.js weights
@@ -24,7 +32,12 @@ Commands:
 
 resnet <command> --help shows a command's options.`;
 
-const HELPS: Record<string, string> = { models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP, doctor: DOCTOR_HELP, conformance: CONFORMANCE_HELP };
+const HELPS: Record<string, string> = {
+  train: TRAIN_HELP,
+  eval: EVAL_HELP,
+  predict: PREDICT_HELP,
+  experiment: EXPERIMENT_HELP,
+  models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP, doctor: DOCTOR_HELP, conformance: CONFORMANCE_HELP };
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
@@ -60,6 +73,9 @@ async function run(argv: string[], io: Output): Promise<number> {
     io.out(help);
     return 0;
   }
+  // Commands with many options of their own parse them themselves.
+  const own: Record<string, (args: string[], io: Output) => Promise<number>> = { train: trainCommand, eval: evalCommand, predict: predictCommand, experiment: experimentCommand };
+  if (own[command]) return own[command](rest, io);
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,

@@ -66,11 +66,12 @@ describe('resnet summary', () => {
     expect(await run('summary', 'resnet18', '--classes', 'ten')).toMatchObject({ code: 2, err: expect.stringMatching(/--classes must be a positive integer, got "ten"/) });
     expect(await run('summary')).toMatchObject({ code: 2, err: expect.stringMatching(/summary takes one model name/) });
     expect(await run('summary', 'resnet18', '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/--bogus/) });
-    expect(await run('train')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command "train"; commands are models, summary, infer, doctor, conformance/) });
+    expect(await run('fit')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command "fit"; commands are train, eval, predict, experiment, models, summary, infer, doctor, conformance/) });
   });
 
   test('help for the command and each subcommand', async () => {
-    expect((await run('--help')).out).toMatch(/Commands:\n\s+models/);
+    expect((await run('--help')).out).toMatch(/Commands:\n\s+train\s+train a network/);
+    expect((await run('train', '--help')).out).toMatch(/--resume\s+continue the run/);
     expect((await run('infer', '--help')).out).toMatch(/--stride-in/);
   });
 });

@@ -51,3 +51,6 @@ export * from './report/index.js';
 
 // Evaluation: top-1/top-5 error, per-class accuracy, confusion; 10-crop and multi-scale averaging
 export * from './evaluation/index.js';
+
+// The paper's analyses: degradation (Fig. 4/6) and layer responses (Fig. 7)
+export * from './experiments/index.js';

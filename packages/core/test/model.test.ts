@@ -223,3 +223,13 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 function std(t: tf.Tensor): number {
   return tf.tidy(() => Math.sqrt(tf.moments(t).variance.dataSync()[0]!));
 }
+
+test('a seed gives the same weights every time, seed 0 included (tfjs treats a 0 seed as none)', () => {
+  for (const seed of [0, 1]) {
+    const a = createModel('resnet8', { seed });
+    const b = createModel('resnet8', { seed });
+    for (const [name, v] of a.variables) expect(v.dataSync()).toEqual(b.variables.get(name)!.dataSync());
+    a.dispose();
+    b.dispose();
+  }
+});

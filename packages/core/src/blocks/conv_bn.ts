@@ -10,7 +10,12 @@ export interface ForwardContext {
   readonly bnEpsilon: number;
   /** Filled in training mode: each BN's batch statistics, by BN name. */
   readonly batchStats: Map<string, BatchStats>;
+  /** Optional observer of each conv's BN output, before any ReLU or addition (the layer responses of Fig. 7). */
+  readonly onConvBn?: ConvBnObserver;
 }
+
+/** Sees a conv+BN unit's output; it must not dispose it (the forward pass goes on with it). */
+export type ConvBnObserver = (plan: ConvPlan, y: tf.Tensor4D) => void;
 
 export function conv(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Tensor4D {
   const w = ctx.weight(`${plan.name}.weight`) as tf.Tensor4D;
@@ -34,5 +39,7 @@ export function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf.Tensor
 }
 
 export function convBn(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Tensor4D {
-  return bn(ctx, plan.bn, conv(ctx, plan, x));
+  const y = bn(ctx, plan.bn, conv(ctx, plan, x));
+  ctx.onConvBn?.(plan, y);
+  return y;
 }

@@ -86,8 +86,9 @@ export function drawSynthetic(cls: number, rng: Rng, out: Uint8Array): void {
   const r = rng.uniform(9, 13);
   const cx = rng.uniform(r * 0.8, s - r * 0.8);
   const cy = rng.uniform(r * 0.8, s - r * 0.8);
-  // Plus and cross differ by 45°; stripes keep their direction; other shapes turn freely.
-  const turn = cls === 5 ? rng.uniform(-0.3, 0.3) : cls === 6 ? Math.PI / 4 + rng.uniform(-0.3, 0.3) : cls === 7 || cls === 8 ? rng.uniform(-0.25, 0.25) : rng.uniform(0, 2 * Math.PI);
+  // Shapes lean a little (±20°) but keep their identity: plus and cross differ by 45°, stripes keep
+  // their direction, a square never becomes a diamond.
+  const turn = (cls === 6 ? Math.PI / 4 : 0) + rng.uniform(-0.35, 0.35);
   const period = cls === 9 ? rng.uniform(4, 6) : rng.uniform(4, 6.5);
   const background = [rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)];
   let foreground: number[];

@@ -5,13 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchStats } from '../blocks/batch_norm.js';
-import { convBn, type ForwardContext } from '../blocks/conv_bn.js';
+import { convBn, type ConvBnObserver, type ForwardContext } from '../blocks/conv_bn.js';
 import { residualBlock } from '../blocks/residual_block.js';
 import type { NetworkPlan } from './plan.js';
 
 export interface ForwardOptions {
   readonly training: boolean;
   readonly bnEpsilon: number;
+  /** Called with every conv's BN output, in network order (experiments/responses.ts measures Fig. 7 with it). */
+  readonly onConvBn?: ConvBnObserver;
 }
 
 export interface BackboneResult {
@@ -28,7 +30,7 @@ export interface ForwardResult extends BackboneResult {
 }
 
 export function backbone(plan: NetworkPlan, weight: (name: string) => tf.Tensor, x: tf.Tensor4D, options: ForwardOptions): BackboneResult {
-  const ctx: ForwardContext = { weight, training: options.training, bnEpsilon: options.bnEpsilon, batchStats: new Map() };
+  const ctx: ForwardContext = { weight, training: options.training, bnEpsilon: options.bnEpsilon, batchStats: new Map(), onConvBn: options.onConvBn };
   const features: Record<string, tf.Tensor4D> = {};
   let out = tf.relu(convBn(ctx, plan.stem, x));
   features['conv1'] = out;

@@ -39,7 +39,12 @@ export function initialValue(info: WeightInfo, options: InitOptions, seed: numbe
   }
 }
 
-/** One seed per tensor, derived from the model's seed, so tensors differ but the whole is reproducible. */
+/**
+ * One seed per tensor, derived from the model's seed, so tensors differ but the whole is reproducible.
+ * Never 0: tfjs's random ops treat a seed of 0 as "no seed" and draw from Math.random.
+ */
 export function tensorSeed(modelSeed: number | undefined, index: number): number | undefined {
-  return modelSeed === undefined ? undefined : (modelSeed * 1_000_003 + index * 7919) % 2_147_483_647;
+  if (modelSeed === undefined) return undefined;
+  const s = (((modelSeed * 1_000_003 + index * 7919) % 2_147_483_647) + 2_147_483_647) % 2_147_483_647;
+  return s === 0 ? 2_147_483_646 : s;
 }

@@ -133,7 +133,11 @@ export class ResNet {
     for (const name of map.keys()) {
       if (!this.layout.has(name)) throw new ResNetError(`resnet: weights do not fit ${this.spec.name}: unexpected tensor "${name}"`);
     }
-    for (const [name, t] of map) this.vars.get(name)!.assign(t.dtype === 'float32' ? t : tf.tidy(() => tf.cast(t, 'float32')));
+    for (const [name, t] of map) {
+      const v = this.vars.get(name)!;
+      if (t === v) continue; // assigning a variable to itself would make its next read recurse
+      v.assign(t.dtype === 'float32' ? t : tf.tidy(() => tf.cast(t, 'float32')));
+    }
   }
 
   /** Frees every variable. The model cannot be used afterwards. */

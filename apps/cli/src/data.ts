@@ -1,0 +1,127 @@
+/**
+ * `--dataset` for the commands that train and evaluate: the built-in synthetic set, CIFAR-10 (from
+ * a path, from the cache, or downloaded when asked), or an ImageNet-style image folder. Each gives
+ * the training set, the held-out sets and the per-pixel mean, built the same way every time, so a
+ * resumed run sees exactly the data it started with.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Rng, SubsetDataset, computeMeanImage, syntheticDatasets, type Dataset, type ImageFolderDataset } from '@resnet/core';
+import { CIFAR10_ARCHIVE, defaultCacheDir, downloadCifar10, imageFolder, loadCifar10 } from '@resnet/node-io';
+import { UsageError } from './errors.js';
+
+export interface RunData {
+  readonly train: Dataset;
+  readonly val?: Dataset;
+  readonly test?: Dataset;
+  readonly mean: Float32Array;
+  readonly classNames: readonly string[];
+  /** The image side the model must take (32 for CIFAR-sized sets, the crop for folders). */
+  readonly inputSize: number;
+  /** For the summary line: "CIFAR-10 (45,000 train / 5,000 val / 10,000 test)". */
+  readonly description: string;
+}
+
+export interface DataOptions {
+  /** Held-out training examples (CIFAR-10: the paper's 45k/5k split). */
+  readonly valSize: number;
+  /** Fetch CIFAR-10 into the cache when it is not there. */
+  readonly download?: boolean;
+  readonly cacheDir?: string;
+  /** Mean to use instead of computing one (evaluation of a trained model uses the training mean). */
+  readonly mean?: Float32Array;
+  /** Synthetic set sizes (tests use small ones). */
+  readonly syntheticSize?: { train: number; test: number };
+  /** Folders: training crop side (224). */
+  readonly cropSize?: number;
+  readonly log?: (line: string) => void;
+}
+
+export const DATASET_FORMS = 'synthetic, cifar10, cifar10:<folder or .tar.gz>, folder:<root with train/ and val/ class folders, or class folders>';
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+export async function openDataset(spec: string, options: DataOptions): Promise<RunData> {
+  const [kind, ...rest] = spec.split(':');
+  const arg = rest.join(':');
+  switch (kind) {
+    case 'synthetic': {
+      if (arg) throw new UsageError(`--dataset synthetic takes no path, got "${spec}"`);
+      const sizes = options.syntheticSize ?? { train: 10_000, test: 2_000 };
+      const d = syntheticDatasets({ trainSize: sizes.train, testSize: sizes.test });
+      const mean = options.mean ?? d.mean;
+      const train = options.mean ? d.train.with({ mean }) : d.train;
+      const test = options.mean ? d.test.with({ mean }) : d.test;
+      return { train, test, mean, classNames: d.classNames, inputSize: 32, description: `synthetic shapes (${count(train.size)} train / ${count(test.size)} test, 10 classes)` };
+    }
+    case 'cifar10': {
+      const source = arg ? path.resolve(arg) : await cachedCifar10(options);
+      const d = await loadCifar10(source, { valSize: options.valSize });
+      // The mean is always the training part's own: the same files and split give the same mean.
+      const { train, val, test, mean } = d;
+      const parts = [`${count(train.size)} train`, ...(val ? [`${count(val.size)} val`] : []), `${count(test.size)} test`];
+      return { train, ...(val ? { val } : {}), test, mean, classNames: d.classNames, inputSize: 32, description: `CIFAR-10 from ${source} (${parts.join(' / ')})` };
+    }
+    case 'folder':
+      return openFolder(arg, options);
+    default:
+      throw new UsageError(`--dataset must be one of ${DATASET_FORMS}; got "${spec}"`);
+  }
+}
+
+async function cachedCifar10(options: DataOptions): Promise<string> {
+  const dir = options.cacheDir ?? defaultCacheDir();
+  const archive = path.join(dir, CIFAR10_ARCHIVE);
+  if (existsSync(archive) && !options.download) return archive;
+  if (!options.download) {
+    throw new UsageError(`CIFAR-10 is not in ${dir}; pass --download to fetch it (170 MB, checksum verified) or --dataset cifar10:<folder or .tar.gz>`);
+  }
+  let last = 0;
+  return downloadCifar10({
+    cacheDir: dir,
+    onProgress: (received, total) => {
+      const pct = total ? Math.floor((received / total) * 100) : 0;
+      if (pct >= last + 10) {
+        last = pct;
+        options.log?.(`downloading CIFAR-10: ${pct}%`);
+      }
+    },
+  });
+}
+
+/** Examples the folder's mean image is averaged over (a seeded sample: decoding all of ImageNet for it would take hours). */
+const MEAN_SAMPLE = 2_000;
+
+async function openFolder(root: string, options: DataOptions): Promise<RunData> {
+  if (!root) throw new UsageError('--dataset folder: needs a path, e.g. folder:/data/imagenet');
+  const abs = path.resolve(root);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UsageError(`--dataset ${`folder:${root}`}: ${abs} is not a folder`);
+  const split = existsSync(path.join(abs, 'train')) && existsSync(path.join(abs, 'val'));
+  const cropSize = options.cropSize ?? 224;
+  const trainAll = await imageFolder(split ? path.join(abs, 'train') : abs, { cropSize });
+  const classNames = trainAll.classNames;
+  let mean = options.mean;
+  if (!mean) {
+    const sample = Rng.derive(0, 'mean-sample').permutation(trainAll.size).slice(0, Math.min(MEAN_SAMPLE, trainAll.size));
+    options.log?.(`computing the per-pixel mean over ${count(sample.length)} training images…`);
+    mean = await computeMeanImage(trainAll, { indices: sample.sort() });
+  }
+  const train: ImageFolderDataset = trainAll.with({ mean });
+  const test = split ? (await imageFolder(path.join(abs, 'val'), { cropSize, classNames: [...classNames], mean })) : undefined;
+  let val: Dataset | undefined;
+  let trainPart: Dataset = train;
+  if (options.valSize > 0) {
+    const perm = Rng.derive(0, 'split', train.size, options.valSize).permutation(train.size);
+    trainPart = new SubsetDataset(train.name, train, perm.slice(options.valSize).sort());
+    val = new SubsetDataset(`${train.name}/val`, train, perm.slice(0, options.valSize).sort());
+  }
+  return {
+    train: trainPart,
+    ...(val ? { val } : {}),
+    ...(test ? { test } : {}),
+    mean,
+    classNames,
+    inputSize: cropSize,
+    description: `image folder ${abs} (${count(trainPart.size)} train${val ? ` / ${count(val.size)} val` : ''}${test ? ` / ${count(test.size)} test` : ''}, ${classNames.length} classes)`,
+  };
+}
