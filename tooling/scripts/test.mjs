@@ -18,7 +18,9 @@ for (const dir of packageDirs) rmSync(path.join(dir, '.test-results'), { recursi
 
 const turbo = path.join(root, 'node_modules', '.bin', 'turbo');
 // --continue: one failing package must not hide the others' results.
-const run = spawnSync(turbo, ['run', 'lint', 'typecheck', 'test', '--continue', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// --concurrency=1: the tests train real networks on real backends (wasm uses both cores); run side
+// by side on a 2-core machine they starve each other past their timeouts.
+const run = spawnSync(turbo, ['run', 'lint', 'typecheck', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const perPackage = [];
