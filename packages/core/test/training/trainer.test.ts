@@ -9,6 +9,7 @@ import {
   TrainingDivergedError,
   createModel,
   evaluate,
+  evaluateMultiScale,
   parseCheckpoint,
   resolveRecipe,
   serializeCheckpoint,
@@ -212,5 +213,30 @@ test('evaluation averages the softmax over views', async () => {
   for (let i = 0; i < 4; i++) loss -= Math.log((probs[i]![i % 3]! + probs[i + 1]![i % 3]!) / 2);
   expect(avg.count).toBe(4);
   expect(avg.loss).toBeCloseTo(loss / 4, 5);
+  model.dispose();
+});
+
+test('multi-scale testing averages the softmax over the scales, example by example', async () => {
+  const model = tinyModel();
+  // Two "scales" of the same 6 examples: the images themselves, and shifted by one example.
+  const shifted: Dataset = {
+    name: 'shifted',
+    size: 6,
+    classNames: names,
+    imageShape: [SIZE, SIZE, 3],
+    async batch(indices) {
+      const b = await test_.batch(Array.from(indices, (i) => (i + 1) % 24));
+      return { ...b, labels: (await test_.batch(indices)).labels, indices: Int32Array.from(indices) };
+    },
+  };
+  const plain: Dataset = { ...shifted, name: 'plain', batch: (indices) => test_.batch(indices) };
+  const both = await evaluateMultiScale(model, [plain, shifted], { batchSize: 4 });
+  const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d((test_ as ArrayDataset).batchSync([0, 1, 2, 3, 4, 5, 6]).images, [7, SIZE, SIZE, 3]))).arraySync()) as number[][];
+  let loss = 0;
+  for (let i = 0; i < 6; i++) loss -= Math.log((probs[i]![i % 3]! + probs[i + 1]![i % 3]!) / 2);
+  expect(both.count).toBe(6);
+  expect(both.loss).toBeCloseTo(loss / 6, 5);
+  const other: Dataset = { ...plain, size: 5 };
+  await expect(evaluateMultiScale(model, [plain, other])).rejects.toThrow(/must hold the same examples; plain has 5, plain has 6/);
   model.dispose();
 });
