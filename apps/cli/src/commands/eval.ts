@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ImageFolderDataset, MULTI_SCALE_SIZES, evaluate, evaluateMultiScale, type ClassificationMetrics, type Dataset } from '@resnet/core';
-import { BACKEND_NAMES, describeBackend, initBackend } from '../backend.js';
+import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS, openDataset } from '../data.js';
 import { UsageError } from '../errors.js';
 import { table, type Output } from '../output.js';
@@ -48,7 +48,7 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
   if (!values.run) throw new UsageError('--run is required: a folder made by resnet train, or its checkpoint.safetensors');
   if (values.split !== 'test' && values.split !== 'val') throw new UsageError(`--split must be test or val, got "${values.split}"`);
   if (!['center', 'ten-crop', 'multi-scale'].includes(values.view)) throw new UsageError(`--view must be center, ten-crop or multi-scale, got "${values.view}"`);
-  if (!(BACKEND_NAMES as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, got "${values.backend}"`);
+  backendFlag(values.backend);
   const batchSize = Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be a positive integer, got "${values['batch-size']}"`);
 

@@ -27,7 +27,7 @@ import {
   type ResponseNetwork,
 } from '@resnet/core';
 import { writeBytesAtomic } from '@resnet/node-io';
-import { BACKEND_NAMES, describeBackend, initBackend } from '../backend.js';
+import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS } from '../data.js';
 import { UsageError } from '../errors.js';
 import { table, type Output } from '../output.js';
@@ -73,10 +73,6 @@ function positive(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
-function backendOf(v: string): string {
-  if (!(BACKEND_NAMES as readonly string[]).includes(v)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, got "${v}"`);
-  return v;
-}
 
 function syntheticSizeOf(v: string | undefined): { train: number; test: number } | undefined {
   if (v === undefined) return undefined;
@@ -153,7 +149,7 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`experiment degradation takes options only, got "${positionals.join(' ')}"`);
   const depths = parseDepths(values.depths);
   if (values.recipe !== undefined && !RECIPE_NAMES.includes(values.recipe)) throw new UsageError(`--recipe must be one of ${RECIPE_NAMES.join(', ')}, got "${values.recipe}"`);
-  const backend = backendOf(values.backend);
+  const backend = backendFlag(values.backend);
   const iterations = positive('iterations', values.iterations);
   const batchSize = positive('batch-size', values['batch-size']);
   const maxExamples = positive('max-examples', values['max-examples']);
@@ -321,7 +317,7 @@ async function responsesCommand(args: string[], io: Output): Promise<number> {
   const checkpoints = values.checkpoint ?? [];
   if (checkpoints.length === 0) throw new UsageError('experiment responses needs at least one --checkpoint <run folder or checkpoint.safetensors>');
   if (path.extname(values.out).toLowerCase() !== '.svg') throw new UsageError(`--out must name an .svg file, got "${values.out}"`);
-  const backend = backendOf(values.backend);
+  const backend = backendFlag(values.backend);
   const maxExamples = positive('max-examples', values['max-examples']);
   const batchSize = positive('batch-size', values['batch-size']) ?? RESPONSE_BATCH;
   const syntheticSize = syntheticSizeOf(values['synthetic-size']);

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadImageForModel } from '@resnet/node-io';
-import { BACKEND_NAMES, describeBackend, initBackend } from '../backend.js';
+import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { loadRun } from '../run_files.js';
@@ -29,7 +29,7 @@ export async function predictCommand(args: string[], io: Output): Promise<number
   if (!values.run) throw new UsageError('--run is required: a folder made by resnet train, or its checkpoint.safetensors');
   const top = Number(values.top);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, got "${values.top}"`);
-  if (!(BACKEND_NAMES as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, got "${values.backend}"`);
+  backendFlag(values.backend);
   const status = await initBackend(values.backend);
   io.err(describeBackend(status));
   const run = await loadRun(values.run);

@@ -27,7 +27,7 @@ import {
   type TrainingOutcome,
 } from '@resnet/core';
 import { readBytes, writeBytesAtomic } from '@resnet/node-io';
-import { BACKEND_NAMES, describeBackend, initBackend } from '../backend.js';
+import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS, openDataset, type RunData } from '../data.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -297,7 +297,7 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
     },
   });
   if (positionals.length > 0) throw new UsageError(`train takes options only, got "${positionals.join(' ')}"`);
-  if (!(BACKEND_NAMES as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, got "${values.backend}"`);
+  backendFlag(values.backend);
   if (values.recipe !== undefined && !RECIPE_NAMES.includes(values.recipe)) throw new UsageError(`--recipe must be one of ${RECIPE_NAMES.join(', ')}, got "${values.recipe}"`);
   const scope = values['weight-decay-scope'];
   if (scope !== undefined && scope !== 'all' && scope !== 'weights-only') throw new UsageError(`--weight-decay-scope must be all or weights-only, got "${scope}"`);
