@@ -157,3 +157,41 @@ describe('resnet train', () => {
     expect((JSON.parse(r.out) as { iteration: number }).iteration).toBe(stoppedAt + 2);
   }, 120_000);
 });
+
+describe('image folders (ImageNet-style)', () => {
+  test('train on class folders, then 10-crop and multi-scale evaluation and predict', async () => {
+    const root = tmp();
+    const { mkdirSync } = await import('node:fs');
+    const files: string[] = [];
+    for (const split of ['train', 'val']) {
+      for (const [cls, rgb] of [['blue', [30, 40, 220]], ['red', [220, 30, 30]]] as const) {
+        mkdirSync(path.join(root, split, cls), { recursive: true });
+        for (let i = 0; i < 2; i++) {
+          const [h, w] = [60, 70 + 10 * i];
+          const px = new Uint8Array(h * w * 3);
+          for (let p = 0; p < h * w; p++) px.set([rgb[0], rgb[1] + (p % 7), rgb[2]], p * 3);
+          const file = path.join(root, split, cls, `${i}.png`);
+          writeFileSync(file, encodePng(px, h, w));
+          files.push(file);
+        }
+      }
+    }
+    const out = path.join(tmp(), 'folder-run');
+    const t = await run('train', '--model', 'resnet18', '--dataset', `folder:${root}`, '--iterations', '1', '--batch-size', '2', '--backend', 'wasm', '--out', out, '--quiet');
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/test accuracy: \d+\.\d\d% .* 4 images\)/);
+    for (const view of ['center', 'ten-crop', 'multi-scale']) {
+      const e = await run('eval', '--run', out, '--view', view, '--backend', 'wasm', '--json');
+      expect(e.code).toBe(0);
+      const m = JSON.parse(e.out) as { view: string; count: number; confusion: number[][]; classNames: string[] };
+      expect([m.view, m.count, m.classNames]).toEqual([view, 4, ['blue', 'red']]);
+      expect(m.confusion.flat().reduce((a, b) => a + b, 0)).toBe(4);
+    }
+    const p = await run('predict', files.at(-1)!, '--run', out, '--backend', 'wasm', '--json');
+    expect((JSON.parse(p.out) as Array<{ top: unknown[] }>)[0]!.top).toHaveLength(2);
+    const synth = await run('eval', '--run', out, '--view', 'ten-crop', '--dataset', 'synthetic', '--backend', 'wasm');
+    expect(synth.code).toBe(1);
+    expect(synth.err).toMatch(/mean must have 32×32×3 = 3072 values, got 150528/); // 224×224×3: not this model's data
+  }, 180_000);
+});
