@@ -14,6 +14,7 @@ import {
   Training,
   TrainingDivergedError,
   createModel,
+  resolveSpec,
   depthOf,
   exportSafetensors,
   htmlReport,
@@ -145,9 +146,11 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
     config = { ...m.config, ...Object.fromEntries(Object.entries(allowed).filter(([, v]) => v !== undefined)) };
   } else {
     const recipe = options.recipe ?? defaultRecipe(options.dataset);
-    const probe = createModel(options.model, { numClasses: data.classNames.length, ...(data.inputSize !== 32 ? { inputSize: data.inputSize } : {}) });
+    // The spec alone decides the recipe (ResNet-110's warm-up); no need to build the weights for it.
+    const modelOptions = { numClasses: data.classNames.length, ...(data.inputSize !== 32 ? { inputSize: data.inputSize } : {}) };
+    const spec = resolveSpec(options.model, modelOptions);
     const { learningRate, warmup, ...overrides } = options.overrides;
-    const base = resolveRecipe(recipe, probe.spec, overrides);
+    const base = resolveRecipe(recipe, spec, overrides);
     let schedule = base.schedule;
     if (learningRate !== undefined) schedule = { ...schedule, base: learningRate };
     if (warmup === 'none') {
@@ -156,9 +159,8 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
     } else if (warmup !== undefined) {
       schedule = { ...schedule, warmup: { learningRate: schedule.warmup?.learningRate ?? schedule.base / 10, ...(schedule.warmup?.untilTrainError !== undefined ? { untilTrainError: schedule.warmup.untilTrainError } : {}), maxIterations: warmup } };
     }
-    config = schedule === base.schedule ? base : resolveRecipe(recipe, probe.spec, { ...overrides, schedule });
-    probe.dispose();
-    model = createModel(options.model, { numClasses: data.classNames.length, seed: config.seed, ...(data.inputSize !== 32 ? { inputSize: data.inputSize } : {}) });
+    config = schedule === base.schedule ? base : resolveRecipe(recipe, spec, { ...overrides, schedule });
+    model = createModel(options.model, { ...modelOptions, seed: config.seed });
   }
   if (model.spec.inputSize !== data.inputSize) {
     throw new UsageError(`${model.spec.name} takes ${model.spec.inputSize}×${model.spec.inputSize} images but ${options.dataset} gives ${data.inputSize}×${data.inputSize}; pick a ${data.inputSize === 32 ? 'CIFAR' : 'ImageNet'} network`);
@@ -166,7 +168,8 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
 
   const training = new Training(model, { train: data.train, ...(data.val ? { val: data.val } : {}), ...(data.test ? { test: data.test } : {}), mean: data.mean }, config);
   const summary = model.summary();
-  const startedAt = resumeFrom ? (resumeFrom.meta.history.log[0] ? new Date(Date.parse(resumeFrom.meta.savedAt) - resumeFrom.meta.elapsed * 1000).toISOString() : resumeFrom.meta.savedAt) : new Date().toISOString();
+  // A resumed run started its training `elapsed` seconds before its checkpoint was saved.
+  const startedAt = resumeFrom ? new Date(Date.parse(resumeFrom.meta.savedAt) - resumeFrom.meta.elapsed * 1000).toISOString() : new Date().toISOString();
   let lastCheckpoint: { meta: Checkpoint['meta'] } | undefined = resumeFrom;
   let finalMetrics: { val?: ClassificationMetrics; test?: ClassificationMetrics } = {};
   const writeReport = async (meta: Checkpoint['meta'], runStatus: string, notes?: string[]): Promise<void> => {
