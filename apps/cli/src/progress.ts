@@ -15,6 +15,8 @@ export function formatDuration(seconds: number): string {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+/** 0.0005, not 0.0005000000000000001 (÷10 steps leave float noise). */
+const rate = (lr: number): string => String(Number(lr.toPrecision(6)));
 
 export function progressLine(s: StepInfo, width = 20): string {
   const done = Math.min(1, s.iteration / s.iterations);
@@ -23,13 +25,13 @@ export function progressLine(s: StepInfo, width = 20): string {
   const digits = String(s.iterations).length;
   return (
     `${bar} iter ${String(s.iteration).padStart(digits)}/${s.iterations}  epoch ${s.epoch.toFixed(2)}  ` +
-    `loss ${s.loss.toFixed(3)}  err ${pct(s.error).padStart(6)}  lr ${s.learningRate}  ` +
+    `loss ${s.loss.toFixed(3)}  err ${pct(s.error).padStart(6)}  lr ${rate(s.learningRate)}  ` +
     `${s.imagesPerSecond.toFixed(1)} img/s  ETA ${formatDuration(s.eta)}`
   );
 }
 
 export function logLine(r: LogRecord, iterations: number): string {
-  return `iter ${r.iteration}/${iterations}  epoch ${r.epoch.toFixed(2)}  loss ${r.loss.toFixed(4)}  train err ${pct(r.trainError)}  lr ${r.learningRate}  ${r.imagesPerSecond.toFixed(1)} img/s  elapsed ${formatDuration(r.elapsed)}`;
+  return `iter ${r.iteration}/${iterations}  epoch ${r.epoch.toFixed(2)}  loss ${r.loss.toFixed(4)}  train err ${pct(r.trainError)}  lr ${rate(r.learningRate)}  ${r.imagesPerSecond.toFixed(1)} img/s  elapsed ${formatDuration(r.elapsed)}`;
 }
 
 /** Writes the live line to a TTY stream (with \r), or nothing when the stream is not a terminal. */
