@@ -1,7 +1,11 @@
 /**
- * @resnet/backend-cpu: registers TensorFlow.js's plain-JavaScript cpu backend with @resnet/core.
- * It runs everywhere and is the reference every other backend is compared with, but it is slow:
- * for training use @resnet/backend-wasm (CPU) or @resnet/backend-webgpu.
+ * TensorFlow.js's plain-JavaScript cpu backend for `@resnet/core`: runs everywhere, the reference, slow.
+ *
+ * Importing this package registers the backend as `cpu`. It is the reference every other backend is
+ * compared with, but it is slow: for training use `@resnet/backend-wasm` (CPU) or
+ * `@resnet/backend-webgpu`.
+ *
+ * @packageDocumentation
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,8 +1,11 @@
 /**
- * @resnet/backend-node: TensorFlow.js on libtensorflow for @resnet/core. Registers `node-gpu`
- * (@tensorflow/tfjs-node-gpu, CUDA) and `node` (@tensorflow/tfjs-node, CPU), both optional peer
- * dependencies loaded only when probed or activated: importing this package never fails, and a
- * missing or broken install shows up as a reason in `probe()`, never as a crash.
+ * TensorFlow.js on libtensorflow for `@resnet/core`: `node-gpu` (CUDA) and `node` (CPU), loaded lazily.
+ *
+ * Registers `node-gpu` (`@tensorflow/tfjs-node-gpu`, CUDA) and `node` (`@tensorflow/tfjs-node`, CPU),
+ * both optional peer dependencies loaded only when probed or activated: importing this package never
+ * fails, and a missing or broken install shows up as a reason in `probe()`, never as a crash.
+ *
+ * @packageDocumentation
  */
 import { registerBackendProvider, type BackendStatus } from '@resnet/core';
 import { createNodeProviders, type NodeProviders } from './providers.js';

@@ -1,13 +1,17 @@
 /**
- * @resnet/backend-wasm: TensorFlow.js's WebAssembly backend (XNNPACK, SIMD) for @resnet/core, with
- * the kernels it lacks to train a ResNet. This is the entry point for browsers and bundlers; Node
- * loads `node.ts` (package.json `exports`), which imports no Node module here.
+ * TensorFlow.js's WebAssembly backend (XNNPACK, SIMD) for `@resnet/core`, with the kernels it lacks to train a ResNet.
  *
- * In a browser, tell tfjs where your bundler serves the three .wasm files before the backend starts:
+ * This is the entry point for browsers and bundlers; Node loads `node.ts` (package.json `exports`),
+ * which imports no Node module here. In a browser, tell tfjs where your bundler serves the three
+ * .wasm files before the backend starts:
  *
- *   import { setWasmPaths } from '@resnet/backend-wasm';
- *   setWasmPaths('/assets/tfjs-wasm/');   // holds tfjs-backend-wasm{,-simd,-threaded-simd}.wasm
- *   await useBackend('wasm');
+ * ```ts
+ * import { setWasmPaths } from '@resnet/backend-wasm';
+ * setWasmPaths('/assets/tfjs-wasm/');   // holds tfjs-backend-wasm{,-simd,-threaded-simd}.wasm
+ * await useBackend('wasm');
+ * ```
+ *
+ * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { install, state } from './backend.js';

@@ -1,7 +1,11 @@
 /**
- * @resnet/backend-webgpu: registers TensorFlow.js's WebGPU backend with @resnet/core, as `webgpu`.
- * This is the browser entry (and the default one): the GPU is the browser's navigator.gpu. In Node
- * the package's `node` export condition loads ./node.js instead, which brings Dawn in.
+ * TensorFlow.js's WebGPU backend for `@resnet/core`: browsers through `navigator.gpu`, Node through Dawn.
+ *
+ * Importing this package registers the backend as `webgpu`. This is the browser entry (and the
+ * default one): the GPU is the browser's `navigator.gpu`. In Node the package's `node` export
+ * condition loads ./node.js instead, which brings Dawn in.
+ *
+ * @packageDocumentation
  */
 import '@tensorflow/tfjs-backend-webgpu';
 import { registerBackendProvider, type BackendProvider } from '@resnet/core';

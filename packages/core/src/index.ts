@@ -1,6 +1,11 @@
 /**
- * @resnet/core: the networks of "Deep Residual Learning for Image Recognition" (He et al., 2016) for
- * TensorFlow.js, on whichever backend is registered. Import a backend package alongside.
+ * The networks of "Deep Residual Learning for Image Recognition" (He et al., 2016) for TensorFlow.js, with training and evaluation.
+ *
+ * Every architecture of the paper, on whichever tfjs backend is registered: import a backend package
+ * alongside (`@resnet/backend-wasm`, `@resnet/backend-webgpu`, …) and pick it with {@link useBackend}.
+ * Start with {@link createModel}.
+ *
+ * @packageDocumentation
  */
 import './register_gradients.js';
 
@@ -21,10 +26,10 @@ export {
 export { listModels, type ModelInfo } from './architectures/list.js';
 
 // Building blocks and the model
-export { BN_EPSILON, BN_MOMENTUM, subsample, type BatchStats, type BlockPlan, type ConvPlan, type ShortcutPlan } from './blocks/index.js';
+export { BN_EPSILON, BN_MOMENTUM, subsample, type BatchStats, type BlockPlan, type ConvBnObserver, type ConvPlan, type ShortcutPlan } from './blocks/index.js';
 export { backbone, forward, head, type BackboneResult, type ForwardOptions, type ForwardResult } from './model/forward.js';
 export type { InitMode } from './model/init.js';
-export { planNetwork, planWeights, type NetworkPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';
+export { planNetwork, planWeights, type NetworkPlan, type PoolPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';
 export { ResNet, createModel, type CreateOptions, type RunOptions, type StageFeatures } from './model/resnet.js';
 export { formatCount, formatSummary, summarize, type LayerSummary, type LayerType, type ModelSummary } from './model/summary.js';
 

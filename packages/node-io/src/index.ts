@@ -1,3 +1,11 @@
+/**
+ * Files in Node.js for `@resnet/core`, without `tfjs-node`: `file://` model save/load, image folders and CIFAR-10.
+ *
+ * `registerFileRouters()` makes `file://` URLs work for `saveWeights`/`loadModel` (atomic writes);
+ * sharp decodes images; CIFAR-10 loads from its binary batches or archive.
+ *
+ * @packageDocumentation
+ */
 export { fileSystem, MODEL_JSON_FILE, WEIGHTS_FILE } from './file_handler.js';
 export { FILE_URL_PREFIX, fileRouter, registerFileRouters } from './routers.js';
 export { FileIOError, readBytes, writeBytesAtomic } from './files.js';

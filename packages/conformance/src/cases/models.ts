@@ -19,7 +19,8 @@ const MODEL: Tolerance = {
   why: 'a dozen float32 layers incl. training-mode BN backward on tiny batches: per-op ~1e-6 errors grow to ~1e-4 on |g| ≈ 10',
 };
 
-interface ModelConfig {
+/** One small network of the suite: a registry name, its (tiny) options and the batch size it runs with. */
+export interface ModelConfig {
   readonly label: string;
   readonly model: string;
   readonly options: CreateOptions;

@@ -38,6 +38,19 @@ export interface PositionedBatch {
   readonly position: LoaderPosition;
 }
 
+/**
+ * Mini-batches of a {@link Dataset} in a reproducible order: each epoch's order and each batch's
+ * augmentation depend only on the seed and the batch's position, so a stream can restart from any
+ * {@link LoaderPosition} with the same batches.
+ *
+ * @example
+ * ```ts
+ * const loader = new DataLoader(train, { batchSize: 128, seed: 1 });
+ * for await (const { batch, position } of loader.stream()) {
+ *   // train on batch.images / batch.labels; stop when done (the stream is endless)
+ * }
+ * ```
+ */
 export class DataLoader {
   readonly batchSize: number;
   readonly shuffle: ShuffleMode;

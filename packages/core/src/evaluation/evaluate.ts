@@ -55,7 +55,17 @@ export async function predictScores(model: ResNet, dataset: Dataset, options: Ev
   return { probabilities, labels, classes };
 }
 
-/** Top-1/top-5 error, per-class accuracy and confusion of `model` on `dataset`. */
+/**
+ * Top-1/top-5 error, loss, per-class accuracy and confusion of `model` on `dataset`, with BN in
+ * inference mode; a data set that gives several views of each example (10-crop) has their softmax
+ * scores averaged.
+ *
+ * @example
+ * ```ts
+ * const metrics = await evaluate(model, test, { batchSize: 100 });
+ * console.log(`top-1 error ${(100 * metrics.top1Error).toFixed(2)}%`);
+ * ```
+ */
 export async function evaluate(model: ResNet, dataset: Dataset, options: EvaluateOptions = {}): Promise<ClassificationMetrics> {
   const s = await predictScores(model, dataset, options);
   return classificationMetrics(s.probabilities, s.labels, s.classes);

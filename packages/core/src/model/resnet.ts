@@ -42,6 +42,20 @@ const CREATE_OPTIONS = ['seed', 'init', 'zeroInitLastBN', 'bnMomentum', 'bnEpsil
 
 let nextModelId = 0;
 
+/**
+ * A network of the paper (a ResNet or its plain twin) with its weights as tfjs variables, named as
+ * torchvision names them (ImageNet nets) or as the common CIFAR reproduction does (CIFAR nets).
+ * Usually made by name with {@link createModel}; `new ResNet(spec, options)` builds one from a
+ * {@link ResNetSpec}. Inputs are float32 NHWC. Call {@link ResNet.dispose} to free the variables.
+ *
+ * @example
+ * ```ts
+ * const model = createModel('resnet20', { seed: 1 });
+ * const logits = model.predict(x);                   // x: [N, 32, 32, 3]; BN with running statistics
+ * const train = model.apply(x, { training: true });  // batch statistics; running statistics updated
+ * model.dispose();
+ * ```
+ */
 export class ResNet {
   readonly spec: ResNetSpec;
   readonly plan: NetworkPlan;
@@ -192,7 +206,21 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** A model from the registry: `createModel('resnet20')`, `createModel('resnet50', { numClasses: 10, seed: 1 })`. */
+/**
+ * A model from the registry, freshly initialised (He et al.'s initialisation):
+ * `createModel('resnet20')`, `createModel('resnet50', { numClasses: 10, seed: 1 })`.
+ *
+ * @param name - A registry name ({@link MODEL_NAMES}): `resnet18` … `resnet152`, `resnet20` … `resnet1202`,
+ *   their `plain…` twins, or any CIFAR depth 6n+2 (`resnet8`, `cifar-resnet50`).
+ * @param options - The architecture (`numClasses`, `shortcut`, `strideIn`, `inputSize`, widths) and the
+ *   initialisation (`seed`, `init`, `zeroInitLastBN`) and BN settings. Unknown options, and options
+ *   that do not apply to this net (`shortcut` on a plain net), are refused.
+ * @example
+ * ```ts
+ * const model = createModel('resnet20', { seed: 1 });
+ * console.log(formatSummary(model.summary()));   // 269,722 parameters
+ * ```
+ */
 export function createModel(name: string, options: CreateOptions = {}): ResNet {
   const modelOptions: ModelOptions = {};
   const createOptions: Omit<CreateOptions, keyof ModelOptions> = {};

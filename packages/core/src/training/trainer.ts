@@ -71,6 +71,22 @@ const RESUMABLE_CHANGES = new Set(['iterations', 'evalEvery', 'logEvery', 'check
 
 const now = (): number => (globalThis.performance ?? Date).now() / 1000;
 
+/**
+ * A training run of `model` on `data` with a recipe's `config` (see {@link resolveRecipe}): SGD with
+ * momentum and weight decay, the learning-rate schedule, shuffled and augmented batches, periodic
+ * evaluation and checkpoints. {@link Training.run} trains; {@link Training.restore} continues a run
+ * from a checkpoint exactly (same batches, same updates).
+ *
+ * @example
+ * ```ts
+ * const { train, test, mean } = syntheticDatasets({ trainSize: 2000, testSize: 500 });
+ * const model = createModel('resnet20', { seed: 1 });
+ * const training = new Training(model, { train, test, mean }, resolveRecipe('synthetic', model.spec, { iterations: 300 }));
+ * const outcome = await training.run({ events: { onStep: (s) => console.log(s.iteration, s.loss) } });
+ * console.log(outcome.final.test?.top1Error);
+ * training.dispose();
+ * ```
+ */
 export class Training {
   readonly config: TrainConfig;
   readonly optimizer: SGD;

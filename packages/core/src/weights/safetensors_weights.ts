@@ -10,6 +10,16 @@ import { exportStateDict, importStateDict, type TorchTensor } from './state_dict
 /** Metadata key under which our exports record the model (a JSON string). */
 export const SPEC_METADATA_KEY = 'resnet';
 
+/**
+ * The model as a safetensors file in PyTorch's names and layouts (a state dict that
+ * `safetensors.torch.load_file` reads and a torchvision-style model loads), with the spec in the
+ * metadata.
+ *
+ * @example
+ * ```ts
+ * const bytes = await exportSafetensors(model);   // write to resnet20.safetensors
+ * ```
+ */
 export async function exportSafetensors(model: ResNet): Promise<Uint8Array> {
   const entries = await exportStateDict(model);
   // `format: pt` is how PyTorch-layout safetensors files are tagged.
@@ -26,6 +36,19 @@ export function stateDictFromSafetensors(file: SafetensorsFile): Map<string, Tor
   return dict;
 }
 
+/**
+ * Loads a PyTorch state dict saved as safetensors (`safetensors.torch.save_file(model.state_dict(), …)`)
+ * into `model`, transposing to tfjs layouts. Throws, naming the tensor, unless the names and shapes
+ * are exactly this model's.
+ *
+ * @param model - The model to fill (same architecture as the file's).
+ * @param bytes - The whole safetensors file.
+ * @example
+ * ```ts
+ * const model = createModel('resnet50');
+ * importSafetensors(model, new Uint8Array(await (await fetch('resnet50.safetensors')).arrayBuffer()));
+ * ```
+ */
 export function importSafetensors(model: ResNet, bytes: Uint8Array): void {
   const file = parseSafetensors(bytes);
   if (file.tensors.size === 0) throw new ResNetError('safetensors: the file holds no tensors');

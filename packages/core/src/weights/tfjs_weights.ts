@@ -20,9 +20,10 @@ export interface SavedModelInfo {
   readonly bnEpsilon: number;
 }
 
-type Target = string | tf.io.IOHandler;
+/** Where weights are saved or loaded: a `tf.io` URL (`indexeddb://…`, `http(s)://…`, `file://…` with @resnet/node-io) or a handler. */
+export type WeightsTarget = string | tf.io.IOHandler;
 
-function saveHandler(target: Target): tf.io.IOHandler {
+function saveHandler(target: WeightsTarget): tf.io.IOHandler {
   if (typeof target !== 'string') return target;
   const handlers = tf.io.getSaveHandlers(target);
   if (handlers.length === 0) {
@@ -31,7 +32,7 @@ function saveHandler(target: Target): tf.io.IOHandler {
   return handlers[0]!;
 }
 
-function loadHandler(target: Target): tf.io.IOHandler {
+function loadHandler(target: WeightsTarget): tf.io.IOHandler {
   if (typeof target !== 'string') return target;
   const handlers = tf.io.getLoadHandlers(target);
   if (handlers.length === 0) {
@@ -49,14 +50,24 @@ export async function toModelArtifacts(model: ResNet): Promise<tf.io.ModelArtifa
   return { format: TFJS_WEIGHTS_FORMAT, generatedBy: GENERATED_BY, weightSpecs: specs, weightData: data, userDefinedMetadata };
 }
 
-/** Saves the weights (tfjs layouts, our names) and the spec: `await saveWeights(model, 'indexeddb://resnet20')`. */
-export async function saveWeights(model: ResNet, target: Target): Promise<tf.io.SaveResult> {
+/**
+ * Saves the weights (tfjs layouts, our names) and the spec in TensorFlow.js's format (model.json +
+ * binary shards) through a `tf.io` handler; {@link loadModel} rebuilds the network from it.
+ *
+ * @param target - A `tf.io` URL (`indexeddb://`, `localstorage://`, `http(s)://`; `file://` in Node
+ *   with @resnet/node-io) or a handler.
+ * @example
+ * ```ts
+ * await saveWeights(model, 'indexeddb://resnet20');
+ * ```
+ */
+export async function saveWeights(model: ResNet, target: WeightsTarget): Promise<tf.io.SaveResult> {
   const handler = saveHandler(target);
   if (!handler.save) throw new ResNetError(`resnet: the tf.io handler for "${String(target)}" cannot save`);
   return handler.save(await toModelArtifacts(model));
 }
 
-async function readArtifacts(target: Target): Promise<{ artifacts: tf.io.ModelArtifacts; info: SavedModelInfo }> {
+async function readArtifacts(target: WeightsTarget): Promise<{ artifacts: tf.io.ModelArtifacts; info: SavedModelInfo }> {
   const handler = loadHandler(target);
   if (!handler.load) throw new ResNetError(`resnet: the tf.io handler for "${String(target)}" cannot load`);
   const artifacts = await handler.load();
@@ -71,7 +82,7 @@ async function readArtifacts(target: Target): Promise<{ artifacts: tf.io.ModelAr
 }
 
 /** Loads weights saved by `saveWeights` into `model`; refuses weights of another architecture. */
-export async function loadWeights(model: ResNet, target: Target): Promise<void> {
+export async function loadWeights(model: ResNet, target: WeightsTarget): Promise<void> {
   const { artifacts, info } = await readArtifacts(target);
   const mismatch = describeMismatch(info.spec, model.spec);
   if (mismatch) throw new ResNetError(`resnet: weights in "${String(target)}" are for ${info.spec.name}, not this ${model.spec.name}: ${mismatch}`);
@@ -84,8 +95,17 @@ export async function loadWeights(model: ResNet, target: Target): Promise<void> 
   model.numBatchesTracked = info.numBatchesTracked;
 }
 
-/** Rebuilds the saved network from its spec and loads its weights. */
-export async function loadModel(target: Target, options: Pick<CreateOptions, 'bnMomentum' | 'bnEpsilon'> = {}): Promise<ResNet> {
+/**
+ * Rebuilds the network saved by {@link saveWeights} from its spec and loads its weights.
+ *
+ * @param target - Where the model was saved: a `tf.io` URL or a handler.
+ * @param options - BN settings to override the saved ones.
+ * @example
+ * ```ts
+ * const model = await loadModel('indexeddb://resnet20');
+ * ```
+ */
+export async function loadModel(target: WeightsTarget, options: Pick<CreateOptions, 'bnMomentum' | 'bnEpsilon'> = {}): Promise<ResNet> {
   const { info } = await readArtifacts(target);
   const model = new ResNet(info.spec, { bnMomentum: options.bnMomentum ?? info.bnMomentum, bnEpsilon: options.bnEpsilon ?? info.bnEpsilon });
   try {
