@@ -28,6 +28,8 @@ export interface ChromiumOptions {
   readonly executablePath?: string;
   /** Added after CHROMIUM_ARGS. */
   readonly args?: readonly string[];
+  /** Flags of CHROMIUM_ARGS to leave out, e.g. `['--enable-unsafe-webgpu']` to test a browser without WebGPU. */
+  readonly omitArgs?: readonly string[];
   /** Prefix of forwarded console lines; default `[chromium]`. */
   readonly logPrefix?: string;
   /** Also called with each console message and page error (e.g. to assert on them). */
@@ -86,7 +88,7 @@ export async function withChromium<T>(fn: (page: Page) => Promise<T>, options: C
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: status.executablePath,
       headless: true,
-      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+      args: [...CHROMIUM_ARGS.filter((a) => !options.omitArgs?.includes(a)), ...(options.args ?? [])],
       timeout: 60_000,
     });
     try {

@@ -1,0 +1,243 @@
+/**
+ * The page: UI only. Every tfjs computation runs in the module worker (src/worker.ts); this file
+ * sends it the user's choices and shows what it reports. Changing the backend starts a new worker,
+ * since a tfjs engine keeps the backend it started with.
+ */
+import { DEFAULT_MODEL, MODEL_CHOICES, type BackendChoice, type BackendInfo, type FromWorker, type ModelInfo, type SavedModel, type ToWorker, type TrainingState } from './protocol';
+import { button, byId, element, formatNumber, input, positiveNumber } from './ui/dom';
+import { clearErrors, showError, showStatus } from './ui/status';
+import { showClassification } from './ui/top5';
+import { wasmPaths } from './wasm_paths';
+
+let worker: Worker | undefined;
+let ready = false;
+
+function send(message: ToWorker): void {
+  if (!worker || !ready) {
+    showError('backend', 'no backend is running: pick one that this browser supports (see the message above)');
+    return;
+  }
+  worker.postMessage(message);
+}
+
+function startWorker(choice: BackendChoice): void {
+  worker?.terminate();
+  ready = false;
+  setTrainingState('idle', '');
+  showBackend(undefined);
+  // The new worker starts from nothing: what the old one had must not look current.
+  for (const id of ['model-label', 'model-params', 'model-macs', 'model-weights', 'model-labels', 'data-info']) byId(id).textContent = '–';
+  byId('summary').textContent = '';
+  showStatus(`starting the ${choice} backend…`);
+  worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (event: MessageEvent<FromWorker>) => receive(event.data);
+  worker.onerror = (event) => showError('backend', `the worker failed: ${event.message}`);
+  worker.postMessage({ type: 'init', backend: choice, wasmPaths: wasmPaths() } satisfies ToWorker);
+}
+
+function showBackend(info: BackendInfo | undefined): void {
+  byId('backend-name').textContent = info?.name ?? '–';
+  byId('backend-device').textContent = info?.device ?? '–';
+  const a = info?.adapter;
+  byId('adapter').textContent = a
+    ? `vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, description ${a.description || '(none given)'}, fallback ${a.fallback ? 'yes (software)' : 'no'}`
+    : info
+      ? 'none (not on WebGPU)'
+      : '–';
+  byId('backend-note').textContent = info ? [info.note, ...info.warnings].join(' ') : '';
+  document.body.dataset.backend = info?.name ?? '';
+}
+
+function showModel(info: ModelInfo): void {
+  byId<HTMLSelectElement>('model').value = (MODEL_CHOICES as readonly string[]).includes(info.name) ? info.name : byId<HTMLSelectElement>('model').value;
+  byId('model-label').textContent = `${info.label} (${info.name})`;
+  byId('model-params').textContent = info.params.toLocaleString('en-US');
+  byId('model-macs').textContent = `${(info.macs / 1e6).toFixed(1)}M per image`;
+  byId('model-weights').textContent = info.weights;
+  byId('model-labels').textContent = `${info.classNames.join(', ')}; mean: ${info.meanSource}`;
+  byId('summary').textContent = info.summary;
+}
+
+function showSaved(models: readonly SavedModel[]): void {
+  const list = byId('saved');
+  if (models.length === 0) {
+    list.replaceChildren(element('li', { className: 'note', textContent: 'none' }));
+    return;
+  }
+  list.replaceChildren(
+    ...models.map((m) => {
+      const item = element('li', {}, [
+        element('span', { textContent: `${m.name}: ${m.model}, ${m.dataset}, ${new Date(m.savedAt).toLocaleString()}${m.hasMean ? '' : ' (no mean saved)'}` }),
+        element('button', { type: 'button', className: 'load', textContent: 'Load', onclick: () => send({ type: 'load-saved', name: m.name }) }),
+        element('button', { type: 'button', className: 'delete', textContent: 'Delete', onclick: () => send({ type: 'delete-saved', name: m.name }) }),
+      ]);
+      item.dataset.name = m.name;
+      return item;
+    }),
+  );
+}
+
+function setTrainingState(state: TrainingState, detail: string): void {
+  byId('train-state').textContent = detail ? `${state}: ${detail}` : state;
+  document.body.dataset.training = state;
+  button('pause').disabled = state !== 'running';
+  button('resume').disabled = state !== 'paused';
+  button('stop').disabled = !(state === 'running' || state === 'paused' || state === 'pausing');
+}
+
+function receive(message: FromWorker): void {
+  switch (message.type) {
+    case 'backend':
+      ready = true;
+      showBackend(message.info);
+      clearErrors('backend');
+      showStatus(message.info.note);
+      send({ type: 'model', name: byId<HTMLSelectElement>('model').value });
+      useSynthetic();
+      send({ type: 'list' });
+      return;
+    case 'defaults': {
+      const s = message.settings;
+      // Only fill empty fields: a user's (or a test's) values survive a backend change.
+      const fill = (id: string, value: number): void => {
+        if (input(id).value === '') input(id).value = String(value);
+      };
+      fill('batch-size', s.batchSize);
+      fill('iterations', s.iterations);
+      fill('lr', s.learningRate);
+      fill('eval-every', s.evalEvery);
+      return;
+    }
+    case 'error':
+      showError(message.context, message.message);
+      return;
+    case 'status':
+      showStatus(message.text);
+      return;
+    case 'model':
+      showModel(message.info);
+      return;
+    case 'data':
+      byId('data-info').textContent = message.info.description;
+      showStatus(`data ready: ${message.info.description}`);
+      return;
+    case 'progress': {
+      const p = message.progress;
+      byId('iteration').textContent = `${p.iteration} / ${p.iterations}`;
+      byId('iteration').dataset.value = String(p.iteration);
+      byId('epoch').textContent = formatNumber(p.epoch, 2);
+      byId('loss').textContent = formatNumber(p.loss, 4);
+      byId('loss').dataset.value = String(p.loss);
+      byId('train-error').textContent = Number.isFinite(p.trainError) ? `${(p.trainError * 100).toFixed(1)}%` : '–';
+      byId('test-error').textContent = p.testError === null ? '–' : `${(p.testError * 100).toFixed(1)}%`;
+      byId('speed').textContent = formatNumber(p.imagesPerSecond, 1);
+      byId('lr-now').textContent = Number.isFinite(p.learningRate) ? String(Number(p.learningRate.toPrecision(3))) : '–';
+      const lossChart = byId('loss-chart');
+      lossChart.innerHTML = p.lossChart;
+      lossChart.dataset.points = String(p.points);
+      byId('error-chart').innerHTML = p.errorChart;
+      return;
+    }
+    case 'training':
+      setTrainingState(message.state, message.detail);
+      if (message.detail) showStatus(`training ${message.state}: ${message.detail}`);
+      return;
+    case 'classified':
+      showClassification(message.name, message.top, message.probabilities, message.preview);
+      showStatus(`classified ${message.name}: ${message.top[0]?.label ?? '?'}`);
+      return;
+    case 'saved-list':
+      showSaved(message.models);
+      return;
+    case 'export': {
+      const url = URL.createObjectURL(new Blob([message.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      element('a', { href: url, download: message.name }).click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      return;
+    }
+    case 'responses':
+      byId('responses-chart').innerHTML = message.svg;
+      byId('responses-text').textContent = message.text;
+      showStatus(`layer responses: ${message.text}`);
+      return;
+  }
+}
+
+/** Form errors are shown like the worker's. */
+function guarded(context: Parameters<typeof showError>[0], fn: () => void): () => void {
+  return () => {
+    try {
+      fn();
+    } catch (e) {
+      showError(context, e instanceof Error ? e.message : String(e));
+    }
+  };
+}
+
+function useSynthetic(): void {
+  guarded('data', () => send({ type: 'data', request: { source: 'synthetic', trainSize: positiveNumber('train-size', true), testSize: positiveNumber('test-size', true) } }))();
+}
+
+function classifyFile(file: File | undefined): void {
+  if (!file) return;
+  clearErrors('classify');
+  showStatus(`classifying ${file.name}…`);
+  send({ type: 'classify', file });
+}
+
+function wire(): void {
+  const models = byId<HTMLSelectElement>('model');
+  models.replaceChildren(...MODEL_CHOICES.map((name) => element('option', { value: name, textContent: name, selected: name === DEFAULT_MODEL })));
+  models.onchange = () => send({ type: 'model', name: models.value });
+  const backend = byId<HTMLSelectElement>('backend');
+  backend.onchange = () => startWorker(backend.value as BackendChoice);
+
+  button('use-synthetic').onclick = useSynthetic;
+  input('cifar-files').onchange = () => {
+    const files = Array.from(input('cifar-files').files ?? []);
+    clearErrors('data');
+    if (files.length) send({ type: 'data', request: { source: 'cifar10', files } });
+  };
+
+  button('start').onclick = guarded('train', () => {
+    clearErrors('train');
+    send({
+      type: 'train',
+      settings: {
+        batchSize: positiveNumber('batch-size', true),
+        iterations: positiveNumber('iterations', true),
+        learningRate: positiveNumber('lr', false),
+        evalEvery: positiveNumber('eval-every', true),
+      },
+    });
+  });
+  button('pause').onclick = () => send({ type: 'pause' });
+  button('resume').onclick = () => send({ type: 'resume' });
+  button('stop').onclick = () => send({ type: 'stop' });
+
+  input('image-file').onchange = () => classifyFile(input('image-file').files?.[0]);
+  const drop = byId('drop');
+  drop.ondragover = (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  };
+  drop.ondragleave = () => drop.classList.remove('over');
+  drop.ondrop = (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    classifyFile(e.dataTransfer?.files[0]);
+  };
+
+  button('save').onclick = () => send({ type: 'save', name: input('save-name').value });
+  input('weights-files').onchange = () => {
+    const files = Array.from(input('weights-files').files ?? []);
+    clearErrors('weights');
+    if (files.length) send({ type: 'load-files', files });
+  };
+  button('download').onclick = () => send({ type: 'export' });
+  button('responses').onclick = guarded('responses', () => send({ type: 'responses', maxExamples: positiveNumber('response-examples', true) }));
+
+  startWorker(backend.value as BackendChoice);
+}
+
+wire();
