@@ -9,6 +9,7 @@ import '@resnet/backend-cpu';
 import { Rng, createModel, drawSynthetic, exportSafetensors, useBackend } from '@resnet/core';
 import { chromiumAvailable, serve, withChromium, type Page, type Server } from '@resnet/browser-harness';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,12 +25,13 @@ const dist = path.join(here, '..', 'dist');
 const shots = path.join(here, '..', '.test-results', 'screenshots');
 /** The README's picture of the app; refreshed when UPDATE_FIGURES=1. */
 const figure = path.join(here, '..', '..', '..', 'docs', 'figures', 'web-app.png');
+const UPDATE_FIGURES = process.env.UPDATE_FIGURES === '1';
 
 /** The tiny run: SwiftShader takes seconds per ResNet-8 step even at batch 8. */
 const TINY = { model: 'resnet8', batch: '8', iterations: '6', evalEvery: '100', train: '64', test: '16' };
 
 let server: Server;
-let files: { dir: string; image: string; text: string; resnet56: string; cifar: string[] };
+let files: { dir: string; image: string; text: string; resnet56: string; cifar: string[]; cifarTarGz: string };
 let resnet8Params: number;
 
 beforeAll(async () => {
@@ -52,7 +54,13 @@ beforeAll(async () => {
     for (let r = 0; r < 10; r++) bytes[r * 3073] = r;
     await writeFile(file, bytes);
   }
-  files = { dir, image: path.join(dir, 'disc.png'), text: path.join(dir, 'notes.txt'), resnet56: path.join(dir, 'resnet56.safetensors'), cifar };
+  // …and the same files as CIFAR-10's distributed archive, made with GNU tar and gzip.
+  const batches = path.join(dir, 'cifar-10-batches-bin');
+  await mkdir(batches);
+  for (const file of cifar) await copyFile(file, path.join(batches, path.basename(file)));
+  const cifarTarGz = path.join(dir, 'cifar-10-binary.tar.gz');
+  execFileSync('tar', ['-czf', cifarTarGz, '-C', dir, 'cifar-10-batches-bin']);
+  files = { dir, image: path.join(dir, 'disc.png'), text: path.join(dir, 'notes.txt'), resnet56: path.join(dir, 'resnet56.safetensors'), cifar, cifarTarGz };
   await writeFile(files.image, encodePng(pixels, 32, 32));
   await writeFile(files.text, 'these are notes, not data\n');
   await writeFile(files.resnet56, await exportSafetensors(resnet56));
@@ -127,6 +135,29 @@ async function useTinySetup(page: Page): Promise<void> {
   await page.fill('#eval-every', TINY.evalEvery);
 }
 
+/** Asks for WebGPU by name and waits for the new worker to run on it. */
+async function pickWebGpu(page: Page): Promise<void> {
+  await page.selectOption('#backend', 'webgpu');
+  await page.waitForFunction(() => document.body.dataset.backend === 'webgpu', null, { timeout: 60_000 });
+  expect(await page.textContent('#backend-name')).toBe('webgpu');
+}
+
+/**
+ * The README's figure (UPDATE_FIGURES=1 only; minutes of training): the page's defaults as a user
+ * meets them (auto on wasm, ResNet-20, the synthetic recipe's 300 iterations of 32), then an image
+ * classified and the layer responses, as one full-page screenshot copied to docs/figures/web-app.png.
+ */
+async function makeFigure(page: Page): Promise<void> {
+  await page.click('#start');
+  await page.waitForFunction(() => document.body.dataset.training === 'finished', null, { timeout: 1_500_000 });
+  await page.setInputFiles('#image-file', files.image);
+  const result = await top5(page);
+  expect(result.labels[0]).toBe('disc');
+  await page.click('#responses');
+  await page.locator('#responses-chart svg').waitFor({ timeout: 120_000 });
+  await copyFile(await shot(page, 'figure', true), figure);
+}
+
 async function top5(page: Page): Promise<{ labels: string[]; probabilities: number[]; sum: number }> {
   await page.waitForFunction(() => document.querySelectorAll('#top5 li').length === 5, null, { timeout: 60_000 });
   return page.evaluate(() => {
@@ -149,14 +180,20 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
   });
   afterAll(() => session.close());
 
-  test('the page loads, auto picks WebGPU and shows the adapter', async () => {
+  test('the page loads; auto passes over the software adapter for wasm, shows it, and WebGPU can be picked', async () => {
     const page = session.page();
     await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 60_000 });
-    expect(await page.textContent('#backend-name')).toBe('webgpu');
+    // SwiftShader is the only adapter here: auto follows core and runs wasm, saying why.
+    expect(await page.textContent('#backend-name')).toBe('wasm');
+    expect(await page.textContent('#backend-note')).toMatch(/^auto: using wasm, because this browser's only WebGPU adapter is a software one \(.*swiftshader.*\)/i);
+    expect(await page.textContent('#adapter')).toContain('fallback yes');
+    await shot(page, 'loaded-auto');
+    if (UPDATE_FIGURES) await makeFigure(page);
+    await pickWebGpu(page);
+    expect(await page.textContent('#backend-note')).toContain('webgpu was asked for');
     const adapter = (await page.textContent('#adapter')) ?? '';
     expect(adapter).toContain('swiftshader');
     expect(adapter).toContain('fallback yes');
-    expect(await page.textContent('#backend-note')).toContain('offers a WebGPU adapter');
     // The recipe's defaults fill the form (core's synthetic recipe: batch 32, 300 iterations, 0.05).
     expect(await page.inputValue('#batch-size')).toBe('32');
     expect(await page.inputValue('#iterations')).toBe('300');
@@ -164,7 +201,7 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
     await page.locator('#model-label', { hasText: 'ResNet-20' }).waitFor();
     expect(await page.textContent('#model-params')).toBe('269,722');
     await shot(page, 'loaded');
-  });
+  }, UPDATE_FIGURES ? 1_800_000 : undefined);
 
   test('training runs: the iteration counter and the loss chart grow, the loss is finite', async () => {
     const page = session.page();
@@ -220,8 +257,7 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
     await page.locator('#responses-chart svg').waitFor({ timeout: 60_000 });
     expect(await page.textContent('#responses-text')).toMatch(/over 7 3×3 layers, on 16 test images/);
     expect(await page.textContent('#summary')).toContain('layer1.0.conv1');
-    const main = await shot(page, 'trained-and-classified', true);
-    if (process.env.UPDATE_FIGURES === '1') await copyFile(main, figure);
+    await shot(page, 'trained-and-classified', true);
   });
 
   test('weights saved to IndexedDB survive a reload and classify the same', async () => {
@@ -230,7 +266,8 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
     await page.click('#save');
     await page.locator('#saved li[data-name="tiny-resnet8"]').waitFor({ timeout: 60_000 });
     await page.reload();
-    await page.waitForFunction(() => document.body.dataset.backend === 'webgpu', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.body.dataset.backend === 'wasm', null, { timeout: 60_000 });
+    await pickWebGpu(page);
     const saved = page.locator('#saved li[data-name="tiny-resnet8"]');
     await saved.waitFor({ timeout: 60_000 });
     expect(await saved.textContent()).toContain('resnet8');
@@ -244,9 +281,14 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
     await shot(page, 'reloaded-from-indexeddb');
   });
 
-  test('CIFAR-10 binary batch files are read as the data set', async () => {
+  test('CIFAR-10 binary batch files, and the .tar.gz, are read as the data set', async () => {
     const page = session.page();
     await page.setInputFiles('#cifar-files', files.cifar);
+    await page.locator('#data-info', { hasText: 'CIFAR-10: 50 training and 10 test images' }).waitFor({ timeout: 60_000 });
+    expect(await page.locator('#errors li[data-context="data"]').count()).toBe(0);
+    await page.click('#use-synthetic');
+    await page.locator('#data-info', { hasText: 'synthetic shapes' }).waitFor({ timeout: 60_000 });
+    await page.setInputFiles('#cifar-files', files.cifarTarGz);
     await page.locator('#data-info', { hasText: 'CIFAR-10: 50 training and 10 test images' }).waitFor({ timeout: 60_000 });
     expect(await page.locator('#errors li[data-context="data"]').count()).toBe(0);
   });
@@ -280,7 +322,7 @@ describe.skipIf(!chromium.available)('in a browser without WebGPU', () => {
     const page = session.page();
     await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 60_000 });
     expect(await page.textContent('#backend-name')).toBe('wasm');
-    expect(await page.textContent('#backend-note')).toMatch(/^auto: this browser offers no WebGPU adapter \(no WebGPU adapter: .*\): using wasm\./);
+    expect(await page.textContent('#backend-note')).toMatch(/^auto: using wasm, because this browser offers no WebGPU adapter \(no WebGPU adapter: .*\)\./);
     expect(await page.textContent('#adapter')).toBe('none (not on WebGPU)');
     // Cross-origin isolated, so tfjs runs its threaded build.
     expect(await page.textContent('#backend-device')).toMatch(/WebAssembly \(SIMD, \d+ threads?\)/);
