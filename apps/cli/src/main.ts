@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ResNetError, VERSION, type ModelOptions } from '@resnet/core';
 import { FileIOError } from '@resnet/node-io';
 import { BACKEND_NAMES } from './backend.js';
+import { BENCH_HELP, benchCommand } from './commands/bench.js';
 import { CONFORMANCE_HELP, conformanceCommand } from './commands/conformance.js';
 import { DOCTOR_HELP, doctorCommand } from './commands/doctor.js';
 import { EVAL_HELP, evalCommand } from './commands/eval.js';
@@ -29,6 +30,7 @@ Commands:
   infer      run a network on an .npy batch with PyTorch or TensorFlow.js weights
   doctor     every backend: can it run here, why not, device or adapter, versions
   conformance  prove a backend computes what the cpu reference does (ops and small networks)
+  bench      training and inference speed and peak memory of each backend beside PyTorch
 
 resnet <command> --help shows a command's options.`;
 
@@ -37,7 +39,7 @@ const HELPS: Record<string, string> = {
   eval: EVAL_HELP,
   predict: PREDICT_HELP,
   experiment: EXPERIMENT_HELP,
-  models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP, doctor: DOCTOR_HELP, conformance: CONFORMANCE_HELP };
+  models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP, doctor: DOCTOR_HELP, conformance: CONFORMANCE_HELP, bench: BENCH_HELP };
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
@@ -74,7 +76,7 @@ async function run(argv: string[], io: Output): Promise<number> {
     return 0;
   }
   // Commands with many options of their own parse them themselves.
-  const own: Record<string, (args: string[], io: Output) => Promise<number>> = { train: trainCommand, eval: evalCommand, predict: predictCommand, experiment: experimentCommand };
+  const own: Record<string, (args: string[], io: Output) => Promise<number>> = { train: trainCommand, eval: evalCommand, predict: predictCommand, experiment: experimentCommand, bench: benchCommand };
   if (own[command]) return own[command](rest, io);
   const { values, positionals } = parseArgs({
     args: rest,
