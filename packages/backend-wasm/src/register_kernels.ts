@@ -7,6 +7,8 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.js';
+import { castConfig, identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { meanConfig } from './kernels/Mean.js';
 import { sliceConfig } from './kernels/Slice.js';
@@ -28,6 +30,13 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   // Present but float32 accumulators: batch norm's gradient sums lose too much to cancellation.
   sumConfig,
   meanConfig,
+  // Present but copying: every tensor a gradient saves is cloned (Identity), and float32 is cast to
+  // float32. Replaced by shared buffers; other casts go to the shipped kernel.
+  identityConfig,
+  castConfig,
+  // Present but an index computation per element, 10× an element-wise multiply: replaced for
+  // per-channel statistics of NHWC data (batch norm, forward and in core's BN gradient).
+  fusedBatchNormConfig,
 ];
 
 /** Registers the training kernels for `wasm`, replacing any kernel of the same name. Idempotent. */
