@@ -11,5 +11,6 @@ export { formatReport } from './report.js';
 export { compareOutput } from './compare.js';
 export { opCases } from './cases/ops.js';
 export { MODEL_CONFIGS, modelCases, type ModelConfig } from './cases/models.js';
+export { foldedCases } from './cases/folded.js';
 export { normal, normalValues, uniform, uniformValues } from './prng.js';
 export type { CaseOutputs, CaseResult, ConformanceCase, ConformanceReport, OutputComparison, Tolerance } from './types.js';

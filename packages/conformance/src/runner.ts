@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // The reference backend is always there.
 import '@resnet/backend-cpu';
 import { useBackend, type BackendStatus } from '@resnet/core';
+import { foldedCases } from './cases/folded.js';
 import { modelCases } from './cases/models.js';
 import { opCases } from './cases/ops.js';
 import { compareOutput } from './compare.js';
@@ -18,14 +19,14 @@ export interface RunOptions {
   readonly reference?: string;
   /** Only cases whose name contains this text. */
   readonly filter?: string;
-  /** The cases to run (default: every op case, then every model case). */
+  /** The cases to run (default: every op case, then every model case, then the folded-BN inference cases). */
   readonly cases?: readonly ConformanceCase[];
   /** Called after each case, e.g. to print progress. */
   readonly onResult?: (result: CaseResult) => void;
 }
 
 export function allCases(): ConformanceCase[] {
-  return [...opCases(), ...modelCases()];
+  return [...opCases(), ...modelCases(), ...foldedCases()];
 }
 
 /** Runs a case and reads its outputs back (async: webgpu must not be read synchronously), disposing them. */

@@ -42,6 +42,7 @@ describe('cpu against itself', () => {
     expect(big.outputs.some((o) => o.output === 'grad layer1.0.downsample.0.weight')).toBe(true);
     expect(big.outputs.some((o) => o.output === 'layer4.0.conv3.weight after SGD step')).toBe(true);
     expect(big.outputs.some((o) => o.output === 'layer2.0.bn2.running_var after training forward')).toBe(true);
+    expect(models.filter((r) => r.outputs.some((o) => o.output === 'logits (BN folded)')).length).toBe(9);
   }, 300_000);
 });
 

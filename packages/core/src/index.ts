@@ -31,6 +31,7 @@ export { backbone, forward, head, type BackboneResult, type ForwardOptions, type
 export type { InitMode } from './model/init.js';
 export { planNetwork, planWeights, type NetworkPlan, type PoolPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';
 export { ResNet, createModel, type CreateOptions, type RunOptions, type StageFeatures } from './model/resnet.js';
+export { FoldedResNet, foldBatchNorm } from './model/fold_bn.js';
 export { formatCount, formatSummary, summarize, type LayerSummary, type LayerType, type ModelSummary } from './model/summary.js';
 
 export const VERSION = '0.1.0';

@@ -9,6 +9,7 @@ import {
   ResNetError,
   createModel,
   describeMismatch,
+  foldBatchNorm,
   importStateDict,
   loadModel,
   optionsFromStateDict,
@@ -108,7 +109,10 @@ export async function inferCommand(flags: InferFlags, io: Output): Promise<numbe
   const model = ext === '.safetensors' ? await modelFromSafetensors(flags) : await modelFromTfjs(flags);
   try {
     const x = tf.tensor4d(array.data, array.shape as [number, number, number, number]);
-    const logits = model.predict(x, { anyInputSize: true });
+    // BN folded into the convs: the same logits within float32 rounding, one fused kernel per conv.
+    const folded = foldBatchNorm(model);
+    const logits = folded.predict(x, { anyInputSize: true });
+    folded.dispose();
     const data = (await logits.data()) as Float32Array;
     await writeBytesAtomic(flags.output, serializeNpy(logits.shape, data));
     tf.dispose([x, logits]);

@@ -3,5 +3,5 @@ export { bottleneckPlan } from './bottleneck.js';
 export { BN_EPSILON, BN_MOMENTUM, batchNorm, updatedRunningStats, type BatchStats } from './batch_norm.js';
 export { bn, conv, convBn, type ConvBnObserver, type ForwardContext } from './conv_bn.js';
 export { residualBlock } from './residual_block.js';
-export { shortcut, shortcutPlan, subsample } from './shortcut.js';
+export { shortcut, shortcutPlan, subsample, zeroPadShortcut } from './shortcut.js';
 export type { BlockPlan, ConvPlan, ShortcutPlan } from './types.js';

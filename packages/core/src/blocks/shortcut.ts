@@ -42,6 +42,11 @@ export function subsample(x: tf.Tensor4D, stride: number): tf.Tensor4D {
   return tf.reshape(cols, [n, ho, wo, c]);
 }
 
+/** Option A's parameter-free shortcut: subsample, then zero-pad the extra channels. */
+export function zeroPadShortcut(plan: Extract<ShortcutPlan, { kind: 'zero-pad' }>, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.pad(subsample(x, plan.stride), [[0, 0], [0, 0], [0, 0], [plan.padBefore, plan.padAfter]]);
+}
+
 export function shortcut(ctx: ForwardContext, plan: ShortcutPlan, x: tf.Tensor4D): tf.Tensor4D | null {
   switch (plan.kind) {
     case 'none':
@@ -49,7 +54,7 @@ export function shortcut(ctx: ForwardContext, plan: ShortcutPlan, x: tf.Tensor4D
     case 'identity':
       return x;
     case 'zero-pad':
-      return tf.pad(subsample(x, plan.stride), [[0, 0], [0, 0], [0, 0], [plan.padBefore, plan.padAfter]]);
+      return zeroPadShortcut(plan, x);
     case 'projection':
       return convBn(ctx, plan.conv, x);
   }

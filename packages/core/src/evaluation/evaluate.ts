@@ -1,12 +1,14 @@
 /**
  * Evaluation of a model on a data set: softmax scores for every example, averaged over the views a
  * data set gives (10-crop, SPEC §3.4) and, with several data sets of the same examples, over scales
- * (multi-scale testing), then the metrics. BN runs in inference mode.
+ * (multi-scale testing), then the metrics. BN runs in inference mode, folded into the convolutions
+ * (`foldBatchNorm`): the same logits within float32 rounding, ~1.5× faster on wasm.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DataLoader } from '../data/loader.js';
 import type { Dataset } from '../data/types.js';
 import { ResNetError } from '../errors.js';
+import { foldBatchNorm } from '../model/fold_bn.js';
 import type { ResNet } from '../model/resnet.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
 
@@ -36,21 +38,27 @@ export async function predictScores(model: ResNet, dataset: Dataset, options: Ev
   // Fully-convolutional input when the data set's images are not the model's built size (multi-scale testing).
   const [h, w] = dataset.imageShape;
   const anyInputSize = h !== model.spec.inputSize || w !== model.spec.inputSize;
-  for await (const batch of DataLoader.evaluation(dataset, options.batchSize ?? 100)) {
-    const probs = tf.tidy(() => {
-      const x = tf.tensor4d(batch.images, [batch.size * batch.views, batch.height, batch.width, batch.channels]);
-      const p = tf.softmax(model.predict(x, { anyInputSize: anyInputSize || batch.height !== model.spec.inputSize || batch.width !== model.spec.inputSize }));
-      return batch.views === 1 ? p : tf.mean(tf.reshape(p, [batch.size, batch.views, classes]), 1);
-    });
-    const values = (await probs.data()) as Float32Array;
-    probs.dispose();
-    for (let k = 0; k < batch.size; k++) {
-      const i = batch.indices[k]!;
-      probabilities.set(values.subarray(k * classes, (k + 1) * classes), i * classes);
-      labels[i] = batch.labels[k]!;
+  // Folded once for the whole pass (it refolds by itself should the weights change meanwhile).
+  const folded = foldBatchNorm(model);
+  try {
+    for await (const batch of DataLoader.evaluation(dataset, options.batchSize ?? 100)) {
+      const probs = tf.tidy(() => {
+        const x = tf.tensor4d(batch.images, [batch.size * batch.views, batch.height, batch.width, batch.channels]);
+        const p = tf.softmax(folded.predict(x, { anyInputSize: anyInputSize || batch.height !== model.spec.inputSize || batch.width !== model.spec.inputSize }));
+        return batch.views === 1 ? p : tf.mean(tf.reshape(p, [batch.size, batch.views, classes]), 1);
+      });
+      const values = (await probs.data()) as Float32Array;
+      probs.dispose();
+      for (let k = 0; k < batch.size; k++) {
+        const i = batch.indices[k]!;
+        probabilities.set(values.subarray(k * classes, (k + 1) * classes), i * classes);
+        labels[i] = batch.labels[k]!;
+      }
+      done += batch.size;
+      options.onProgress?.(done, dataset.size);
     }
-    done += batch.size;
-    options.onProgress?.(done, dataset.size);
+  } finally {
+    folded.dispose();
   }
   return { probabilities, labels, classes };
 }

@@ -188,18 +188,26 @@ export class ResNet {
   }
 
   private checkInput(x: tf.Tensor, anySize: boolean): void {
-    this.checkAlive();
-    const { inputSize: s, inputChannels: c, name } = this.spec;
-    const expected = anySize ? `[N, H, W, ${c}]` : `[N, ${s}, ${s}, ${c}]`;
-    const bad = (why: string): ResNetError => new ResNetError(`resnet: input must be ${expected} for ${name}, got [${x.shape.join(', ')}]${why}`);
-    if (x.rank !== 4) throw bad(` (rank ${x.rank}, expected 4: NHWC)`);
-    const [n, h, w, channels] = x.shape as [number, number, number, number];
-    if (n < 1) throw bad(' (empty batch)');
-    if (channels !== c) throw bad(` (${channels} channels, expected ${c})`);
-    if (!anySize && (h !== s || w !== s)) throw bad(' (pass anyInputSize: true for fully-convolutional use)');
-    if (h < 1 || w < 1) throw bad('');
-    if (x.dtype !== 'float32') throw new ResNetError(`resnet: input must be float32, got ${x.dtype}`);
+    checkModelInput(this, x, anySize);
   }
+}
+
+/**
+ * Throws a {@link ResNetError} naming the bad value unless `model` is alive and `x` is a float32 NHWC
+ * batch it accepts. Shared with the folded inference path, so both refuse the same inputs alike.
+ */
+export function checkModelInput(model: ResNet, x: tf.Tensor, anySize: boolean): void {
+  const { inputSize: s, inputChannels: c, name } = model.spec;
+  if (model.isDisposed) throw new ResNetError(`resnet: ${name} was disposed`);
+  const expected = anySize ? `[N, H, W, ${c}]` : `[N, ${s}, ${s}, ${c}]`;
+  const bad = (why: string): ResNetError => new ResNetError(`resnet: input must be ${expected} for ${name}, got [${x.shape.join(', ')}]${why}`);
+  if (x.rank !== 4) throw bad(` (rank ${x.rank}, expected 4: NHWC)`);
+  const [n, h, w, channels] = x.shape as [number, number, number, number];
+  if (n < 1) throw bad(' (empty batch)');
+  if (channels !== c) throw bad(` (${channels} channels, expected ${c})`);
+  if (!anySize && (h !== s || w !== s)) throw bad(' (pass anyInputSize: true for fully-convolutional use)');
+  if (h < 1 || w < 1) throw bad('');
+  if (x.dtype !== 'float32') throw new ResNetError(`resnet: input must be float32, got ${x.dtype}`);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
