@@ -49,6 +49,7 @@ describe('resnet bench', () => {
     expect(row!.tfjs.imagesPerSecond!.median).toBeGreaterThan(0);
     expect(row!.tfjs.imagesPerSecond!.seconds).toHaveLength(1);
     expect(row!.tfjs.threads).toBeGreaterThanOrEqual(1);
+    expect(row!.threads).toBe(row!.tfjs.threads);
     expect(row!.tfjs.firstStepSeconds!).toBeGreaterThan(row!.tfjs.firstStepOnlySeconds!);
     expect(row!.tfjs.peakRssMB!).toBeGreaterThan(row!.tfjs.baselineRssMB!);
     expect(row!.tfjs.wasmHeapMB!).toBeGreaterThan(0);
@@ -59,6 +60,7 @@ describe('resnet bench', () => {
     expect(infer.report.rows.map((r) => r.mode)).toEqual(['infer', 'infer-folded']);
     expect(infer.report.rows[0]!.tfjs.imagesPerSecond!.median).toBeGreaterThan(0);
     expect(infer.report.rows[0]!.tfjs.threads).toBe(1);
+    expect(infer.report.rows.map((r) => r.threads)).toEqual([1, 1]);
     // The folded row either ran or says why not (core without foldBatchNorm).
     const folded = infer.report.rows[1]!.tfjs;
     if (folded.skipped) expect(folded.skipped).toMatch(/foldBatchNorm/);

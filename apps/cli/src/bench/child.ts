@@ -94,7 +94,7 @@ function failed(who: string, events: Events): string {
 export async function runTfjsCase(spec: CaseSpec, progress: (line: string) => void): Promise<Measurement> {
   const task: WorkerTask = { kind: 'case', spec };
   const events = await runChild(process.execPath, [WORKER, JSON.stringify(task)], spec.maxSeconds, progress);
-  if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds) };
+  if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds), firstStepAtLeastSeconds: spec.maxSeconds };
   if (!events.result) return { skipped: failed('the benchmark process', events) };
   return events.result as Measurement;
 }
@@ -130,7 +130,7 @@ export async function runPytorchCase(spec: CaseSpec, threads: number, progress: 
   const mode = spec.mode === 'train' ? 'train' : 'infer';
   const task = { model: spec.model, batch: spec.batch, mode, runs: spec.runs, warmup: spec.warmup, threads, maxSeconds: spec.maxSeconds, seed: 1 };
   const events = await runChild(PYTHON, [PYTORCH_SCRIPT, JSON.stringify(task)], spec.maxSeconds, progress);
-  if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds) };
+  if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds), firstStepAtLeastSeconds: spec.maxSeconds };
   if (!events.result) return { skipped: failed('python', events) };
   const { seconds, ...rest } = events.result as { seconds?: number[] } & Measurement;
   return { ...rest, ...(seconds ? { imagesPerSecond: rate(seconds, spec.batch) } : {}) };

@@ -10,6 +10,8 @@ export interface BenchRow {
   readonly mode: BenchMode;
   readonly batch: number;
   readonly backend: string;
+  /** The backend's threads (wasm's as it reported, 1 for cpu), which PyTorch got too; null for GPUs. */
+  readonly threads: number | null;
   readonly tfjs: Measurement;
   /** The same case in PyTorch with the same threads (`skipped` says why not). */
   readonly pytorch: Measurement;
@@ -54,11 +56,11 @@ export function formatReport(report: BenchReport): string {
   const rows = report.rows.map((r) => [
     r.case,
     r.backend,
-    r.tfjs.threads !== undefined ? String(r.tfjs.threads) : '-',
+    r.threads !== null ? String(r.threads) : '-',
     cell(r.tfjs, num(r.tfjs.imagesPerSecond?.median)),
     cell(r.pytorch, num(r.pytorch.imagesPerSecond?.median)),
     num(r.ratio.imagesPerSecond, '×'),
-    num(r.tfjs.firstStepSeconds, ' s'),
+    r.tfjs.firstStepAtLeastSeconds !== undefined ? `> ${r.tfjs.firstStepAtLeastSeconds} s` : num(r.tfjs.firstStepSeconds, ' s'),
     r.tfjs.imagesPerSecond ? `${num(r.tfjs.peakRssMB)}${r.tfjs.wasmHeapMB !== undefined ? ` (heap ${num(r.tfjs.wasmHeapMB)})` : ''}` : '-',
     r.pytorch.imagesPerSecond ? num(r.pytorch.peakRssMB) : '-',
     num(r.ratio.peakRss, '×'),

@@ -32,6 +32,8 @@ export interface Measurement {
   readonly imagesPerSecond?: Rate;
   /** From the start of the process to the end of the first step (backend start, model, first step). */
   readonly firstStepSeconds?: number;
+  /** Set when the process was stopped before its first step ended: the first step took at least this. */
+  readonly firstStepAtLeastSeconds?: number;
   /** The first step alone. */
   readonly firstStepOnlySeconds?: number;
   /** RSS after the backend started (or imports), before the model was built. */

@@ -172,7 +172,7 @@ export async function benchCommand(args: string[], io: Output): Promise<number> 
         }
         pytorch = cached;
       }
-      rows.push({ case: caseName(c), model: c.model, mode: c.mode, batch: c.batch, backend, tfjs, pytorch, ratio: ratios(tfjs, pytorch) });
+      rows.push({ case: caseName(c), model: c.model, mode: c.mode, batch: c.batch, backend, threads: tfjs.threads ?? (backend === 'cpu' ? 1 : backend === 'wasm' ? threads : null), tfjs, pytorch, ratio: ratios(tfjs, pytorch) });
     }
   }
 
