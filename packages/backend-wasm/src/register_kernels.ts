@@ -7,7 +7,6 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
-import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.js';
 import { castConfig, identityConfig } from './kernels/Identity.js';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad.js';
 import { meanConfig } from './kernels/Mean.js';
@@ -34,9 +33,6 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   // float32. Replaced by shared buffers; other casts go to the shipped kernel.
   identityConfig,
   castConfig,
-  // Present but an index computation per element, 10× an element-wise multiply: replaced for
-  // per-channel statistics of NHWC data (batch norm, forward and in core's BN gradient).
-  fusedBatchNormConfig,
 ];
 
 /** Registers the training kernels for `wasm`, replacing any kernel of the same name. Idempotent. */
