@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SGD, createModel, trainStep, trainableParams, resolveSpec, useBackend, type BackendStatus, type ImageBatch, type ResNet } from '@resnet/core';
-import { benchModelOptions, foldedPredictor, FOLD_UNAVAILABLE, type Predictor } from './inference.js';
+import { benchModelOptions, foldedPredictor, type Predictor } from './inference.js';
 import { overBudget, rate } from './stats.js';
 import type { CaseSpec, Measurement } from './types.js';
 import { countWebGPU } from './webgpu_counts.js';
@@ -42,12 +42,7 @@ function makeStep(model: ResNet, spec: CaseSpec): { step: () => Promise<void>; d
       dispose: () => sgd.dispose(),
     };
   }
-  let predictor: Predictor | undefined = model;
-  if (spec.mode === 'infer-folded') {
-    predictor = foldedPredictor(model);
-    if (!predictor) return { skipped: FOLD_UNAVAILABLE };
-  }
-  const p = predictor;
+  const p: Predictor = spec.mode === 'infer-folded' ? foldedPredictor(model) : model;
   const x = tf.tensor4d(batch.images, [batch.size, batch.height, batch.width, 3]);
   return {
     step: async () => {

@@ -10,7 +10,6 @@ import { backendProviders, resolveSpec, type BackendStatus } from '@resnet/core'
 import { loadBackends } from '../backend.js';
 import { BENCH_BACKENDS, STANDARD_CASES, caseName, type CaseKey } from '../bench/cases.js';
 import { PYTHON, pytorchUnavailable, pytorchVersion, runPytorchCase, runTfjsCase, runWebGPUCounts } from '../bench/child.js';
-import { FOLD_UNAVAILABLE, foldAvailable } from '../bench/inference.js';
 import { describeMachine } from '../bench/machine.js';
 import { formatReport, ratios, type BenchReport, type BenchRow } from '../bench/report.js';
 import type { BenchMode, CaseSpec, Measurement, WebGPUCounts } from '../bench/types.js';
@@ -150,7 +149,7 @@ export async function benchCommand(args: string[], io: Output): Promise<number> 
     for (const backend of o.backends) {
       n++;
       const spec: CaseSpec = { ...c, backend, runs: o.runs, warmup: o.warmup, maxSeconds: o.maxSeconds, ...(o.threads !== undefined ? { threads: o.threads } : {}) };
-      const why = unavailable(backend) ?? (c.mode === 'infer-folded' && !foldAvailable() ? FOLD_UNAVAILABLE : undefined);
+      const why = unavailable(backend);
       io.err(`bench [${n}/${total}] ${backend} ${caseName(c)}${why ? `: skipped (${why})` : ' …'}`);
       const tfjs: Measurement = why ? { skipped: why } : await runTfjsCase(spec, progress);
       if (!why && tfjs.imagesPerSecond) io.err(`  → ${tfjs.imagesPerSecond.median.toFixed(2)} images/s`);
