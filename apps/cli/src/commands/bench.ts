@@ -24,7 +24,7 @@ cases (ResNet-20 and ResNet-56 training at batch 128; ResNet-50 inference at bat
 and BN-folded) on every backend. Each case runs alone in its own process; expect minutes.
   --model        one case: a model name (resnet20, resnet56, resnet50, resnet8, ...)
   --mode         train (SGD step: forward, loss, gradients, momentum 0.9, weight decay 1e-4),
-                 infer (predict + read-back; also infer-folded when core can fold BN), infer-folded
+                 infer (predict + read-back), infer-folded (the same through core's foldBatchNorm)
                  (default train)
   --batch        batch size (default 128 for train, 8 for infer)
   --backend      wasm, webgpu, cpu, node, node-gpu or all (default all; one that cannot run here is
