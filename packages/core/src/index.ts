@@ -27,6 +27,15 @@ export { listModels, type ModelInfo } from './architectures/list.js';
 
 // Building blocks and the model
 export { BN_EPSILON, BN_MOMENTUM, subsample, type BatchStats, type BlockPlan, type ConvBnObserver, type ConvPlan, type ShortcutPlan } from './blocks/index.js';
+// Training-mode BN (+ ReLU), fused into one kernel on backends that register it (oneDNN)
+export {
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  batchNormTraining,
+  batchNormTrainingComposite,
+  hasFusedBatchNormTraining,
+  type BatchNormTrainingResult,
+} from './blocks/index.js';
 export { backbone, forward, head, type BackboneResult, type ForwardOptions, type ForwardResult } from './model/forward.js';
 export type { InitMode } from './model/init.js';
 export { planNetwork, planWeights, type NetworkPlan, type PoolPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';

@@ -4,6 +4,7 @@
  * running statistics; inference mode uses the running (population) statistics (Sec. 4, "BN at test").
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from './batch_norm_training.js';
 
 /** PyTorch's defaults, so imported weights behave the same. */
 export const BN_EPSILON = 1e-5;
@@ -25,20 +26,24 @@ export interface BatchNormParams {
   readonly runningVar: tf.Tensor;
 }
 
+/**
+ * BN of `x`, then ReLU if `relu` (the ReLU that follows a BN directly, fused with it where the
+ * backend has the fused training kernel: see batch_norm_training.ts).
+ */
 export function batchNorm(
   x: tf.Tensor4D,
   p: BatchNormParams,
   training: boolean,
   epsilon: number,
+  relu = false,
 ): { y: tf.Tensor4D; stats: BatchStats | null } {
   if (!training) {
-    const y = tf.batchNorm(x, p.runningMean as tf.Tensor1D, p.runningVar as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, epsilon);
-    return { y: y as tf.Tensor4D, stats: null };
+    const y = tf.batchNorm(x, p.runningMean as tf.Tensor1D, p.runningVar as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, epsilon) as tf.Tensor4D;
+    return { y: relu ? tf.relu(y) : y, stats: null };
   }
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  const y = tf.batchNorm(x, mean, variance, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, epsilon) as tf.Tensor4D;
+  const { y, mean, variance } = batchNormTraining(x, p.gamma, p.beta, epsilon, relu);
   const [n, h, w] = x.shape;
-  return { y, stats: { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D, count: n * h * w } };
+  return { y, stats: { mean, variance, count: n * h * w } };
 }
 
 /**

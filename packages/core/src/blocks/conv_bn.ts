@@ -22,7 +22,8 @@ export function conv(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Te
   return tf.conv2d(x, w, plan.stride, plan.pad === 0 ? 'valid' : plan.pad);
 }
 
-export function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf.Tensor4D {
+/** The BN `name` of `x`, then ReLU if `relu` (fused with the BN in training mode where the backend can). */
+export function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D, relu = false): tf.Tensor4D {
   const { y, stats } = batchNorm(
     x,
     {
@@ -33,13 +34,17 @@ export function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D): tf.Tensor
     },
     ctx.training,
     ctx.bnEpsilon,
+    relu,
   );
   if (stats) ctx.batchStats.set(name, stats);
   return y;
 }
 
-export function convBn(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Tensor4D {
-  const y = bn(ctx, plan.bn, conv(ctx, plan, x));
+/** conv → BN, then ReLU if `relu` (the stem and every conv of a residual function but the last). */
+export function convBn(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D, relu = false): tf.Tensor4D {
+  // An observer must see the BN output before the ReLU, so with one the ReLU runs on its own.
+  const fuse = relu && !ctx.onConvBn;
+  const y = bn(ctx, plan.bn, conv(ctx, plan, x), fuse);
   ctx.onConvBn?.(plan, y);
-  return y;
+  return relu && !fuse ? tf.relu(y) : y;
 }

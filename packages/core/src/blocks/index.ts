@@ -1,6 +1,14 @@
 export { basicBlockPlan } from './basic_block.js';
 export { bottleneckPlan } from './bottleneck.js';
 export { BN_EPSILON, BN_MOMENTUM, batchNorm, updatedRunningStats, type BatchStats } from './batch_norm.js';
+export {
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+  BATCH_NORM_TRAINING_KERNEL,
+  batchNormTraining,
+  batchNormTrainingComposite,
+  hasFusedBatchNormTraining,
+  type BatchNormTrainingResult,
+} from './batch_norm_training.js';
 export { bn, conv, convBn, type ConvBnObserver, type ForwardContext } from './conv_bn.js';
 export { residualBlock } from './residual_block.js';
 export { shortcut, shortcutPlan, subsample, zeroPadShortcut } from './shortcut.js';

@@ -5,12 +5,14 @@ import { shortcut } from './shortcut.js';
 import type { BlockPlan } from './types.js';
 
 export function residualBlock(ctx: ForwardContext, block: BlockPlan, x: tf.Tensor4D): tf.Tensor4D {
+  const plain = block.shortcut.kind === 'none';
   let out = x;
   block.convs.forEach((plan, i) => {
-    out = convBn(ctx, plan, out);
     // ReLU after every conv+BN of F but the last: the last one comes after the addition (Sec. 3.2).
-    if (i < block.convs.length - 1) out = tf.relu(out);
+    // A plain net adds nothing, so its last ReLU follows the BN directly too. Either way convBn
+    // applies it, fused with a training-mode BN where the backend has the kernel.
+    out = convBn(ctx, plan, out, i < block.convs.length - 1 || plain);
   });
   const identity = shortcut(ctx, block.shortcut, x);
-  return tf.relu(identity ? (tf.add(out, identity) as tf.Tensor4D) : out);
+  return identity ? tf.relu(tf.add(out, identity) as tf.Tensor4D) : out;
 }

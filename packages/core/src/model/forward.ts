@@ -32,7 +32,8 @@ export interface ForwardResult extends BackboneResult {
 export function backbone(plan: NetworkPlan, weight: (name: string) => tf.Tensor, x: tf.Tensor4D, options: ForwardOptions): BackboneResult {
   const ctx: ForwardContext = { weight, training: options.training, bnEpsilon: options.bnEpsilon, batchStats: new Map(), onConvBn: options.onConvBn };
   const features: Record<string, tf.Tensor4D> = {};
-  let out = tf.relu(convBn(ctx, plan.stem, x));
+  // conv1, BN, ReLU: the ReLU fused with a training-mode BN where the backend can (blocks/batch_norm_training.ts).
+  let out = convBn(ctx, plan.stem, x, true);
   features['conv1'] = out;
   if (plan.maxPool) out = tf.maxPool(out, plan.maxPool.kernel, plan.maxPool.stride, plan.maxPool.pad);
   for (const stage of plan.stages) {
