@@ -1,0 +1,225 @@
+// Element-wise float32 arithmetic: binary ops with the broadcasts a ResNet makes (same shape, a
+// per-channel [C] vector, a per-row [N, 1] column, a scalar), unary ops, and a strided copy that
+// serves Slice, Pad, Transpose and Concat. Memory-bound loops, vectorised by the compiler and split
+// over oneDNN's OpenMP threads.
+//
+// Broadcasts arrive already reduced by the JS side to one form: out[o, i] = a[o·aso + i·asi] ∘
+// b[o·bso + i·bsi] over an [outer, inner] view of the output, each stride being 0 (repeated) or
+// the dense one. Anything else stays on the cpu kernels.
+#include <omp.h>
+
+#include <cmath>
+
+#include "common.h"
+
+namespace rn {
+
+namespace {
+
+enum Binary { ADD = 0, SUB, MUL, DIV, MAX, MIN, SQDIFF, BINARY_COUNT };
+enum Unary { RELU = 0, RELU6, STEP, NEG, EXP, LOG, SQRT, RSQRT, SQUARE, ABS, SIGMOID, TANH, RECIPROCAL, LINEAR, UNARY_COUNT };
+
+template <int OP>
+inline float apply(float a, float b) {
+  if constexpr (OP == ADD) return a + b;
+  if constexpr (OP == SUB) return a - b;
+  if constexpr (OP == MUL) return a * b;
+  if constexpr (OP == DIV) return a / b;
+  // NaN wins, as Math.max/Math.min do on tfjs's cpu backend.
+  if constexpr (OP == MAX) return (std::isnan(a) || std::isnan(b)) ? NAN : (a > b ? a : b);
+  if constexpr (OP == MIN) return (std::isnan(a) || std::isnan(b)) ? NAN : (a < b ? a : b);
+  if constexpr (OP == SQDIFF) return (a - b) * (a - b);
+  return 0.f;
+}
+
+template <int OP>
+void binaryLoop(int64_t outer, int64_t inner, const float *a, int64_t aso, int64_t asi, const float *b, int64_t bso, int64_t bsi, float *out) {
+  if (outer >= 4 * omp_get_max_threads() || inner < 4096) {
+#pragma omp parallel for schedule(static) if (outer * inner > 32768)
+    for (int64_t o = 0; o < outer; o++) {
+      const float *ar = a + o * aso;
+      const float *br = b + o * bso;
+      float *r = out + o * inner;
+      if (asi == 1 && bsi == 1) {
+#pragma omp simd
+        for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(ar[i], br[i]);
+      } else if (asi == 1 && bsi == 0) {
+        const float bv = br[0];
+#pragma omp simd
+        for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(ar[i], bv);
+      } else if (asi == 0 && bsi == 1) {
+        const float av = ar[0];
+#pragma omp simd
+        for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(av, br[i]);
+      } else {
+        const float v = apply<OP>(ar[0], br[0]);
+        for (int64_t i = 0; i < inner; i++) r[i] = v;
+      }
+    }
+  } else {
+    for (int64_t o = 0; o < outer; o++) {
+      const float *ar = a + o * aso;
+      const float *br = b + o * bso;
+      float *r = out + o * inner;
+#pragma omp parallel for simd schedule(static)
+      for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(ar[i * asi], br[i * bsi]);
+    }
+  }
+}
+
+using BinaryFn = void (*)(int64_t, int64_t, const float *, int64_t, int64_t, const float *, int64_t, int64_t, float *);
+const BinaryFn BINARIES[BINARY_COUNT] = {binaryLoop<ADD>, binaryLoop<SUB>, binaryLoop<MUL>, binaryLoop<DIV>, binaryLoop<MAX>, binaryLoop<MIN>, binaryLoop<SQDIFF>};
+
+template <int OP>
+inline float unary(float x, float alpha, float beta) {
+  if constexpr (OP == RELU) return x > 0.f ? x : (std::isnan(x) ? x : 0.f);
+  if constexpr (OP == RELU6) return std::isnan(x) ? x : std::min(6.f, std::max(0.f, x));
+  if constexpr (OP == STEP) return std::isnan(x) ? NAN : (x > 0.f ? 1.f : alpha);
+  if constexpr (OP == NEG) return -x;
+  if constexpr (OP == EXP) return std::exp(x);
+  if constexpr (OP == LOG) return std::log(x);
+  if constexpr (OP == SQRT) return std::sqrt(x);
+  if constexpr (OP == RSQRT) return 1.f / std::sqrt(x);
+  if constexpr (OP == SQUARE) return x * x;
+  if constexpr (OP == ABS) return std::fabs(x);
+  if constexpr (OP == SIGMOID) return 1.f / (1.f + std::exp(-x));
+  if constexpr (OP == TANH) return std::tanh(x);
+  if constexpr (OP == RECIPROCAL) return 1.f / x;
+  if constexpr (OP == LINEAR) return alpha * x + beta;
+  return 0.f;
+}
+
+template <int OP>
+void unaryLoop(int64_t n, const float *x, float *y, float alpha, float beta) {
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; i++) y[i] = unary<OP>(x[i], alpha, beta);
+}
+
+using UnaryFn = void (*)(int64_t, const float *, float *, float, float);
+const UnaryFn UNARIES[UNARY_COUNT] = {unaryLoop<RELU>, unaryLoop<RELU6>, unaryLoop<STEP>,   unaryLoop<NEG>,     unaryLoop<EXP>,  unaryLoop<LOG>,        unaryLoop<SQRT>,
+                                      unaryLoop<RSQRT>, unaryLoop<SQUARE>, unaryLoop<ABS>, unaryLoop<SIGMOID>, unaryLoop<TANH>, unaryLoop<RECIPROCAL>, unaryLoop<LINEAR>};
+
+// The number of values an [outer, inner] view with strides (so, si) reaches: 1 + the last index.
+int64_t reach(int64_t outer, int64_t inner, int64_t so, int64_t si) { return (outer - 1) * so + (inner - 1) * si + 1; }
+
+bool validStride(int64_t s, int64_t dense) { return s == 0 || s == dense; }
+
+}  // namespace
+
+// binary(op, [outer, inner, aso, asi, bso, bsi], a, b, out)
+static Napi::Value BinaryOp(const Napi::CallbackInfo &info) {
+  return guarded(info, [&] {
+    int op = static_cast<int>(number(info, 0, "binary op"));
+    if (op < 0 || op >= BINARY_COUNT) fail("binary: unknown op " + std::to_string(op));
+    auto p = ints(info, 1, 6, "binary view");
+    int64_t outer = p[0], inner = p[1];
+    if (outer <= 0 || inner <= 0) fail("binary: empty view " + dimsStr(p));
+    // Row strides are 0, 1 (an [outer, 1] column) or inner (dense); element strides 0 or 1.
+    for (int k : {2, 4})
+      if (!(validStride(p[k], inner) || p[k] == 1)) fail("binary: bad row stride in " + dimsStr(p));
+    for (int k : {3, 5})
+      if (!validStride(p[k], 1)) fail("binary: bad element stride in " + dimsStr(p));
+    // Each operand's length must be exactly what its view reaches.
+    float *a = f32(info, 2, reach(outer, inner, p[2], p[3]), "binary a");
+    float *b = f32(info, 3, reach(outer, inner, p[4], p[5]), "binary b");
+    float *out = f32(info, 4, outer * inner, "binary out");
+    BINARIES[op](outer, inner, a, p[2], p[3], b, p[4], p[5], out);
+    return info.Env().Undefined();
+  });
+}
+
+// unary(op, x, y, alpha, beta)
+static Napi::Value UnaryOp(const Napi::CallbackInfo &info) {
+  return guarded(info, [&] {
+    int op = static_cast<int>(number(info, 0, "unary op"));
+    if (op < 0 || op >= UNARY_COUNT) fail("unary: unknown op " + std::to_string(op));
+    if (!info[1].IsTypedArray()) fail("unary x: expected a Float32Array");
+    int64_t n = static_cast<int64_t>(info[1].As<Napi::TypedArray>().ElementLength());
+    float *x = f32(info, 1, n, "unary x");
+    float *y = f32(info, 2, n, "unary y");
+    UNARIES[op](n, x, y, static_cast<float>(number(info, 3, "unary alpha")), static_cast<float>(number(info, 4, "unary beta")));
+    return info.Env().Undefined();
+  });
+}
+
+// copyStrided(dims, srcStrides, srcOffset, src, dstStrides, dstOffset, dst): dst[dstOffset + Σ i·ds] =
+// src[srcOffset + Σ i·ss] over every index i of dims (rank 1..6). Both reaches are checked.
+static Napi::Value CopyStrided(const Napi::CallbackInfo &info) {
+  return guarded(info, [&] {
+    auto d = shape(info, 0, "copy dims");
+    const size_t rank = d.size();
+    if (rank < 1 || rank > 6) fail("copy: rank must be 1 to 6, got " + std::to_string(rank));
+    auto ss = ints(info, 1, rank, "copy source strides");
+    int64_t so = static_cast<int64_t>(number(info, 2, "copy source offset"));
+    auto ds = ints(info, 4, rank, "copy destination strides");
+    int64_t dof = static_cast<int64_t>(number(info, 5, "copy destination offset"));
+    int64_t count = product(d);
+    if (count == 0) return info.Env().Undefined();
+    int64_t srcMax = so, dstMax = dof;
+    for (size_t k = 0; k < rank; k++) {
+      if (ss[k] < 0 || ds[k] < 0) fail("copy: negative stride");
+      srcMax += (d[k] - 1) * ss[k];
+      dstMax += (d[k] - 1) * ds[k];
+    }
+    if (so < 0 || dof < 0) fail("copy: negative offset");
+    if (!info[3].IsTypedArray() || !info[6].IsTypedArray()) fail("copy: expected typed arrays");
+    auto srcArr = info[3].As<Napi::TypedArray>(), dstArr = info[6].As<Napi::TypedArray>();
+    // Any 4-byte element type (float32, int32): the copy moves bits.
+    auto bytesPer = [](napi_typedarray_type t) { return t == napi_float32_array || t == napi_int32_array || t == napi_uint32_array ? 4 : 0; };
+    if (bytesPer(srcArr.TypedArrayType()) != 4 || srcArr.TypedArrayType() != dstArr.TypedArrayType()) fail("copy: expected two 4-byte typed arrays of one type");
+    if (srcMax >= static_cast<int64_t>(srcArr.ElementLength()) || dstMax >= static_cast<int64_t>(dstArr.ElementLength())) {
+      fail("copy: view " + dimsStr(d) + " reaches past its array");
+    }
+    const uint32_t *src = reinterpret_cast<const uint32_t *>(static_cast<uint8_t *>(srcArr.ArrayBuffer().Data()) + srcArr.ByteOffset()) + so;
+    uint32_t *dst = reinterpret_cast<uint32_t *>(static_cast<uint8_t *>(dstArr.ArrayBuffer().Data()) + dstArr.ByteOffset()) + dof;
+    // Pad to rank 6 on the left; the last dim is the inner loop.
+    int64_t D[6], S[6], T[6];
+    for (int k = 0; k < 6; k++) {
+      int j = k - (6 - static_cast<int>(rank));
+      D[k] = j >= 0 ? d[j] : 1;
+      S[k] = j >= 0 ? ss[j] : 0;
+      T[k] = j >= 0 ? ds[j] : 0;
+    }
+    const int64_t rows = D[0] * D[1] * D[2] * D[3] * D[4];
+#pragma omp parallel for schedule(static) if (count > 32768)
+    for (int64_t r = 0; r < rows; r++) {
+      int64_t rem = r, sOff = 0, dOff = 0;
+      for (int k = 4; k >= 0; k--) {
+        int64_t idx = rem % D[k];
+        rem /= D[k];
+        sOff += idx * S[k];
+        dOff += idx * T[k];
+      }
+      const uint32_t *s = src + sOff;
+      uint32_t *t = dst + dOff;
+      if (S[5] == 1 && T[5] == 1) {
+        std::copy(s, s + D[5], t);
+      } else {
+        for (int64_t i = 0; i < D[5]; i++) t[i * T[5]] = s[i * S[5]];
+      }
+    }
+    return info.Env().Undefined();
+  });
+}
+
+// fill(array, value): every float32 of array set to value.
+static Napi::Value Fill(const Napi::CallbackInfo &info) {
+  return guarded(info, [&] {
+    if (!info[0].IsTypedArray()) fail("fill: expected a Float32Array");
+    int64_t n = static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength());
+    float *x = f32(info, 0, n, "fill array");
+    float v = static_cast<float>(number(info, 1, "fill value"));
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) x[i] = v;
+    return info.Env().Undefined();
+  });
+}
+
+void registerElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("binary", Napi::Function::New(env, BinaryOp));
+  exports.Set("unary", Napi::Function::New(env, UnaryOp));
+  exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
+  exports.Set("fill", Napi::Function::New(env, Fill));
+}
+
+}  // namespace rn

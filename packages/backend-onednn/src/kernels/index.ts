@@ -1,0 +1,35 @@
+/**
+ * Every kernel this backend runs natively, in tfjs's style: one list. The rest are tfjs's cpu kernels
+ * registered under `onednn` (register.ts). Chosen from `tf.profile` of a ResNet training step,
+ * `evaluate` and folded inference: convolutions, batch norm, pooling, element-wise arithmetic,
+ * reductions, matmul and the copies of option A.
+ */
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { batchNormTrainingConfig, batchNormTrainingGradConfig, fusedBatchNormConfig } from './batch_norm.js';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DConfig, fusedConv2DConfig } from './conv.js';
+import { padV2Config, sliceConfig, transposeConfig } from './copy.js';
+import { ELEMENTWISE_KERNELS } from './elementwise.js';
+import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
+import { avgPoolConfig, avgPoolGradConfig, maxPoolConfig, maxPoolGradConfig } from './pool.js';
+import { REDUCE_KERNELS } from './reduce.js';
+
+export const NATIVE_KERNELS: readonly KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+  batchNormTrainingConfig,
+  batchNormTrainingGradConfig,
+  fusedBatchNormConfig,
+  maxPoolConfig,
+  avgPoolConfig,
+  maxPoolGradConfig,
+  avgPoolGradConfig,
+  ...ELEMENTWISE_KERNELS,
+  ...REDUCE_KERNELS,
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  sliceConfig,
+  padV2Config,
+  transposeConfig,
+];
