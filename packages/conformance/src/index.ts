@@ -10,6 +10,7 @@ export { allCases, runConformance, type RunOptions } from './runner.js';
 export { formatReport } from './report.js';
 export { compareOutput } from './compare.js';
 export { opCases } from './cases/ops.js';
+export { batchNormTrainingCases } from './cases/batch_norm_training.js';
 export { MODEL_CONFIGS, modelCases, type ModelConfig } from './cases/models.js';
 export { foldedCases } from './cases/folded.js';
 export { normal, normalValues, uniform, uniformValues } from './prng.js';

@@ -1,6 +1,6 @@
 import type { ConformanceReport } from './types.js';
 
-/** The report as a text table: one line per case with its worst errors, tolerance, leak and time. */
+/** The report as a text table: one line per case with its worst errors, tolerance, leak and time; then notes and failures. */
 export function formatReport(report: ConformanceReport): string {
   const head = `conformance: ${report.backend} vs ${report.reference}${report.device ? ` (${report.device})` : ''}`;
   if (report.skipped) return `${head}\nSKIPPED: ${report.skipped}`;
@@ -13,10 +13,12 @@ export function formatReport(report: ConformanceReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const failures = report.results.filter((r) => r.message).map((r) => `  ${r.name}: ${r.message}`);
+  const notes = report.results.filter((r) => r.note).map((r) => `  ${r.name}: ${r.note}`);
   return [
     head,
     line(header),
     ...rows.map(line),
+    ...(notes.length ? ['notes:', ...notes] : []),
     ...(failures.length ? ['failures:', ...failures] : []),
     `${report.passed} passed, ${report.failed} failed`,
   ].join('\n');

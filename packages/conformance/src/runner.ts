@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // The reference backend is always there.
 import '@resnet/backend-cpu';
 import { useBackend, type BackendStatus } from '@resnet/core';
+import { batchNormTrainingCases } from './cases/batch_norm_training.js';
 import { foldedCases } from './cases/folded.js';
 import { modelCases } from './cases/models.js';
 import { opCases } from './cases/ops.js';
@@ -19,14 +20,14 @@ export interface RunOptions {
   readonly reference?: string;
   /** Only cases whose name contains this text. */
   readonly filter?: string;
-  /** The cases to run (default: every op case, then every model case, then the folded-BN inference cases). */
+  /** The cases to run (default: every op case, the training-BN cases, every model case, then the folded-BN inference cases). */
   readonly cases?: readonly ConformanceCase[];
   /** Called after each case, e.g. to print progress. */
   readonly onResult?: (result: CaseResult) => void;
 }
 
 export function allCases(): ConformanceCase[] {
-  return [...opCases(), ...modelCases(), ...foldedCases()];
+  return [...opCases(), ...batchNormTrainingCases(), ...modelCases(), ...foldedCases()];
 }
 
 /** Runs a case and reads its outputs back (async: webgpu must not be read synchronously), disposing them. */
@@ -57,6 +58,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
     let outputs: OutputComparison[] = [];
     let leaked = 0;
     let message: string | undefined;
+    let note: string | undefined;
     try {
       await switchTo(reference);
       const expected = await collect(c);
@@ -64,6 +66,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
       const before = tf.memory().numTensors;
       const actual = await collect(c);
       leaked = tf.memory().numTensors - before;
+      note = c.note?.();
       outputs = [...expected].map(([name, e]) => {
         const a = actual.get(name);
         if (!a) return { output: name, shape: e.shape, maxAbsError: Infinity, maxRelError: Infinity, mismatches: e.data.length, ok: false };
@@ -89,6 +92,7 @@ export async function runConformance(options: RunOptions): Promise<ConformanceRe
       leakedTensors: leaked,
       milliseconds: performance.now() - started,
       ...(message ? { message } : {}),
+      ...(note ? { note } : {}),
     };
     results.push(result);
     options.onResult?.(result);

@@ -20,6 +20,11 @@ export interface ConformanceCase {
   readonly tolerance: Tolerance;
   /** Runs on the current backend. Must build its inputs deterministically (same on every backend). */
   run(): Promise<CaseOutputs>;
+  /**
+   * What the case really exercised on the backend under test (asked there after it ran), when that
+   * depends on the backend: e.g. whether a fused kernel ran or only the composite ops.
+   */
+  note?(): string | undefined;
 }
 
 export interface OutputComparison {
@@ -44,6 +49,8 @@ export interface CaseResult {
   readonly milliseconds: number;
   /** Why it failed: the worst output, a leak, an exception. */
   readonly message?: string;
+  /** The case's note on the backend under test (see ConformanceCase.note). */
+  readonly note?: string;
 }
 
 export interface ConformanceReport {

@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { allCases, compareOutput, formatReport, opCases, runConformance, type ConformanceCase } from '../src/index.js';
+import { allCases, batchNormTrainingCases, compareOutput, formatReport, opCases, runConformance, type ConformanceCase } from '../src/index.js';
+// core's float64 JavaScript implementation of the fused training-BN kernels (test-only, not published).
+import { registerFusedBatchNormCpu } from '../../core/test/helpers/fused_batch_norm_cpu.js';
 
 /** The cpu backend again, under another name, with Conv2D off by 1e-3: the bug the suite exists to catch. */
 function registerBrokenCpu(): void {
@@ -22,7 +24,17 @@ function registerBrokenCpu(): void {
   }
 }
 
-beforeAll(registerBrokenCpu);
+/** The cpu backend again, with the fused training-BN kernels: what a backend such as oneDNN offers. */
+function registerFusedCpu(): void {
+  tf.registerBackend('cpu-fused', () => new MathBackendCPU(), 1);
+  for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: 'cpu-fused' });
+  registerFusedBatchNormCpu('cpu-fused');
+}
+
+beforeAll(() => {
+  registerBrokenCpu();
+  registerFusedCpu();
+});
 
 describe('cpu against itself', () => {
   test('every op and model case passes with no tensor left behind', async () => {
@@ -82,6 +94,30 @@ describe('catching a wrong backend', () => {
     const only = await runConformance({ backend: 'cpu', filter: 'maxPool', cases: opCases() });
     expect(only.results.map((r) => r.name)).toEqual(['maxPool 3×3/2 pad 1 [2,7,7,3] (+dx)', 'maxPool 3×3/2 pad 1 [1,8,8,2] (+dx)']);
   });
+});
+
+describe('training-mode BN, fused and composite', () => {
+  test('a backend with the fused kernels passes against cpu\'s composite, and the notes say which path ran', async () => {
+    const fused = await runConformance({ backend: 'cpu-fused', cases: batchNormTrainingCases() });
+    console.log(formatReport(fused));
+    expect(fused.failed).toBe(0);
+    const same = fused.results.filter((r) => r.name.includes('fused − composite'));
+    const reference = fused.results.filter((r) => !r.name.includes('fused − composite'));
+    expect(same.length).toBeGreaterThanOrEqual(3);
+    expect(reference.length).toBeGreaterThanOrEqual(10);
+    for (const r of reference) expect(r.note, r.name).toBe('fused kernel');
+    for (const r of same) expect(r.note, r.name).toBeUndefined();
+    // Two implementations really were compared: not every difference is 0.
+    expect(same.some((r) => r.outputs.some((o) => o.maxAbsError > 0))).toBe(true);
+
+    const composite = await runConformance({ backend: 'cpu', cases: batchNormTrainingCases() });
+    expect(composite.failed).toBe(0);
+    for (const r of composite.results) {
+      if (r.name.includes('fused − composite')) expect(r.note, r.name).toMatch(/^composite only: no fused kernel/);
+      else expect(r.note, r.name).toBeUndefined();
+    }
+    expect(formatReport(composite)).toMatch(/notes:\n {2}batchNormTraining/);
+  }, 120_000);
 });
 
 describe('comparison', () => {
