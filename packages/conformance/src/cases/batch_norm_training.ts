@@ -102,6 +102,7 @@ function fusedAgainstComposite(shape: Shape, relu: boolean, seed: number): Confo
   };
 }
 
+/** Training-mode BN through core's batchNormTraining against cpu (every edge shape, ReLU on and off), then fused against composite on the backend under test. */
 export function batchNormTrainingCases(): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   SHAPES.forEach((shape, i) => {

@@ -19,11 +19,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError } from '../errors.js';
 
-/** The fused forward kernel a backend may register (see the module comment for the contract). */
+/**
+ * The fused forward kernel a backend may register: inputs `{ x: [N,H,W,C], scale: [C], offset: [C] }`
+ * (float32 NHWC), attrs `{ varianceEpsilon: number, relu: boolean }`, outputs `[y, mean, variance]`
+ * with y = γ·(x−mean)/√(variance+ε)+β (then ReLU when `relu`) and the biased (÷ N·H·W) variance.
+ */
 export const BATCH_NORM_TRAINING_KERNEL = 'ResNetBatchNormTraining';
-/** Its gradient kernel, which a backend registering the forward must register too. */
+/**
+ * Its gradient kernel, which a backend registering the forward must register too: inputs
+ * `{ dy, x, scale, mean, variance, y }` (y the forward's output, which masks dy where y ≤ 0 when
+ * `relu`), the forward's attrs, outputs `[dx, dScale, dOffset]` in the closed form: with
+ * x̂ = (x−mean)/√(variance+ε), g = dy masked, M = N·H·W, dOffset = Σg, dScale = Σg·x̂,
+ * dx = γ/√(variance+ε)/M·(M·g − dOffset − x̂·dScale).
+ */
 export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'ResNetBatchNormTrainingGrad';
 
+/** What batchNormTraining returns: the output and the batch statistics it normalized with. */
 export interface BatchNormTrainingResult {
   /** The normalized (and, when asked, rectified) output, x's shape. */
   readonly y: tf.Tensor4D;
