@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """One PyTorch case of `resnet bench`, in its own process so that its peak RSS is its own.
 
-Usage: pytorch_bench.py '<json spec>'   spec: {model, batch, mode, runs, warmup, threads, seed}
-Prints JSON lines on stdout (see send) and progress on stderr. Models: a CIFAR ResNet of depth
+Usage: pytorch_bench.py '<json spec>'   spec: {model, batch, mode, runs, warmup, threads, seed,
+channelsLast}, or {mode: 'export-onnx', model, out} to write the model as ONNX (opset 13, batch
+axis dynamic) for the onnxruntime peers: written to out + '.tmp' and renamed, so a cache never
+holds half a file. Prints JSON lines on stdout (see send) and progress on stderr. Models: a CIFAR ResNet of depth
 6n+2 with option-A shortcuts (resnet8, resnet20, resnet56, ...), or torchvision's resnet18..152.
 Training is one SGD step (momentum 0.9, weight decay 1e-4) in train() mode with one read-back (the
-loss); inference is eval() + no_grad, forward and one read-back of the logits.
+loss); inference is eval() + no_grad, forward and one read-back of the logits. channelsLast puts
+the model and the input in torch.channels_last (NHWC in memory), the layout oneDNN is fastest in.
 """
 import json
 import os
@@ -105,16 +108,48 @@ def build(name):
     raise SystemExit(f'pytorch_bench: unknown model "{name}" (expected resnet<6n+2>, cifar-resnet<6n+2> or resnet18..152)')
 
 
+def export_onnx():
+    """The model (random weights: speed only) as ONNX, atomically at spec['out']."""
+    import warnings
+    warnings.simplefilter('ignore')  # torch 1.13's exporter warns about its own shape inference
+    torch.manual_seed(spec.get('seed', 1))
+    model, side, _ = build(spec['model'])
+    model.eval()
+    out = spec['out']
+    tmp = f'{out}.{os.getpid()}.tmp'
+    try:
+        torch.onnx.export(model, torch.randn(1, 3, side, side), tmp, opset_version=13,
+                          input_names=['input'], output_names=['logits'],
+                          dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    send('result', {'file': out, 'side': side, 'torch': torch.__version__})
+
+
+def device():
+    layout = 'channels_last' if spec.get('channelsLast') else 'NCHW'
+    tunables = os.environ.get('GLIBC_TUNABLES')
+    return f'PyTorch {torch.__version__}, {layout}' + (f', GLIBC_TUNABLES={tunables}' if tunables else '')
+
+
 def main():
+    if spec['mode'] == 'export-onnx':
+        export_onnx()
+        return
     threads, batch, mode = spec['threads'], spec['batch'], spec['mode']
     if mode not in ('train', 'infer'):
-        raise SystemExit(f'pytorch_bench: mode must be train or infer, got "{mode}"')
+        raise SystemExit(f'pytorch_bench: mode must be train, infer or export-onnx, got "{mode}"')
     torch.set_num_threads(threads)
     torch.manual_seed(spec.get('seed', 1))
     baseline = current_rss_mb()
     model, side, classes = build(spec['model'])
     x = torch.randn(batch, 3, side, side)
     labels = torch.randint(0, classes, (batch,))
+    if spec.get('channelsLast'):
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     if mode == 'train':
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
@@ -146,7 +181,7 @@ def main():
     if budget is not None and estimate > budget:
         send('result', {'skipped': f'too slow here (≈{round(estimate)} s for the timed runs; raise --max-seconds)',
                           'firstStepSeconds': first_total, 'firstStepOnlySeconds': first,
-                        'threads': torch.get_num_threads(), 'device': f'PyTorch {torch.__version__}'})
+                        'threads': torch.get_num_threads(), 'device': device()})
         return
     for _ in range(spec['warmup']):
         timed()
@@ -158,7 +193,7 @@ def main():
         'baselineRssMB': baseline,
         'peakRssMB': max_rss_mb(),
         'threads': torch.get_num_threads(),
-        'device': f'PyTorch {torch.__version__}',
+        'device': device(),
     })
 
 

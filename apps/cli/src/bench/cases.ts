@@ -20,8 +20,8 @@ export const STANDARD_CASES: readonly CaseKey[] = [
   { model: 'resnet50', mode: 'infer-folded', batch: 8 },
 ];
 
-/** Backends in the order the table lists them: the fast CPU one first, the reference last. */
-export const BENCH_BACKENDS = ['wasm', 'webgpu', 'cpu', 'node', 'node-gpu'] as const;
+/** Backends in the order the table lists them: the native and fast CPU ones first, the reference last. */
+export const BENCH_BACKENDS = ['onednn', 'wasm', 'webgpu', 'cpu', 'node', 'node-gpu'] as const;
 
 export function caseName(c: CaseKey): string {
   return `${c.model} ${c.mode} b${c.batch}`;

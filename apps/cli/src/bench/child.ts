@@ -4,17 +4,31 @@
  * work and slows down many times beside a busy process, and each case's peak RSS must be its own.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultCacheDir } from '@resnet/node-io';
+import type { OnnxTask } from './onnx_worker.js';
 import { rate } from './stats.js';
-import type { CaseSpec, Measurement } from './types.js';
+import type { CaseSpec, Measurement, Peer } from './types.js';
 import type { WorkerTask } from './worker.js';
 
-/** The compiled worker next to this module; from the sources (vitest), the built one in dist/. */
-const WORKER = [new URL('./worker.js', import.meta.url), new URL('../../dist/bench/worker.js', import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f)) ?? fileURLToPath(new URL('./worker.js', import.meta.url));
+/** A compiled worker next to this module; from the sources (vitest), the built one in dist/. */
+function compiled(name: string): string {
+  return [new URL(`./${name}`, import.meta.url), new URL(`../../dist/bench/${name}`, import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f)) ?? fileURLToPath(new URL(`./${name}`, import.meta.url));
+}
+const WORKER = compiled('worker.js');
+const ONNX_WORKER = compiled('onnx_worker.js');
 /** Shipped in the package (`files`): apps/cli/bench/, two levels above dist/bench/. */
 export const PYTORCH_SCRIPT = fileURLToPath(new URL('../../bench/pytorch_bench.py', import.meta.url));
 export const PYTHON = '/usr/bin/python3';
+
+/**
+ * "PyTorch best": glibc serves blocks up to 32 MiB from its heap and never trims it, so freed
+ * memory is reused still mapped. As installed, large freed blocks go back to the kernel and the
+ * next op's tensors fault their pages in afresh (~22 ms per 8 MiB on these VMs), at every op.
+ */
+export const PYTORCH_BEST_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
 
 interface Events {
   first?: Record<string, unknown>;
@@ -30,9 +44,9 @@ interface Events {
  * Spawns `command args`, forwards its stderr lines to `progress`, and kills it if no "first"
  * event arrives within `firstStepSeconds` (a first step that alone exceeds the budget).
  */
-function runChild(command: string, args: string[], firstStepSeconds: number, progress: (line: string) => void): Promise<Events> {
+function runChild(command: string, args: string[], firstStepSeconds: number, progress: (line: string) => void, env?: Record<string, string>): Promise<Events> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     const events: Events = { code: null, stderr: '' };
     let out = '';
     let err = '';
@@ -125,13 +139,60 @@ export async function pytorchVersion(): Promise<string | undefined> {
   return events.result ? `torch ${String(events.result['torch'])}, torchvision ${String(events.result['torchvision'])}` : undefined;
 }
 
-/** The same case in PyTorch, with `threads` threads. */
-export async function runPytorchCase(spec: CaseSpec, threads: number, progress: (line: string) => void): Promise<Measurement> {
+/**
+ * The same case in PyTorch, with `threads` threads: as users run it (NCHW, glibc's default
+ * allocator) or, `best`, in channels_last with PYTORCH_BEST_TUNABLES.
+ */
+export async function runPytorchCase(spec: CaseSpec, threads: number, progress: (line: string) => void, best = false): Promise<Measurement> {
   const mode = spec.mode === 'train' ? 'train' : 'infer';
-  const task = { model: spec.model, batch: spec.batch, mode, runs: spec.runs, warmup: spec.warmup, threads, maxSeconds: spec.maxSeconds, seed: 1 };
-  const events = await runChild(PYTHON, [PYTORCH_SCRIPT, JSON.stringify(task)], spec.maxSeconds, progress);
+  const task = { model: spec.model, batch: spec.batch, mode, runs: spec.runs, warmup: spec.warmup, threads, maxSeconds: spec.maxSeconds, seed: 1, channelsLast: best };
+  const env = best ? { GLIBC_TUNABLES: PYTORCH_BEST_TUNABLES } : undefined;
+  const events = await runChild(PYTHON, [PYTORCH_SCRIPT, JSON.stringify(task)], spec.maxSeconds, progress, env);
   if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds), firstStepAtLeastSeconds: spec.maxSeconds };
   if (!events.result) return { skipped: failed('python', events) };
   const { seconds, ...rest } = events.result as { seconds?: number[] } & Measurement;
   return { ...rest, ...(seconds ? { imagesPerSecond: rate(seconds, spec.batch) } : {}) };
+}
+
+/** Where the bench keeps its ONNX files: `$RESNET_CACHE/bench`, else `~/.cache/resnet/bench`. */
+export function benchCacheDir(): string {
+  return path.join(defaultCacheDir(), 'bench');
+}
+
+/**
+ * The model as ONNX for the peers (torchvision's, random weights: speed only), exported once by
+ * Debian's PyTorch (`torch.onnx.export`, opset 13, dynamic batch) and cached; the script writes a
+ * temporary file and renames it, so the cache never holds half a file.
+ */
+export async function onnxModel(model: string, progress: (line: string) => void): Promise<{ file: string; side: number } | { skipped: string }> {
+  const dir = benchCacheDir();
+  const file = path.join(dir, `${model}-opset13.onnx`);
+  const side = /^resnet(18|34|50|101|152)$/.test(model) ? 224 : 32; // torchvision's nets or CIFAR's
+  if (existsSync(file)) return { file, side };
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    return { skipped: `cannot create the cache ${dir}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  progress(`bench: exporting ${model} to ONNX (${file}) …`);
+  const events = await runChild(PYTHON, [PYTORCH_SCRIPT, JSON.stringify({ mode: 'export-onnx', model, out: file, seed: 1 })], 600, progress);
+  if (!events.result || !existsSync(file)) return { skipped: `no ONNX model: the export ${failed('python', events)}` };
+  return { file, side: Number(events.result['side'] ?? side) };
+}
+
+/** Why the peer cannot run here (not installed: it is a devDependency), or its version. */
+export async function peerVersion(peer: Peer): Promise<{ version: string } | { skipped: string }> {
+  const task: OnnxTask = { kind: 'probe', peer };
+  const events = await runChild(process.execPath, [ONNX_WORKER, JSON.stringify(task)], 120, () => {});
+  if (events.result) return { version: String(events.result['version']) };
+  return { skipped: events.error ?? failed('the probe', events) };
+}
+
+/** The inference case on an onnxruntime peer, with `threads` threads, in a node process of its own. */
+export async function runPeerCase(peer: Peer, spec: CaseSpec, threads: number, onnx: { file: string; side: number }, progress: (line: string) => void): Promise<Measurement> {
+  const task: OnnxTask = { kind: 'case', peer, file: onnx.file, side: onnx.side, batch: spec.batch, runs: spec.runs, warmup: spec.warmup, threads, maxSeconds: spec.maxSeconds };
+  const events = await runChild(process.execPath, [ONNX_WORKER, JSON.stringify(task)], spec.maxSeconds, progress);
+  if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds), firstStepAtLeastSeconds: spec.maxSeconds };
+  if (!events.result) return { skipped: failed(peer, events) };
+  return events.result as Measurement;
 }

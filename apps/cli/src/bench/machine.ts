@@ -12,6 +12,8 @@ export interface Machine {
   readonly tfjs: string;
   /** "torch 1.13.0, torchvision 0.14.1", or why PyTorch did not run. */
   readonly pytorch: string;
+  /** "onnxruntime-node 1.30.0, onnxruntime-web 1.30.0", or why they did not run. */
+  readonly onnxruntime: string;
 }
 
 function cpuModel(): string {
@@ -24,7 +26,7 @@ function cpuModel(): string {
   return os.cpus()[0]?.model ?? 'unknown CPU';
 }
 
-export function describeMachine(pytorch: string): Machine {
+export function describeMachine(pytorch: string, onnxruntime: string): Machine {
   return {
     cpu: cpuModel(),
     cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
@@ -33,9 +35,10 @@ export function describeMachine(pytorch: string): Machine {
     node: process.versions.node,
     tfjs: tf.version_core,
     pytorch,
+    onnxruntime,
   };
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB; ${m.os}; Node ${m.node}, tfjs ${m.tfjs}, ${m.pytorch}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB; ${m.os}; Node ${m.node}, tfjs ${m.tfjs}, ${m.pytorch}; ${m.onnxruntime}`;
 }

@@ -2,6 +2,10 @@
 
 export type BenchMode = 'train' | 'infer' | 'infer-folded';
 
+/** The inference peers: onnxruntime's native CPU build and its wasm build (in Node), on the same ONNX model. */
+export const PEERS = ['onnxruntime-node', 'onnxruntime-web'] as const;
+export type Peer = (typeof PEERS)[number];
+
 /** One measurement: a model at a batch size, on one backend, in one mode. */
 export interface CaseSpec {
   readonly model: string;
@@ -10,7 +14,7 @@ export interface CaseSpec {
   readonly backend: string;
   readonly runs: number;
   readonly warmup: number;
-  /** wasm's thread count (and PyTorch's); undefined: the backend's default. */
+  /** wasm's and onednn's thread count (and PyTorch's); undefined: the backend's default. */
   readonly threads?: number;
   /** Skip the timed runs when the first step says they would take longer than this. */
   readonly maxSeconds: number;

@@ -61,14 +61,33 @@ function makeStep(model: ResNet, spec: CaseSpec): { step: () => Promise<void>; d
  * Loads only the package of the backend measured (another backend's package, e.g. Dawn's native
  * module, would count in this case's memory) and starts it.
  */
-async function startBackend(name: string, threads: number | undefined): Promise<BackendStatus> {
+async function startBackend(name: string, threads: number | undefined): Promise<{ status: BackendStatus; threadsSet: boolean }> {
+  let threadsSet = false;
   if (name === 'wasm') {
     const { setThreadsCount } = await import('@resnet/backend-wasm');
     if (threads !== undefined) setThreadsCount(threads);
+    threadsSet = threads !== undefined;
+  } else if (name === 'onednn') {
+    // Not a literal specifier: the package is young, and its typings may not be built yet.
+    const specifier: string = '@resnet/backend-onednn';
+    const onednn = (await import(specifier)) as { setThreadsCount?: (n: number) => void };
+    if (threads !== undefined && typeof onednn.setThreadsCount === 'function') {
+      onednn.setThreadsCount(threads);
+      threadsSet = true;
+    }
   } else if (name === 'cpu') await import('@resnet/backend-cpu');
   else if (name === 'webgpu') await import('@resnet/backend-webgpu');
   else await import('@resnet/backend-node');
-  return useBackend(name);
+  return { status: await useBackend(name), threadsSet };
+}
+
+/** The threads the backend computes with, when known: wasm's and onednn's as they report them. */
+function backendThreads(name: string, status: BackendStatus, requested: number | undefined, threadsSet: boolean): number | undefined {
+  const reported = Number(status.details?.['threads']);
+  if (name === 'wasm') return Number.isFinite(reported) ? reported : 1;
+  if (name === 'cpu') return 1;
+  if (name === 'onednn') return Number.isFinite(reported) && reported > 0 ? reported : threadsSet ? requested : undefined;
+  return undefined;
 }
 
 function wasmHeapMB(): number | undefined {
@@ -78,8 +97,8 @@ function wasmHeapMB(): number | undefined {
 }
 
 async function runCase(spec: CaseSpec): Promise<Measurement> {
-  const status = await startBackend(spec.backend, spec.threads);
-  const threads = spec.backend === 'wasm' ? Number(status.details?.['threads'] ?? 1) : spec.backend === 'cpu' ? 1 : undefined;
+  const { status, threadsSet } = await startBackend(spec.backend, spec.threads);
+  const threads = backendThreads(spec.backend, status, spec.threads, threadsSet);
   const common = { device: status.device ?? status.name, ...(threads !== undefined ? { threads } : {}) };
   const baselineRssMB = process.memoryUsage().rss / MB;
   const model = createModel(spec.model, { seed: 1, ...benchModelOptions(spec.model) });
