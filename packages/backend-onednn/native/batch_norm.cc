@@ -144,9 +144,13 @@ static Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo &info) {
       auto pd = batch_normalization_backward::primitive_desc(desc, eng(), hint.pd);
       return std::make_unique<Bwd>(Bwd{pd, batch_normalization_backward(pd)});
     });
+    // oneDNN 2.6's backward asks for the shift too (with use_shift), though the gradient does not use it.
+    float *zeroShift = scratch(11, d.c);
+    std::fill(zeroShift, zeroShift + d.c, 0.f);
     b.prim.execute(strm(), {{DNNL_ARG_SRC, memory(d.desc(), eng(), x)},
                             {DNNL_ARG_DIFF_DST, memory(d.desc(), eng(), const_cast<float *>(g))},
                             {DNNL_ARG_SCALE, memory(d.cdesc(), eng(), gamma)},
+                            {DNNL_ARG_SHIFT, memory(d.cdesc(), eng(), zeroShift)},
                             {DNNL_ARG_MEAN, memory(d.cdesc(), eng(), mean)},
                             {DNNL_ARG_VARIANCE, memory(d.cdesc(), eng(), var)},
                             {DNNL_ARG_DIFF_SRC, memory(d.desc(), eng(), dx)},

@@ -3,9 +3,8 @@
 // serves Slice, Pad, Transpose and Concat. Memory-bound loops, vectorised by the compiler and split
 // over oneDNN's OpenMP threads.
 //
-// Broadcasts arrive already reduced by the JS side to one form: out[o, i] = a[o·aso + i·asi] ∘
-// b[o·bso + i·bsi] over an [outer, inner] view of the output, each stride being 0 (repeated) or
-// the dense one. Anything else stays on the cpu kernels.
+// A broadcast arrives as strides (0 along the axes an operand repeats over), with adjacent axes
+// merged by the JS side, so the usual cases are rank 1 to 3.
 #include <omp.h>
 
 #include <cmath>
@@ -28,46 +27,50 @@ inline float apply(float a, float b) {
   // NaN wins, as Math.max/Math.min do on tfjs's cpu backend.
   if constexpr (OP == MAX) return (std::isnan(a) || std::isnan(b)) ? NAN : (a > b ? a : b);
   if constexpr (OP == MIN) return (std::isnan(a) || std::isnan(b)) ? NAN : (a < b ? a : b);
-  if constexpr (OP == SQDIFF) return (a - b) * (a - b);
+  // In double and rounded once, as JavaScript (the cpu backend) computes it.
+  if constexpr (OP == SQDIFF) {
+    const double d = static_cast<double>(a) - b;
+    return static_cast<float>(d * d);
+  }
   return 0.f;
 }
 
+// out[i] = a[i·as] ∘ b[i·bs] over every index i of a rank-6 view (dims padded with 1s on the left),
+// each operand's stride 0 along the axes it is broadcast over. The last axis is the vector loop.
 template <int OP>
-void binaryLoop(int64_t outer, int64_t inner, const float *a, int64_t aso, int64_t asi, const float *b, int64_t bso, int64_t bsi, float *out) {
-  if (outer >= 4 * omp_get_max_threads() || inner < 4096) {
-#pragma omp parallel for schedule(static) if (outer * inner > 32768)
-    for (int64_t o = 0; o < outer; o++) {
-      const float *ar = a + o * aso;
-      const float *br = b + o * bso;
-      float *r = out + o * inner;
-      if (asi == 1 && bsi == 1) {
-#pragma omp simd
-        for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(ar[i], br[i]);
-      } else if (asi == 1 && bsi == 0) {
-        const float bv = br[0];
-#pragma omp simd
-        for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(ar[i], bv);
-      } else if (asi == 0 && bsi == 1) {
-        const float av = ar[0];
-#pragma omp simd
-        for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(av, br[i]);
-      } else {
-        const float v = apply<OP>(ar[0], br[0]);
-        for (int64_t i = 0; i < inner; i++) r[i] = v;
-      }
+void binaryLoop(const int64_t *D, const int64_t *SA, const int64_t *SB, const float *a, const float *b, float *out) {
+  const int64_t rows = D[0] * D[1] * D[2] * D[3] * D[4], inner = D[5];
+  const int64_t sa = SA[5], sb = SB[5];
+#pragma omp parallel for schedule(static) if (rows * inner > 32768)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t rem = r, ao = 0, bo = 0;
+    for (int k = 4; k >= 0; k--) {
+      const int64_t idx = rem % D[k];
+      rem /= D[k];
+      ao += idx * SA[k];
+      bo += idx * SB[k];
     }
-  } else {
-    for (int64_t o = 0; o < outer; o++) {
-      const float *ar = a + o * aso;
-      const float *br = b + o * bso;
-      float *r = out + o * inner;
-#pragma omp parallel for simd schedule(static)
-      for (int64_t i = 0; i < inner; i++) r[i] = apply<OP>(ar[i * asi], br[i * bsi]);
+    const float *ar = a + ao, *br = b + bo;
+    float *o = out + r * inner;
+    if (sa == 1 && sb == 1) {
+#pragma omp simd
+      for (int64_t i = 0; i < inner; i++) o[i] = apply<OP>(ar[i], br[i]);
+    } else if (sa == 1) {
+      const float bv = br[0];
+#pragma omp simd
+      for (int64_t i = 0; i < inner; i++) o[i] = apply<OP>(ar[i], bv);
+    } else if (sb == 1) {
+      const float av = ar[0];
+#pragma omp simd
+      for (int64_t i = 0; i < inner; i++) o[i] = apply<OP>(av, br[i]);
+    } else {
+      const float v = apply<OP>(ar[0], br[0]);
+      for (int64_t i = 0; i < inner; i++) o[i] = v;
     }
   }
 }
 
-using BinaryFn = void (*)(int64_t, int64_t, const float *, int64_t, int64_t, const float *, int64_t, int64_t, float *);
+using BinaryFn = void (*)(const int64_t *, const int64_t *, const int64_t *, const float *, const float *, float *);
 const BinaryFn BINARIES[BINARY_COUNT] = {binaryLoop<ADD>, binaryLoop<SUB>, binaryLoop<MUL>, binaryLoop<DIV>, binaryLoop<MAX>, binaryLoop<MIN>, binaryLoop<SQDIFF>};
 
 template <int OP>
@@ -99,31 +102,39 @@ using UnaryFn = void (*)(int64_t, const float *, float *, float, float);
 const UnaryFn UNARIES[UNARY_COUNT] = {unaryLoop<RELU>, unaryLoop<RELU6>, unaryLoop<STEP>,   unaryLoop<NEG>,     unaryLoop<EXP>,  unaryLoop<LOG>,        unaryLoop<SQRT>,
                                       unaryLoop<RSQRT>, unaryLoop<SQUARE>, unaryLoop<ABS>, unaryLoop<SIGMOID>, unaryLoop<TANH>, unaryLoop<RECIPROCAL>, unaryLoop<LINEAR>};
 
-// The number of values an [outer, inner] view with strides (so, si) reaches: 1 + the last index.
-int64_t reach(int64_t outer, int64_t inner, int64_t so, int64_t si) { return (outer - 1) * so + (inner - 1) * si + 1; }
-
-bool validStride(int64_t s, int64_t dense) { return s == 0 || s == dense; }
-
 }  // namespace
 
-// binary(op, [outer, inner, aso, asi, bso, bsi], a, b, out)
+// binary(op, dims, aStrides, a, bStrides, b, out): dims of the output (rank 1..6), each operand's
+// strides 0 or dense; every reach is checked against the arrays' lengths.
 static Napi::Value BinaryOp(const Napi::CallbackInfo &info) {
   return guarded(info, [&] {
     int op = static_cast<int>(number(info, 0, "binary op"));
     if (op < 0 || op >= BINARY_COUNT) fail("binary: unknown op " + std::to_string(op));
-    auto p = ints(info, 1, 6, "binary view");
-    int64_t outer = p[0], inner = p[1];
-    if (outer <= 0 || inner <= 0) fail("binary: empty view " + dimsStr(p));
-    // Row strides are 0, 1 (an [outer, 1] column) or inner (dense); element strides 0 or 1.
-    for (int k : {2, 4})
-      if (!(validStride(p[k], inner) || p[k] == 1)) fail("binary: bad row stride in " + dimsStr(p));
-    for (int k : {3, 5})
-      if (!validStride(p[k], 1)) fail("binary: bad element stride in " + dimsStr(p));
-    // Each operand's length must be exactly what its view reaches.
-    float *a = f32(info, 2, reach(outer, inner, p[2], p[3]), "binary a");
-    float *b = f32(info, 3, reach(outer, inner, p[4], p[5]), "binary b");
-    float *out = f32(info, 4, outer * inner, "binary out");
-    BINARIES[op](outer, inner, a, p[2], p[3], b, p[4], p[5], out);
+    auto d = shape(info, 1, "binary dims");
+    const size_t rank = d.size();
+    if (rank < 1 || rank > 6) fail("binary: rank must be 1 to 6, got " + std::to_string(rank));
+    auto sa = ints(info, 2, rank, "binary a strides");
+    auto sb = ints(info, 4, rank, "binary b strides");
+    const int64_t count = product(d);
+    if (count <= 0) fail("binary: empty output " + dimsStr(d));
+    int64_t ra = 1, rb = 1;
+    for (size_t k = 0; k < rank; k++) {
+      if (sa[k] < 0 || sb[k] < 0) fail("binary: negative stride");
+      ra += (d[k] - 1) * sa[k];
+      rb += (d[k] - 1) * sb[k];
+    }
+    if (sa[rank - 1] > 1 || sb[rank - 1] > 1) fail("binary: the last axis must be dense or broadcast");
+    float *a = f32(info, 3, ra, "binary a");
+    float *b = f32(info, 5, rb, "binary b");
+    float *out = f32(info, 6, count, "binary out");
+    int64_t D[6], SA[6], SB[6];
+    for (int k = 0; k < 6; k++) {
+      int j = k - (6 - static_cast<int>(rank));
+      D[k] = j >= 0 ? d[j] : 1;
+      SA[k] = j >= 0 ? sa[j] : 0;
+      SB[k] = j >= 0 ? sb[j] : 0;
+    }
+    BINARIES[op](D, SA, SB, a, b, out);
     return info.Env().Undefined();
   });
 }

@@ -89,7 +89,12 @@ export class OneDnnBackend extends MathBackendCPU {
 
   /** The float32 values of a tensor, as stored (for the addon to read). */
   f32(t: TensorInfo): Float32Array {
-    return this.data.get(t.dataId).values as Float32Array;
+    const values = this.data.get(t.dataId).values;
+    if (values instanceof Float32Array) return values;
+    // A cpu kernel may store float32 data in another array type (Cast from bool keeps integers).
+    const converted = Float32Array.from(values as ArrayLike<number>);
+    this.data.get(t.dataId).values = converted;
+    return converted;
   }
 
   /** The key under which the addon caches a weight tensor's reorders; released on dispose. */

@@ -14,11 +14,11 @@ export type { NativeAddon } from './native_types.js';
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** Where the addon is looked for, in order. */
+/** Where the addon is looked for, in order; RESNET_ONEDNN_ADDON names the only file to try (a build of your own). */
 export function addonCandidates(): string[] {
   const override = process.env.RESNET_ONEDNN_ADDON;
+  if (override) return [path.resolve(override)];
   return [
-    ...(override ? [path.resolve(override)] : []),
     path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'resnet_onednn.node'),
     path.join(packageRoot, 'build', 'Release', 'resnet_onednn.node'),
   ];
@@ -48,7 +48,10 @@ export function loadNative(): NativeLoad {
   if (loaded) return loaded;
   const errors: string[] = [];
   for (const file of addonCandidates()) {
-    if (!existsSync(file)) continue;
+    if (!existsSync(file)) {
+      if (process.env.RESNET_ONEDNN_ADDON) errors.push(`${file}: no such file (RESNET_ONEDNN_ADDON)`);
+      continue;
+    }
     try {
       const addon = require(file) as NativeAddon;
       loaded = { addon, file };

@@ -32,8 +32,8 @@ export interface NativeAddon {
   poolForward(geometry: Int32Array, max: boolean, x: F32, y: F32): void;
   maxPoolBackward(geometry: Int32Array, dy: F32, x: F32, dx: F32): void;
   avgPoolBackward(geometry: Int32Array, dy: F32, dx: F32): void;
-  /** view: [outer, inner, aRowStride, aStride, bRowStride, bStride] */
-  binary(op: number, view: Int32Array, a: F32, b: F32, out: F32): void;
+  /** dims: the output's (rank 1..6); each operand's strides are 0 where it is broadcast. */
+  binary(op: number, dims: Int32Array, aStrides: Int32Array, a: F32, bStrides: Int32Array, b: F32, out: F32): void;
   unary(op: number, x: F32, y: F32, alpha: number, beta: number): void;
   copyStrided(dims: Int32Array, srcStrides: Int32Array, srcOffset: number, src: F32 | Int32Array, dstStrides: Int32Array, dstOffset: number, dst: F32 | Int32Array): void;
   fill(array: F32, value: number): void;

@@ -1,54 +1,52 @@
 /**
  * Element-wise float32 kernels: the arithmetic of BN's composite path, the residual addition, the
- * ReLU and its gradient (Step × dy), the optimizer's updates. A broadcast is mapped onto one
- * [outer, inner] view (native/elementwise.cc); one that does not fit runs on the cpu kernel.
+ * ReLU and its gradient (Step × dy), the optimizer's updates, with any broadcast of tfjs's rules.
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { int32, isF32, nativeKernel, sizeOf } from './util.js';
+import { int32, isF32, nativeKernel, sizeOf, stridesOf } from './util.js';
 
 /** Codes of native/elementwise.cc. */
 const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
 const UNARY = { Relu: 0, Relu6: 1, Step: 2, Neg: 3, Exp: 4, Log: 5, Sqrt: 6, Rsqrt: 7, Square: 8, Abs: 9, Sigmoid: 10, Tanh: 11, Reciprocal: 12 } as const;
 
 /**
- * The [outer, inner] view of a broadcast: strides [aso, asi, bso, bsi], each 0 (repeated) or dense,
- * or undefined when no single split of the output's axes fits both operands.
+ * A broadcast as strides over the output's axes (0 where an operand repeats), with adjacent axes
+ * merged while both operands stay regular across them: [128, 32, 32, 16] + [16] becomes
+ * [131072, 16] with strides [16, 1] and [0, 1]. Undefined above rank 6 after merging.
  */
-export function broadcastView(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): number[] | undefined {
+export function broadcastStrides(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): { dims: number[]; a: number[]; b: number[] } | undefined {
   const rank = outShape.length;
-  const pad = (s: readonly number[]) => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const a = pad(aShape);
-  const b = pad(bShape);
-  for (let split = 0; split <= rank; split++) {
-    const outer = sizeOf(outShape.slice(0, split));
-    const inner = sizeOf(outShape.slice(split));
-    const strides: number[] = [];
-    let ok = true;
-    for (const s of [a, b]) {
-      const group = (from: number, to: number): 'full' | 'one' | 'mixed' => {
-        let full = true;
-        let one = true;
-        for (let i = from; i < to; i++) {
-          if (outShape[i] === 1) continue;
-          if (s[i] === outShape[i]) one = false;
-          else if (s[i] === 1) full = false;
-          else return 'mixed';
-        }
-        return full ? 'full' : one ? 'one' : 'mixed';
-      };
-      const o = group(0, split);
-      const i = group(split, rank);
-      if (o === 'mixed' || i === 'mixed') {
-        ok = false;
-        break;
-      }
-      const si = i === 'full' ? 1 : 0;
-      const so = o === 'full' ? (si === 1 ? inner : 1) : 0;
-      strides.push(so, si);
+  const strides = (shape: readonly number[]) => {
+    const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
+    const dense = stridesOf(padded);
+    return padded.map((d, i) => (d === 1 && outShape[i] !== 1 ? 0 : dense[i]!));
+  };
+  const sa = strides(aShape);
+  const sb = strides(bShape);
+  const dims: number[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const d = outShape[i]!;
+    if (d === 1) continue;
+    const last = dims.length - 1;
+    // Merge axis i into the previous one when, for each operand, stepping the previous axis equals
+    // stepping d times along this one.
+    if (last >= 0 && a[last] === sa[i]! * d && b[last] === sb[i]! * d) {
+      dims[last] = dims[last]! * d;
+      a[last] = sa[i]!;
+      b[last] = sb[i]!;
+    } else {
+      dims.push(d);
+      a.push(sa[i]!);
+      b.push(sb[i]!);
     }
-    if (ok) return [outer, inner, ...strides];
   }
-  return undefined;
+  if (dims.length === 0) return { dims: [1], a: [0], b: [0] };
+  if (dims.length > 6) return undefined;
+  // The vector loop runs along the last axis: it must be dense or repeated for each operand.
+  if (a[a.length - 1]! > 1 || b[b.length - 1]! > 1) return undefined;
+  return { dims, a, b };
 }
 
 function binary(name: keyof typeof BINARY) {
@@ -57,10 +55,10 @@ function binary(name: keyof typeof BINARY) {
     if (!isF32(a, b)) return undefined;
     const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     if (sizeOf(outShape) === 0) return undefined;
-    const view = broadcastView(a.shape, b.shape, outShape);
+    const view = broadcastStrides(a.shape, b.shape, outShape);
     if (!view) return undefined;
     const out = backend.makeFloat32(outShape);
-    backend.addon.binary(BINARY[name], int32(view), backend.f32(a), backend.f32(b), out.values);
+    backend.addon.binary(BINARY[name], int32(view.dims), int32(view.a), backend.f32(a), int32(view.b), backend.f32(b), out.values);
     return out.info;
   });
 }

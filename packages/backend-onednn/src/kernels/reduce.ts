@@ -21,9 +21,9 @@ function reduction(name: keyof typeof OPS) {
   return nativeKernel(name, ({ inputs, backend, attrs }) => {
     const { x } = inputs as { x: TensorInfo };
     if (!isF32(x) || sizeOf(x.shape) === 0) return undefined;
-    // Sum and Mean name their axes `axis`; Max and Min `reductionIndices` (tfjs-core's kernel attrs).
+    // tfjs-core's kernel attrs name the axes `axis`, except Max's `reductionIndices`.
     const { axis, reductionIndices, keepDims } = attrs as unknown as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean };
-    const axes = util.parseAxisParam(name === 'Max' || name === 'Min' ? reductionIndices! : axis!, x.shape);
+    const axes = util.parseAxisParam(name === 'Max' ? reductionIndices! : axis!, x.shape);
     const view = reduceView(x.shape, axes);
     if (!view) return undefined;
     const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
