@@ -24,7 +24,7 @@
         "<(dnnl_include)"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fno-math-errno"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fno-math-errno", "-ffp-contract=off"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "libraries": ["-L<(dnnl_lib)", "-ldnnl", "-fopenmp", "-Wl,-rpath,'$$ORIGIN'", "-Wl,-rpath,<(dnnl_lib)"],
       "xcode_settings": {

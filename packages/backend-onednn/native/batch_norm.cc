@@ -134,7 +134,7 @@ static Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo &info) {
       // The fused ReLU's gradient: dy where the output was positive. Written into dx, which the
       // backward pass may read and overwrite in place.
       const int64_t n = d.size();
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
       for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
       g = dx;
     }

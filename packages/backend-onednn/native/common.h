@@ -32,6 +32,10 @@ struct Failure {
 
 [[noreturn]] inline void fail(const std::string &m) { throw Failure{m}; }
 
+// Below this many elements a loop of ours runs on the calling thread: waking OpenMP's workers costs
+// more than these memory-bound loops take, and far more when another process holds the other core.
+constexpr int64_t PARALLEL_MIN = 1 << 18;
+
 inline int64_t product(const dims &d) {
   int64_t p = 1;
   for (auto v : d) p *= v;

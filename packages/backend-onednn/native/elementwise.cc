@@ -37,12 +37,39 @@ inline float apply(float a, float b) {
 
 // out[i] = a[i·as] ∘ b[i·bs] over every index i of a rank-6 view (dims padded with 1s on the left),
 // each operand's stride 0 along the axes it is broadcast over. The last axis is the vector loop.
+// Work is split into chunks of this many elements of the last axis.
+constexpr int64_t CHUNK = 1 << 14;
+
+template <int OP>
+inline void binaryRow(const float *ar, int64_t sa, const float *br, int64_t sb, float *o, int64_t n) {
+  if (sa == 1 && sb == 1) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) o[i] = apply<OP>(ar[i], br[i]);
+  } else if (sa == 1) {
+    const float bv = br[0];
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) o[i] = apply<OP>(ar[i], bv);
+  } else if (sb == 1) {
+    const float av = ar[0];
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) o[i] = apply<OP>(av, br[i]);
+  } else {
+    const float v = apply<OP>(ar[0], br[0]);
+    for (int64_t i = 0; i < n; i++) o[i] = v;
+  }
+}
+
+// out[i] = a[i·as] ∘ b[i·bs] over every index i of a rank-6 view (dims padded with 1s on the left),
+// each operand's stride 0 along the axes it is broadcast over. The last axis is the vector loop,
+// cut into chunks so that one long row is shared between threads too.
 template <int OP>
 void binaryLoop(const int64_t *D, const int64_t *SA, const int64_t *SB, const float *a, const float *b, float *out) {
   const int64_t rows = D[0] * D[1] * D[2] * D[3] * D[4], inner = D[5];
   const int64_t sa = SA[5], sb = SB[5];
-#pragma omp parallel for schedule(static) if (rows * inner > 32768)
-  for (int64_t r = 0; r < rows; r++) {
+  const int64_t chunks = (inner + CHUNK - 1) / CHUNK;
+#pragma omp parallel for schedule(static) if (rows * inner >= PARALLEL_MIN)
+  for (int64_t job = 0; job < rows * chunks; job++) {
+    const int64_t r = job / chunks, c = job % chunks;
     int64_t rem = r, ao = 0, bo = 0;
     for (int k = 4; k >= 0; k--) {
       const int64_t idx = rem % D[k];
@@ -50,23 +77,8 @@ void binaryLoop(const int64_t *D, const int64_t *SA, const int64_t *SB, const fl
       ao += idx * SA[k];
       bo += idx * SB[k];
     }
-    const float *ar = a + ao, *br = b + bo;
-    float *o = out + r * inner;
-    if (sa == 1 && sb == 1) {
-#pragma omp simd
-      for (int64_t i = 0; i < inner; i++) o[i] = apply<OP>(ar[i], br[i]);
-    } else if (sa == 1) {
-      const float bv = br[0];
-#pragma omp simd
-      for (int64_t i = 0; i < inner; i++) o[i] = apply<OP>(ar[i], bv);
-    } else if (sb == 1) {
-      const float av = ar[0];
-#pragma omp simd
-      for (int64_t i = 0; i < inner; i++) o[i] = apply<OP>(av, br[i]);
-    } else {
-      const float v = apply<OP>(ar[0], br[0]);
-      for (int64_t i = 0; i < inner; i++) o[i] = v;
-    }
+    const int64_t from = c * CHUNK, n = std::min(CHUNK, inner - from);
+    binaryRow<OP>(a + ao + from * sa, sa, b + bo + from * sb, sb, out + r * inner + from, n);
   }
 }
 
@@ -94,7 +106,7 @@ inline float unary(float x, float alpha, float beta) {
 
 template <int OP>
 void unaryLoop(int64_t n, const float *x, float *y, float alpha, float beta) {
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
   for (int64_t i = 0; i < n; i++) y[i] = unary<OP>(x[i], alpha, beta);
 }
 
@@ -192,7 +204,7 @@ static Napi::Value CopyStrided(const Napi::CallbackInfo &info) {
       T[k] = j >= 0 ? ds[j] : 0;
     }
     const int64_t rows = D[0] * D[1] * D[2] * D[3] * D[4];
-#pragma omp parallel for schedule(static) if (count > 32768)
+#pragma omp parallel for schedule(static) if (count >= PARALLEL_MIN)
     for (int64_t r = 0; r < rows; r++) {
       int64_t rem = r, sOff = 0, dOff = 0;
       for (int k = 4; k >= 0; k--) {
@@ -220,13 +232,40 @@ static Napi::Value Fill(const Napi::CallbackInfo &info) {
     int64_t n = static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength());
     float *x = f32(info, 0, n, "fill array");
     float v = static_cast<float>(number(info, 1, "fill value"));
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
     for (int64_t i = 0; i < n; i++) x[i] = v;
     return info.Env().Undefined();
   });
 }
 
+// sgdMomentum(w, v, g, learningRate, momentum, weightDecay, vOut, wOut): @resnet/core's
+// ResNetSgdMomentum, d = g + wd·w, v' = m·v + lr·d, w' = w − v', each step rounded to float32 as the
+// composite tfjs ops round it (no contraction into FMAs: binding.gyp's -ffp-contract=off).
+static Napi::Value SgdMomentum(const Napi::CallbackInfo &info) {
+  return guarded(info, [&] {
+    if (!info[0].IsTypedArray()) fail("sgd: expected a Float32Array");
+    const int64_t n = static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength());
+    const float *w = f32(info, 0, n, "sgd variable");
+    const float *v = f32(info, 1, n, "sgd velocity");
+    const float *g = f32(info, 2, n, "sgd gradient");
+    const float lr = static_cast<float>(number(info, 3, "sgd learning rate"));
+    const float m = static_cast<float>(number(info, 4, "sgd momentum"));
+    const float wd = static_cast<float>(number(info, 5, "sgd weight decay"));
+    float *vOut = f32(info, 6, n, "sgd velocity out");
+    float *wOut = f32(info, 7, n, "sgd variable out");
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) {
+      const float d = wd != 0.f ? g[i] + wd * w[i] : g[i];
+      const float next = m * v[i] + lr * d;
+      vOut[i] = next;
+      wOut[i] = w[i] - next;
+    }
+    return info.Env().Undefined();
+  });
+}
+
 void registerElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
   exports.Set("binary", Napi::Function::New(env, BinaryOp));
   exports.Set("unary", Napi::Function::New(env, UnaryOp));
   exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));

@@ -29,7 +29,7 @@ static Napi::Value ReduceOp(const Napi::CallbackInfo &info) {
     if (op == SUM || op == MEAN) {
       const double scale = op == MEAN ? 1.0 / static_cast<double>(red) : 1.0;
       if (outer >= threads || inner >= 4096) {
-#pragma omp parallel for schedule(static) if (outer * red * inner > 32768)
+#pragma omp parallel for schedule(static) if (outer * red * inner >= PARALLEL_MIN)
         for (int64_t o = 0; o < outer; o++) {
           std::vector<double> acc(inner, 0.0);
           const float *base = x + o * red * inner;
@@ -45,7 +45,7 @@ static Napi::Value ReduceOp(const Napi::CallbackInfo &info) {
         for (int64_t o = 0; o < outer; o++) {
           const float *base = x + o * red * inner;
           std::vector<double> total(inner, 0.0);
-#pragma omp parallel
+#pragma omp parallel if (red * inner >= PARALLEL_MIN)
           {
             std::vector<double> acc(inner, 0.0);
 #pragma omp for schedule(static)
@@ -63,7 +63,7 @@ static Napi::Value ReduceOp(const Napi::CallbackInfo &info) {
       return info.Env().Undefined();
     }
     const bool isMax = op == MAX;
-#pragma omp parallel for schedule(static) if (outer * red * inner > 32768)
+#pragma omp parallel for schedule(static) if (outer * red * inner >= PARALLEL_MIN)
     for (int64_t o = 0; o < outer; o++) {
       std::vector<float> acc(inner, isMax ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity());
       std::vector<char> nan(inner, 0);

@@ -22,6 +22,9 @@ export interface PoolStats {
   /** Outputs served from the pool, and freshly allocated. */
   readonly reused: number;
   readonly allocated: number;
+  /** Bytes of pooled buffers held by live tensors now, and at most since the last `resetPeak()`. */
+  readonly liveBytes: number;
+  readonly peakLiveBytes: number;
 }
 
 export class OneDnnBackend extends MathBackendCPU {
@@ -35,6 +38,8 @@ export class OneDnnBackend extends MathBackendCPU {
   private freeBytes = 0;
   private reused = 0;
   private allocated = 0;
+  private liveBytes = 0;
+  private peakLiveBytes = 0;
   /** Most bytes the pool keeps waiting; past it, disposed buffers go to the garbage collector. */
   maxPoolBytes: number;
   /** Data ids whose weights the addon holds reordered. */
@@ -75,8 +80,11 @@ export class OneDnnBackend extends MathBackendCPU {
   override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): DataId {
     let v = values;
     if (ArrayBuffer.isView(v) && this.pooledBuffers.has(v.buffer)) {
-      if (v instanceof Float32Array && this.pooled.has(v) && !this.owned.has(v)) this.owned.add(v);
-      else v = (v as Float32Array).slice();
+      if (v instanceof Float32Array && this.pooled.has(v) && !this.owned.has(v)) {
+        this.owned.add(v);
+        this.liveBytes += v.byteLength;
+        if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
+      } else v = (v as Float32Array).slice();
     }
     return super.write(v, shape, dtype);
   }
@@ -111,7 +119,7 @@ export class OneDnnBackend extends MathBackendCPU {
     if (released && entry) {
       const id = (dataId as { id: number }).id;
       if (this.keyed.delete(id)) this.addon.release(id);
-      if (values instanceof Float32Array && this.pooled.has(values)) this.owned.delete(values);
+      if (values instanceof Float32Array && this.owned.delete(values)) this.liveBytes -= values.byteLength;
       if (values instanceof Float32Array && this.pooled.has(values) && this.freeBytes + values.byteLength <= this.maxPoolBytes) {
         let list = this.free.get(values.length);
         if (!list) this.free.set(values.length, (list = []));
@@ -135,7 +143,12 @@ export class OneDnnBackend extends MathBackendCPU {
   poolStats(): PoolStats {
     let buffers = 0;
     for (const list of this.free.values()) buffers += list.length;
-    return { buffers, bytes: this.freeBytes, reused: this.reused, allocated: this.allocated };
+    return { buffers, bytes: this.freeBytes, reused: this.reused, allocated: this.allocated, liveBytes: this.liveBytes, peakLiveBytes: this.peakLiveBytes };
+  }
+
+  /** Starts a new peak for `poolStats().peakLiveBytes`. */
+  resetPeak(): void {
+    this.peakLiveBytes = this.liveBytes;
   }
 
   /** Empties the pool and the addon's caches (primitives, reordered weights, scratch). */

@@ -226,3 +226,31 @@ describe.skipIf(skipReason !== undefined)('the addon refuses bad arguments with 
     expect(() => addon.setThreads(0)).toThrow(/threads must be an integer/);
   });
 });
+
+describe.skipIf(skipReason !== undefined)("core's fused SGD update", () => {
+  test.each([0, 1e-4])('ResNetSgdMomentum equals the five composite ops bit for bit (weight decay %s)', async (weightDecay) => {
+    const { SGD } = await import('@resnet/core');
+    const results: Float32Array[][] = [];
+    for (const backend of ['cpu', 'onednn']) {
+      await tf.setBackend(backend);
+      const w = tf.variable(tf.tensor(randomValuesOf(3 * 3 * 16 * 16, 30), [3, 3, 16, 16]), true, `w_${backend}_${weightDecay}`);
+      const sgd = new SGD([{ name: 'layer1.0.conv1.weight', variable: w }], { learningRate: 0.1, momentum: 0.9, weightDecay });
+      for (let i = 0; i < 3; i++) {
+        const g = tf.tensor(randomValuesOf(w.size, 31 + i), w.shape);
+        const before = tf.memory().numTensors;
+        sgd.step({ [w.name]: g });
+        expect(tf.memory().numTensors).toBe(before);
+        g.dispose();
+      }
+      results.push([Float32Array.from(await w.data()), Float32Array.from(await sgd.velocities.get('layer1.0.conv1.weight')!.data())]);
+      sgd.dispose();
+      w.dispose();
+    }
+    expect(results[1]![0]).toEqual(results[0]![0]);
+    expect(results[1]![1]).toEqual(results[0]![1]);
+  });
+});
+
+function randomValuesOf(n: number, seed: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i));
+}

@@ -2,7 +2,7 @@
  * Every kernel this backend runs natively, in tfjs's style: one list. The rest are tfjs's cpu kernels
  * registered under `onednn` (register.ts). Chosen from `tf.profile` of a ResNet training step,
  * `evaluate` and folded inference: convolutions, batch norm, pooling, element-wise arithmetic,
- * reductions, matmul and the copies of option A.
+ * reductions, matmul, the copies of option A, and core's fused SGD update.
  */
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig, fusedBatchNormConfig } from './batch_norm.js';
@@ -12,6 +12,7 @@ import { ELEMENTWISE_KERNELS } from './elementwise.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
 import { avgPoolConfig, avgPoolGradConfig, maxPoolConfig, maxPoolGradConfig } from './pool.js';
 import { REDUCE_KERNELS } from './reduce.js';
+import { sgdMomentumConfig } from './sgd.js';
 
 export const NATIVE_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
@@ -32,4 +33,5 @@ export const NATIVE_KERNELS: readonly KernelConfig[] = [
   sliceConfig,
   padV2Config,
   transposeConfig,
+  sgdMomentumConfig,
 ];

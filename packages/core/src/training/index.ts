@@ -1,4 +1,4 @@
-export { SGD, trainableParams, type NamedVariable, type SgdOptions, type WeightDecayScope } from './sgd.js';
+export { SGD, SGD_MOMENTUM_KERNEL, trainableParams, type NamedVariable, type SgdOptions, type WeightDecayScope } from './sgd.js';
 export { LearningRateSchedule, checkSchedule, describeSchedule, type DecaySpec, type ScheduleSpec, type ScheduleState, type WarmupSpec } from './schedule.js';
 export { RECIPE_NAMES, checkTrainConfig, resolveRecipe, type TrainConfig, type TrainOverrides } from './recipes.js';
 export { TrainingDivergedError, batchTensor, trainStep, type StepResult } from './step.js';

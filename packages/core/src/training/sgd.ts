@@ -8,6 +8,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError } from '../errors.js';
 
+/**
+ * The update of one parameter as one kernel, which a backend may register (the oneDNN backend does):
+ * inputs `{ variable, velocity, gradient }` (float32, one shape), attrs `{ learningRate, momentum,
+ * weightDecay }`, outputs `[velocity', variable']` with, in float32 and in this order,
+ * d = g + wd·w, v' = m·v + lr·d, w' = w − v'. Without it the same five tfjs ops run. One kernel
+ * instead of five per parameter is ~260 fewer kernel launches per ResNet-20 step.
+ */
+export const SGD_MOMENTUM_KERNEL = 'ResNetSgdMomentum';
+
 /** Which variables weight decay applies to: all trainable ones (the paper's Caffe solver) or convs and fc weights only. */
 export type WeightDecayScope = 'all' | 'weights-only';
 
@@ -74,12 +83,20 @@ export class SGD {
    * Every parameter must have a gradient; the tensor count is the same before and after.
    */
   step(grads: tf.NamedTensorMap): void {
+    const fused = tf.getKernel(SGD_MOMENTUM_KERNEL, tf.getBackend()) != null;
     tf.tidy(() => {
       for (const { name, variable } of this.params) {
         const g = grads[variable.name];
         if (!g) throw new ResNetError(`sgd: no gradient for "${name}" (variable ${variable.name})`);
         const v = this.velocity.get(name)!;
-        const decayed = this.weightDecay > 0 && this.decayed.has(name) ? tf.add(g, tf.mul(variable, this.weightDecay)) : g;
+        const weightDecay = this.weightDecay > 0 && this.decayed.has(name) ? this.weightDecay : 0;
+        if (fused) {
+          const [nextV, nextW] = tf.engine().runKernel<tf.Tensor[]>(SGD_MOMENTUM_KERNEL, { variable, velocity: v, gradient: g }, { learningRate: this.learningRate, momentum: this.momentum, weightDecay });
+          v.assign(nextV!);
+          variable.assign(nextW!);
+          continue;
+        }
+        const decayed = weightDecay > 0 ? tf.add(g, tf.mul(variable, weightDecay)) : g;
         const next = tf.add(tf.mul(v, this.momentum), tf.mul(decayed, this.learningRate));
         v.assign(next);
         variable.assign(tf.sub(variable, next));
