@@ -10,6 +10,8 @@ namespace rn {
 void clearConvCaches();
 void clearBatchNormCaches();
 void clearPoolCaches();
+void releaseWorkspace(double key);
+size_t workspaceCount();
 
 static const char *isaName(dnnl::cpu_isa isa) {
   switch (isa) {
@@ -36,6 +38,7 @@ static Napi::Value Info(const Napi::CallbackInfo &info) {
     o.Set("isa", isaName(dnnl::get_effective_cpu_isa()));
     o.Set("threads", omp_get_max_threads());
     o.Set("cachedWeights", static_cast<double>(cachedWeightCount()));
+    o.Set("workspaces", static_cast<double>(workspaceCount()));
     return o;
   });
 }
@@ -51,7 +54,9 @@ static Napi::Value SetThreads(const Napi::CallbackInfo &info) {
 
 static Napi::Value Release(const Napi::CallbackInfo &info) {
   return guarded(info, [&] {
-    releaseWeights(number(info, 0, "weights key"));
+    const double key = number(info, 0, "tensor key");
+    releaseWeights(key);
+    releaseWorkspace(key);
     return info.Env().Undefined();
   });
 }

@@ -3,9 +3,11 @@
 // and the training gradient. oneDNN's NHWC batch norm is ~6x faster than NCHW here, and its fused
 // ReLU is free (shared/ENVIRONMENT.md).
 //
-// The gradient takes the forward's output y to mask dy where the fused ReLU was off, instead of
-// oneDNN's workspace, so that it is a plain tfjs kernel of its inputs (kernel contract in
-// @resnet/core: ResNetBatchNormTrainingGrad).
+// With the ReLU fused, the forward keeps oneDNN's workspace (one bit per value: where the ReLU
+// passed) under the key of its output y, and the gradient, which receives y (kernel contract in
+// @resnet/core: ResNetBatchNormTrainingGrad), uses it when it is there: one pass instead of a mask
+// pass over y and dy plus the backward. Without it (y from elsewhere) dy is masked by y > 0 first.
+// A workspace is released with y's tensor (release(key)) and reused for the next forward.
 #include <omp.h>
 
 #include "common.h"
@@ -43,6 +45,20 @@ struct Bwd {
 std::unordered_map<std::string, std::unique_ptr<Fwd>> forwards;
 std::unordered_map<std::string, std::unique_ptr<Bwd>> backwards;
 
+// Workspaces by the key of the y they belong to, and released ones by size for reuse.
+std::unordered_map<double, memory> workspaces;
+std::unordered_map<size_t, std::vector<memory>> freeWorkspaces;
+
+memory takeWorkspace(const memory::desc &desc) {
+  auto &list = freeWorkspaces[desc.get_size()];
+  if (!list.empty()) {
+    memory m = list.back();
+    list.pop_back();
+    if (m.get_desc() == desc) return m;
+  }
+  return memory(desc, eng());
+}
+
 const normalization_flags SCALE_SHIFT = normalization_flags::use_scale | normalization_flags::use_shift;
 
 Fwd &trainingForward(const Dims4 &d, float eps, bool relu) {
@@ -56,7 +72,16 @@ Fwd &trainingForward(const Dims4 &d, float eps, bool relu) {
 
 }  // namespace
 
-// batchNormTraining(shape[N,H,W,C], x, gamma, beta, epsilon, relu, y, mean, variance)
+void releaseWorkspace(double key) {
+  auto it = workspaces.find(key);
+  if (it == workspaces.end()) return;
+  freeWorkspaces[it->second.get_desc().get_size()].push_back(it->second);
+  workspaces.erase(it);
+}
+
+size_t workspaceCount() { return workspaces.size(); }
+
+// batchNormTraining(shape[N,H,W,C], x, gamma, beta, epsilon, relu, y, mean, variance, yKey)
 static Napi::Value BatchNormTraining(const Napi::CallbackInfo &info) {
   return guarded(info, [&] {
     Dims4 d = dims4(info, 0);
@@ -68,6 +93,7 @@ static Napi::Value BatchNormTraining(const Napi::CallbackInfo &info) {
     float *y = f32(info, 6, d.size(), "batch norm y");
     float *mean = f32(info, 7, d.c, "batch norm mean");
     float *var = f32(info, 8, d.c, "batch norm variance");
+    double yKey = number(info, 9, "batch norm output key");
     Fwd &f = trainingForward(d, eps, relu);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(d.desc(), eng(), x)},
                                          {DNNL_ARG_DST, memory(d.desc(), eng(), y)},
@@ -76,8 +102,10 @@ static Napi::Value BatchNormTraining(const Napi::CallbackInfo &info) {
                                          {DNNL_ARG_MEAN, memory(d.cdesc(), eng(), mean)},
                                          {DNNL_ARG_VARIANCE, memory(d.cdesc(), eng(), var)}};
     if (relu) {
-      auto ws = f.pd.workspace_desc();
-      args.emplace(DNNL_ARG_WORKSPACE, memory(ws, eng(), scratch(10, static_cast<int64_t>(ws.get_size() / sizeof(float)) + 1)));
+      releaseWorkspace(yKey);
+      memory ws = takeWorkspace(f.pd.workspace_desc());
+      args.emplace(DNNL_ARG_WORKSPACE, ws);
+      if (yKey >= 0) workspaces.emplace(yKey, ws);
     }
     f.prim.execute(strm(), args);
     strm().wait();
@@ -115,7 +143,7 @@ static Napi::Value BatchNormInference(const Napi::CallbackInfo &info) {
   });
 }
 
-// batchNormTrainingGrad(shape, dy, x, gamma, mean, variance, y|null (relu when given), epsilon, dx, dGamma, dBeta)
+// batchNormTrainingGrad(shape, dy, x, gamma, mean, variance, y|null (relu when given), epsilon, dx, dGamma, dBeta, yKey)
 static Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo &info) {
   return guarded(info, [&] {
     Dims4 d = dims4(info, 0);
@@ -129,8 +157,11 @@ static Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo &info) {
     float *dx = f32(info, 8, d.size(), "batch norm dx");
     float *dGamma = f32(info, 9, d.c, "batch norm dScale");
     float *dBeta = f32(info, 10, d.c, "batch norm dOffset");
+    double yKey = number(info, 11, "batch norm output key");
     const float *g = dy;
-    if (y) {
+    auto ws = y ? workspaces.find(yKey) : workspaces.end();
+    const bool fusedRelu = ws != workspaces.end() && ws->second.get_desc() == trainingForward(d, eps, true).pd.workspace_desc();
+    if (y && !fusedRelu) {
       // The fused ReLU's gradient: dy where the output was positive. Written into dx, which the
       // backward pass may read and overwrite in place.
       const int64_t n = d.size();
@@ -138,16 +169,17 @@ static Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo &info) {
       for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
       g = dx;
     }
-    Fwd &hint = trainingForward(d, eps, false);
-    Bwd &b = cached<Bwd>(backwards, d.key + std::to_string(eps), [&] {
-      auto desc = batch_normalization_backward::desc(prop_kind::backward, d.desc(), d.desc(), eps, SCALE_SHIFT);
+    Fwd &hint = trainingForward(d, eps, fusedRelu);
+    Bwd &b = cached<Bwd>(backwards, (fusedRelu ? "r" : "") + d.key + std::to_string(eps), [&] {
+      auto flags = fusedRelu ? SCALE_SHIFT | normalization_flags::fuse_norm_relu : SCALE_SHIFT;
+      auto desc = batch_normalization_backward::desc(prop_kind::backward, d.desc(), d.desc(), eps, flags);
       auto pd = batch_normalization_backward::primitive_desc(desc, eng(), hint.pd);
       return std::make_unique<Bwd>(Bwd{pd, batch_normalization_backward(pd)});
     });
     // oneDNN 2.6's backward asks for the shift too (with use_shift), though the gradient does not use it.
     float *zeroShift = scratch(11, d.c);
     std::fill(zeroShift, zeroShift + d.c, 0.f);
-    b.prim.execute(strm(), {{DNNL_ARG_SRC, memory(d.desc(), eng(), x)},
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(d.desc(), eng(), x)},
                             {DNNL_ARG_DIFF_DST, memory(d.desc(), eng(), const_cast<float *>(g))},
                             {DNNL_ARG_SCALE, memory(d.cdesc(), eng(), gamma)},
                             {DNNL_ARG_SHIFT, memory(d.cdesc(), eng(), zeroShift)},
@@ -155,7 +187,9 @@ static Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo &info) {
                             {DNNL_ARG_VARIANCE, memory(d.cdesc(), eng(), var)},
                             {DNNL_ARG_DIFF_SRC, memory(d.desc(), eng(), dx)},
                             {DNNL_ARG_DIFF_SCALE, memory(d.cdesc(), eng(), dGamma)},
-                            {DNNL_ARG_DIFF_SHIFT, memory(d.cdesc(), eng(), dBeta)}});
+                            {DNNL_ARG_DIFF_SHIFT, memory(d.cdesc(), eng(), dBeta)}};
+    if (fusedRelu) args.emplace(DNNL_ARG_WORKSPACE, ws->second);
+    b.prim.execute(strm(), args);
     strm().wait();
     return info.Env().Undefined();
   });
@@ -164,6 +198,8 @@ static Napi::Value BatchNormTrainingGrad(const Napi::CallbackInfo &info) {
 void clearBatchNormCaches() {
   forwards.clear();
   backwards.clear();
+  workspaces.clear();
+  freeWorkspaces.clear();
 }
 
 void registerBatchNorm(Napi::Env env, Napi::Object exports) {

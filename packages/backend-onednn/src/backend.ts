@@ -42,7 +42,7 @@ export class OneDnnBackend extends MathBackendCPU {
   private peakLiveBytes = 0;
   /** Most bytes the pool keeps waiting; past it, disposed buffers go to the garbage collector. */
   maxPoolBytes: number;
-  /** Data ids whose weights the addon holds reordered. */
+  /** Data ids the addon holds something for (reordered weights, workspaces). */
   private readonly keyed = new Set<number>();
 
   constructor(addon: NativeAddon, maxPoolBytes = 1024 * 1024 * 1024) {
@@ -105,8 +105,11 @@ export class OneDnnBackend extends MathBackendCPU {
     return converted;
   }
 
-  /** The key under which the addon caches a weight tensor's reorders; released on dispose. */
-  weightsKey(t: TensorInfo): number {
+  /**
+   * The key under which the addon keeps what belongs to a tensor (a weight's reorders, a batch
+   * norm output's ReLU workspace); released when tfjs disposes the tensor's data.
+   */
+  tensorKey(t: TensorInfo): number {
     const id = (t.dataId as { id: number }).id;
     this.keyed.add(id);
     return id;

@@ -11,6 +11,8 @@ export interface NativeInfo {
   readonly threads: number;
   /** Weight tensors held in oneDNN's layouts (released when tfjs disposes them). */
   readonly cachedWeights: number;
+  /** Batch-norm ReLU workspaces held for outputs still alive. */
+  readonly workspaces: number;
 }
 
 type F32 = Float32Array;
@@ -25,9 +27,10 @@ export interface NativeAddon {
   conv2dBackwardData(geometry: Int32Array, dy: F32, filter: F32, dx: F32, weightsKey: number): void;
   conv2dBackwardWeights(geometry: Int32Array, x: F32, dy: F32, dw: F32): void;
   /** shape: [N, H, W, C] */
-  batchNormTraining(shape: Int32Array, x: F32, scale: F32, offset: F32, epsilon: number, relu: boolean, y: F32, mean: F32, variance: F32): void;
+  /** yKey: the output's tensor key, under which a fused ReLU's workspace is kept for the gradient (−1: none). */
+  batchNormTraining(shape: Int32Array, x: F32, scale: F32, offset: F32, epsilon: number, relu: boolean, y: F32, mean: F32, variance: F32, yKey: number): void;
   batchNormInference(shape: Int32Array, x: F32, mean: F32, variance: F32, scale: F32, offset: F32, epsilon: number, relu: boolean, y: F32): void;
-  batchNormTrainingGrad(shape: Int32Array, dy: F32, x: F32, scale: F32, mean: F32, variance: F32, y: F32 | null, epsilon: number, dx: F32, dScale: F32, dOffset: F32): void;
+  batchNormTrainingGrad(shape: Int32Array, dy: F32, x: F32, scale: F32, mean: F32, variance: F32, y: F32 | null, epsilon: number, dx: F32, dScale: F32, dOffset: F32, yKey: number): void;
   /** geometry: [N, H, W, C, KH, KW, OH, OW, sH, sW, padTop, padLeft, padBottom, padRight] */
   poolForward(geometry: Int32Array, max: boolean, x: F32, y: F32): void;
   maxPoolBackward(geometry: Int32Array, dy: F32, x: F32, dx: F32): void;

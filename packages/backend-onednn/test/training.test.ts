@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SGD, createModel, trainStep, trainableParams, type ImageBatch } from '@resnet/core';
 import { describe, expect, test } from 'vitest';
 import { expectClose, randomValues, skipReason } from './helpers.js';
-import { onednnProvider } from '../src/index.js';
+import { loadNative, onednnProvider } from '../src/index.js';
 
 function batch(size: number, seed: number): ImageBatch {
   return { images: randomValues(size * 32 * 32 * 3, seed), labels: Int32Array.from({ length: size }, (_, i) => (i * 7 + seed) % 10), indices: Int32Array.from({ length: size }, (_, i) => i), size, views: 1, height: 32, width: 32, channels: 3 };
@@ -23,6 +23,13 @@ async function run(backend: string, model: string, steps: number): Promise<{ los
       kernels = p.kernelNames;
     } else losses.push((await trainStep(net, sgd, batch(4, i), 0.05, i)).loss);
     expect(tf.memory().numTensors, `${backend} step ${i}: tensor count`).toBe(before);
+    if (backend === 'onednn') {
+      // What the addon holds for tensors (ReLU workspaces of BN outputs, reordered weights) is
+      // released with them: nothing of a finished step remains natively.
+      const held = loadNative().addon!.info();
+      expect(held.workspaces, `step ${i}: BN workspaces held`).toBe(0);
+      expect(held.cachedWeights, `step ${i}: reordered weights held`).toBe(0);
+    }
   }
   const weights = new Map<string, Float32Array>();
   for (const [name, v] of net.variables) weights.set(name, Float32Array.from(await v.data()));

@@ -36,7 +36,7 @@ export const batchNormTrainingConfig = nativeKernel('ResNetBatchNormTraining', (
   const y = backend.makeFloat32([...x.shape]);
   const mean = backend.makeFloat32([c]);
   const variance = backend.makeFloat32([c]);
-  backend.addon.batchNormTraining(shape, backend.f32(x), backend.f32(scale), backend.f32(offset), varianceEpsilon, relu, y.values, mean.values, variance.values);
+  backend.addon.batchNormTraining(shape, backend.f32(x), backend.f32(scale), backend.f32(offset), varianceEpsilon, relu, y.values, mean.values, variance.values, relu ? backend.tensorKey(y.info) : -1);
   return [y.info, mean.info, variance.info];
 });
 
@@ -53,7 +53,7 @@ export const batchNormTrainingGradConfig = nativeKernel('ResNetBatchNormTraining
   const dx = backend.makeFloat32([...x!.shape]);
   const dScale = backend.makeFloat32([c]);
   const dOffset = backend.makeFloat32([c]);
-  backend.addon.batchNormTrainingGrad(shape, backend.f32(dy!), backend.f32(x!), backend.f32(scale!), backend.f32(mean!), backend.f32(variance!), relu ? backend.f32(y!) : null, varianceEpsilon, dx.values, dScale.values, dOffset.values);
+  backend.addon.batchNormTrainingGrad(shape, backend.f32(dy!), backend.f32(x!), backend.f32(scale!), backend.f32(mean!), backend.f32(variance!), relu ? backend.f32(y!) : null, varianceEpsilon, dx.values, dScale.values, dOffset.values, relu ? backend.tensorKey(y!) : -1);
   return [dx.info, dScale.info, dOffset.info];
 });
 

@@ -27,7 +27,7 @@ function forward(backend: OneDnnBackend, x: TensorInfo, filter: TensorInfo, info
   const g = geometry(info);
   if (!g || info.inChannels !== filter.shape[2]) return undefined;
   const { info: out, values } = backend.makeFloat32([info.batchSize, info.outHeight, info.outWidth, info.outChannels]);
-  backend.addon.conv2dForward(g, backend.f32(x), backend.f32(filter), bias ? backend.f32(bias) : null, values, relu, backend.weightsKey(filter), training);
+  backend.addon.conv2dForward(g, backend.f32(x), backend.f32(filter), bias ? backend.f32(bias) : null, values, relu, backend.tensorKey(filter), training);
   return out;
 }
 
@@ -57,7 +57,7 @@ export const conv2DBackpropInputConfig = nativeKernel('Conv2DBackpropInput', ({ 
   const g = geometry(info);
   if (!g || info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return undefined;
   const { info: out, values } = backend.makeFloat32([...inputShape]);
-  backend.addon.conv2dBackwardData(g, backend.f32(dy), backend.f32(filter), values, backend.weightsKey(filter));
+  backend.addon.conv2dBackwardData(g, backend.f32(dy), backend.f32(filter), values, backend.tensorKey(filter));
   return out;
 });
 
