@@ -264,7 +264,37 @@ static Napi::Value SgdMomentum(const Napi::CallbackInfo &info) {
   });
 }
 
+// addRelu(a, b, y): y = max(a + b, 0), NaN kept (@resnet/core's ResNetAddRelu).
+static Napi::Value AddRelu(const Napi::CallbackInfo &info) {
+  return guarded(info, [&] {
+    if (!info[0].IsTypedArray()) fail("addRelu: expected a Float32Array");
+    const int64_t n = static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength());
+    const float *a = f32(info, 0, n, "addRelu a");
+    const float *b = f32(info, 1, n, "addRelu b");
+    float *y = f32(info, 2, n, "addRelu y");
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) y[i] = unary<RELU>(a[i] + b[i], 0.f, 0.f);
+    return info.Env().Undefined();
+  });
+}
+
+// reluGrad(dy, y, dx): dx = dy where y > 0, else 0 (@resnet/core's ResNetReluGrad).
+static Napi::Value ReluGrad(const Napi::CallbackInfo &info) {
+  return guarded(info, [&] {
+    if (!info[0].IsTypedArray()) fail("reluGrad: expected a Float32Array");
+    const int64_t n = static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength());
+    const float *dy = f32(info, 0, n, "reluGrad dy");
+    const float *y = f32(info, 1, n, "reluGrad y");
+    float *dx = f32(info, 2, n, "reluGrad dx");
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
+    return info.Env().Undefined();
+  });
+}
+
 void registerElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("addRelu", Napi::Function::New(env, AddRelu));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
   exports.Set("sgdMomentum", Napi::Function::New(env, SgdMomentum));
   exports.Set("binary", Napi::Function::New(env, BinaryOp));
   exports.Set("unary", Napi::Function::New(env, UnaryOp));

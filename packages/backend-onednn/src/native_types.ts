@@ -40,6 +40,8 @@ export interface NativeAddon {
   unary(op: number, x: F32, y: F32, alpha: number, beta: number): void;
   copyStrided(dims: Int32Array, srcStrides: Int32Array, srcOffset: number, src: F32 | Int32Array, dstStrides: Int32Array, dstOffset: number, dst: F32 | Int32Array): void;
   fill(array: F32, value: number): void;
+  addRelu(a: F32, b: F32, y: F32): void;
+  reluGrad(dy: F32, y: F32, dx: F32): void;
   sgdMomentum(variable: F32, velocity: F32, gradient: F32, learningRate: number, momentum: number, weightDecay: number, velocityOut: F32, variableOut: F32): void;
   /** view: [outer, reduced, inner] */
   reduce(op: number, view: Int32Array, x: F32, out: F32): void;

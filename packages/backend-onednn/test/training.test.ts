@@ -50,6 +50,7 @@ describe.skipIf(skipReason !== undefined)('training on onednn', () => {
     // The fused kernels ran, and the composite BN did not.
     for (const k of ['ResNetBatchNormTraining', 'ResNetBatchNormTrainingGrad', 'ResNetSgdMomentum', 'Conv2D', 'Conv2DBackpropFilter']) expect(native.kernels).toContain(k);
     expect(native.kernels).not.toContain('FusedBatchNorm');
+    if (model.startsWith('resnet')) expect(native.kernels).toContain('ResNetAddRelu');
   }, 120_000);
 
   test('the same seed gives the same losses twice on onednn', async () => {

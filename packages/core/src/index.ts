@@ -36,6 +36,8 @@ export {
   hasFusedBatchNormTraining,
   type BatchNormTrainingResult,
 } from './blocks/index.js';
+// The residual addition + ReLU, fused into one kernel on backends that register it (oneDNN)
+export { ADD_RELU_KERNEL, RELU_GRAD_KERNEL, addRelu, hasFusedAddRelu } from './blocks/index.js';
 export { backbone, forward, head, type BackboneResult, type ForwardOptions, type ForwardResult } from './model/forward.js';
 export type { InitMode } from './model/init.js';
 export { planNetwork, planWeights, type NetworkPlan, type PoolPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';

@@ -78,3 +78,20 @@ export const ELEMENTWISE_KERNELS = [
   ...(Object.keys(UNARY) as (keyof typeof UNARY)[]).filter((n) => n !== 'Step').map((n) => unary(n)),
   unary('Step', (attrs) => Number((attrs as { alpha?: number } | undefined)?.alpha ?? 0)),
 ];
+
+/** @resnet/core's residual addition + ReLU (blocks/add_relu.ts) and the gradient it registers. */
+export const addReluConfig = nativeKernel('ResNetAddRelu', ({ inputs, backend }) => {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  if (!isF32(a, b) || a.shape.join() !== b.shape.join()) throw new Error(`onednn: ResNetAddRelu needs two float32 tensors of one shape, got ${a.dtype} [${a.shape.join(', ')}] and ${b.dtype} [${b.shape.join(', ')}]`);
+  const y = backend.makeFloat32([...a.shape]);
+  backend.addon.addRelu(backend.f32(a), backend.f32(b), y.values);
+  return y.info;
+});
+
+export const reluGradConfig = nativeKernel('ResNetReluGrad', ({ inputs, backend }) => {
+  const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
+  if (!isF32(dy, y) || dy.shape.join() !== y.shape.join()) throw new Error(`onednn: ResNetReluGrad needs float32 dy and y of one shape, got [${dy.shape.join(', ')}] and [${y.shape.join(', ')}]`);
+  const dx = backend.makeFloat32([...y.shape]);
+  backend.addon.reluGrad(backend.f32(dy), backend.f32(y), dx.values);
+  return dx.info;
+});

@@ -8,7 +8,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig, fusedBatchNormConfig } from './batch_norm.js';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, conv2DConfig, fusedConv2DConfig } from './conv.js';
 import { padV2Config, sliceConfig, transposeConfig } from './copy.js';
-import { ELEMENTWISE_KERNELS } from './elementwise.js';
+import { ELEMENTWISE_KERNELS, addReluConfig, reluGradConfig } from './elementwise.js';
 import { batchMatMulConfig, fusedMatMulConfig } from './matmul.js';
 import { avgPoolConfig, avgPoolGradConfig, maxPoolConfig, maxPoolGradConfig } from './pool.js';
 import { REDUCE_KERNELS } from './reduce.js';
@@ -34,4 +34,6 @@ export const NATIVE_KERNELS: readonly KernelConfig[] = [
   padV2Config,
   transposeConfig,
   sgdMomentumConfig,
+  addReluConfig,
+  reluGradConfig,
 ];

@@ -4,7 +4,7 @@
  * fixed random R, so every element of the backward pass is exercised.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { subsample } from '@resnet/core';
+import { addRelu, subsample } from '@resnet/core';
 import { normal, uniform } from '../prng.js';
 import type { CaseOutputs, ConformanceCase, Tolerance } from '../types.js';
 
@@ -123,6 +123,12 @@ export function opCases(): ConformanceCase[] {
       215,
     ),
     opCase({ name: 'relu [2,5,5,3] (+dx)', tolerance: EXACT, inputs: () => ({ x: normal([2, 5, 5, 3], 300) }), differentiate: ['x'], f: ({ x }) => tf.relu(x!) }, 305),
+    // The end of a residual block, through core's addRelu: one fused kernel where the backend has
+    // it (oneDNN), relu(add) elsewhere; exact either way (one rounding, then a comparison).
+    opCase(
+      { name: 'residual add + relu [2,5,5,3] (+da, db)', tolerance: EXACT, inputs: () => ({ a: normal([2, 5, 5, 3], 306), b: normal([2, 5, 5, 3], 307) }), differentiate: ['a', 'b'], f: ({ a, b }) => addRelu(a!, b!) },
+      308,
+    ),
     opCase(
       {
         name: 'add, same shape and broadcast [2,4,4,3]+[3] (+da, db)',

@@ -1,3 +1,4 @@
+export { ADD_RELU_KERNEL, RELU_GRAD_KERNEL, addRelu, hasFusedAddRelu } from './add_relu.js';
 export { basicBlockPlan } from './basic_block.js';
 export { bottleneckPlan } from './bottleneck.js';
 export { BN_EPSILON, BN_MOMENTUM, batchNorm, updatedRunningStats, type BatchStats } from './batch_norm.js';

@@ -1,5 +1,6 @@
 /** y = σ(F(x) + shortcut(x)) (Eqn. 1 and 2); plain nets drop the shortcut and keep y = σ(F(x)). */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { addRelu } from './add_relu.js';
 import { convBn, type ForwardContext } from './conv_bn.js';
 import { shortcut } from './shortcut.js';
 import type { BlockPlan } from './types.js';
@@ -14,5 +15,5 @@ export function residualBlock(ctx: ForwardContext, block: BlockPlan, x: tf.Tenso
     out = convBn(ctx, plan, out, i < block.convs.length - 1 || plain);
   });
   const identity = shortcut(ctx, block.shortcut, x);
-  return identity ? tf.relu(tf.add(out, identity) as tf.Tensor4D) : out;
+  return identity ? addRelu(out, identity) : out;
 }

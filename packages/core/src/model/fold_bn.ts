@@ -10,6 +10,7 @@
  * conv; option A stays parameter-free. Plain nets have no addition, so every conv fuses its ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { addRelu } from '../blocks/add_relu.js';
 import { zeroPadShortcut } from '../blocks/shortcut.js';
 import type { BlockPlan, ConvPlan } from '../blocks/types.js';
 import { ResNetError } from '../errors.js';
@@ -148,7 +149,7 @@ export class FoldedResNet {
     const sc = block.shortcut;
     if (sc.kind === 'none') return out;
     const identity = sc.kind === 'identity' ? x : sc.kind === 'zero-pad' ? zeroPadShortcut(sc, x) : this.conv(sc.conv, x, 'linear');
-    return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
+    return addRelu(out, identity);
   }
 
   private forward(x: tf.Tensor4D): tf.Tensor2D {
