@@ -23,7 +23,16 @@ export function registerOneDnn(addon: NativeAddon, options: { maxPoolBytes?: num
   for (const k of tf.getKernelsForBackend('cpu')) register({ ...k, backendName: BACKEND });
   for (const k of NATIVE_KERNELS) register(k);
   // Priority below cpu's (1): tf.ready() on its own never picks onednn; useBackend('onednn') does.
-  tf.registerBackend(BACKEND, () => new OneDnnBackend(addon, options.maxPoolBytes), 0);
+  tf.registerBackend(BACKEND, () => new OneDnnBackend(addon, options.maxPoolBytes ?? poolBytesFromEnv()), 0);
+}
+
+/** RESNET_ONEDNN_POOL_MB: the most megabytes of disposed buffers kept for reuse (default 1024). */
+function poolBytesFromEnv(): number | undefined {
+  const raw = process.env.RESNET_ONEDNN_POOL_MB;
+  if (raw === undefined || raw === '') return undefined;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) throw new Error(`onednn: RESNET_ONEDNN_POOL_MB must be a number of megabytes ≥ 0, got ${JSON.stringify(raw)}`);
+  return mb * 1024 * 1024;
 }
 
 /** The names of the kernels that run natively (for tests and `resnet doctor`). */

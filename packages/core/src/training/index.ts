@@ -15,3 +15,4 @@ export {
   type TrainingHistory,
 } from './checkpoint.js';
 export { Training, type RunOptions as TrainingRunOptions, type StepInfo, type TrainingData, type TrainingEvents, type TrainingOutcome } from './trainer.js';
+export { variableGrads } from './gradients.js';

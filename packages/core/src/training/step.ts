@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageBatch } from '../data/types.js';
 import { ResNetError } from '../errors.js';
 import type { ResNet } from '../model/resnet.js';
+import { variableGrads } from './gradients.js';
 import type { SGD } from './sgd.js';
 
 export interface StepResult {
@@ -52,7 +53,7 @@ export async function trainStep(model: ResNet, optimizer: SGD, batch: ImageBatch
     const labels = tf.tensor1d(batch.labels, 'int32');
     const onehot = tf.oneHot(labels, classes);
     let logits: tf.Tensor2D | undefined;
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = variableGrads(() => {
       logits = tf.keep(model.apply(x, { training: true }));
       return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
     }, params);
