@@ -218,7 +218,7 @@ describe.skipIf(skipReason !== undefined)('the addon refuses bad arguments with 
     expect(() => addon.conv2dForward(g, f(32), f(36), null, f(31), false, -1, true)).toThrow(/conv2d output: expected 32/);
     expect(() => addon.conv2dForward(Int32Array.from([1, 4, 4, 2, 3, 3, 2, 9, 9, 1, 1, 1, 1, 1, 1, 1, 1]), f(32), f(36), null, f(162), false, -1, true)).toThrow(/output size 9x9 does not follow/);
     expect(() => addon.conv2dForward(g, new Int32Array(32) as unknown as Float32Array, f(36), null, f(32), false, -1, true)).toThrow(/expected a Float32Array/);
-    expect(() => addon.batchNormTraining(Int32Array.from([1, 2, 2, 3]), f(12), f(2), f(3), 1e-5, false, f(12), f(3), f(3))).toThrow(/batch norm scale: expected 3/);
+    expect(() => addon.batchNormTraining(Int32Array.from([1, 2, 2, 3]), f(12), f(2), f(3), 1e-5, false, f(12), f(3), f(3), -1)).toThrow(/batch norm scale: expected 3/);
     expect(() => addon.binary(99, Int32Array.from([4]), Int32Array.from([1]), f(4), Int32Array.from([1]), f(4), f(4))).toThrow(/unknown op 99/);
     expect(() => addon.binary(0, Int32Array.from([4]), Int32Array.from([2]), f(4), Int32Array.from([1]), f(4), f(4))).toThrow(/last axis/);
     expect(() => addon.copyStrided(Int32Array.from([4]), Int32Array.from([1]), 1, f(4), Int32Array.from([1]), 0, f(4))).toThrow(/reaches past/);
