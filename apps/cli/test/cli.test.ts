@@ -176,14 +176,28 @@ describe('resnet doctor', () => {
   test('lists every backend, whether it runs here and why not, and what auto picks', async () => {
     const { code, out } = await run('doctor');
     expect(code).toBe(0);
-    for (const name of ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']) expect(out).toMatch(new RegExp(`^${name}( \\*)?\\s+(yes|no)\\s`, 'm'));
+    for (const name of ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu']) expect(out).toMatch(new RegExp(`^${name}( \\*)?\\s+(yes|no)\\s`, 'm'));
     expect(out).toMatch(/^node-gpu\s+no\s+-$/m);
     expect(out).toMatch(/^why not:\n {2}node-gpu: @tensorflow\/tfjs-node-gpu is not installed .*CUDA 11\.2 and cuDNN 8\.1/m);
     expect(out).toMatch(/^cpu\s+yes\s+JavaScript/m);
-    expect(out).toMatch(/\* auto picks (wasm|webgpu|node-gpu|node)/);
-    const json = JSON.parse((await run('doctor', '--json')).out) as { auto: string; backends: Array<{ name: string; available: boolean }> };
-    expect(json.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
+    expect(out).toMatch(/\* auto picks (onednn|wasm|webgpu|node-gpu|node)/);
+    const json = JSON.parse((await run('doctor', '--json')).out) as {
+      auto: string;
+      backends: Array<{ name: string; available: boolean; reason?: string; device?: string; details?: Record<string, string> }>;
+    };
+    expect(json.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu']);
     expect(json.backends.find((b) => b.name === json.auto)!.available).toBe(true);
+    // onednn: its version, the ISA oneDNN dispatches to and its threads; else why not, with the fix, on one line.
+    const onednn = json.backends.find((b) => b.name === 'onednn')!;
+    if (onednn.available) {
+      expect(out).toMatch(/^onednn( \*)?\s+yes\s+oneDNN \d+\.\d+\.\d+ \(\w+, \d+ threads?\)$/m);
+      expect(onednn.details).toMatchObject({ onednn: expect.stringMatching(/^\d+\.\d+\.\d+$/), isa: expect.any(String), threads: expect.stringMatching(/^\d+$/) });
+      expect(out).toMatch(/^ {2}onednn: onednn \d+\.\d+\.\d+, isa \w+, threads \d+/m);
+    } else {
+      expect(out).toMatch(/^onednn\s+no\s+-$/m);
+      expect(out).toMatch(/^ {2}onednn: .*(apt-get install libdnnl-dev|rebuild-native)/m);
+    }
+    if (process.env.RESNET_ONEDNN_REQUIRED === '1') expect(onednn.available, onednn.reason).toBe(true);
   });
 });
 
@@ -198,7 +212,7 @@ describe('resnet conformance', () => {
 
   test('a backend that cannot run here exits 1 with the reason; --backend is required', async () => {
     expect(await run('conformance', '--backend', 'node-gpu')).toMatchObject({ code: 1, err: expect.stringMatching(/cannot run the conformance suite on node-gpu: @tensorflow\/tfjs-node-gpu is not installed/) });
-    expect(await run('conformance')).toMatchObject({ code: 2, err: expect.stringMatching(/conformance needs --backend, one of node-gpu, node, webgpu, wasm, cpu/) });
+    expect(await run('conformance')).toMatchObject({ code: 2, err: expect.stringMatching(/conformance needs --backend, one of node-gpu, node, webgpu, onednn, wasm, cpu/) });
     expect(await run('conformance', '--backend', 'tpu')).toMatchObject({ code: 2, err: expect.stringMatching(/--backend must be one of auto, node-gpu/) });
   });
 });

@@ -115,7 +115,7 @@ describe('resnet experiment: usage', () => {
     [['experiment', 'degradation', '--depths', '20,,56'], /got "" in "20,,56"/],
     [['experiment', 'degradation', '--depths', '8,8'], /--depths lists 8 twice in "8,8"/],
     [['experiment', 'degradation', '--iterations', '0'], /--iterations must be a positive integer, got "0"/],
-    [['experiment', 'degradation', '--backend', 'tpu'], /--backend must be one of auto, node-gpu, node, webgpu, wasm, cpu, got "tpu"/],
+    [['experiment', 'degradation', '--backend', 'tpu'], /--backend must be one of auto, node-gpu, node, webgpu, onednn, wasm, cpu, got "tpu"/],
     [['experiment', 'degradation', '--recipe', 'fast'], /--recipe must be one of cifar10-paper, imagenet-paper, synthetic, got "fast"/],
     [['experiment', 'degradation', '--synthetic-size', '100'], /--synthetic-size must be <train>,<test>, e.g. 10000,2000; got "100"/],
     [['experiment', 'degradation', 'plain20'], /experiment degradation takes options only, got "plain20"/],

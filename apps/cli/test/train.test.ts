@@ -30,6 +30,40 @@ function jsonl(file: string): Array<Record<string, number | string>> {
   return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number | string>);
 }
 
+/** `resnet train` in a process of its own (so that `auto` picks afresh), with extra environment. */
+function trainChild(env: Record<string, string>, ...argv: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, 'train', ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+}
+
+describe('resnet train under auto', () => {
+  test('the header names the backend; onednn when it runs here, else one line says why and how to get it', async () => {
+    const [asIs, without] = await Promise.all([
+      trainChild({}, ...TINY, '--iterations', '1', '--out', path.join(tmp(), 'auto')),
+      // As on a machine where the addon does not load: the only file tried is one that does not exist.
+      trainChild({ RESNET_ONEDNN_ADDON: path.join(tmp(), 'missing', 'resnet_onednn.node') }, ...TINY, '--iterations', '1', '--out', path.join(tmp(), 'auto-no-onednn')),
+    ]);
+    expect(asIs.code, asIs.stderr).toBe(0);
+    expect(without.code, without.stderr).toBe(0);
+    const header = (stderr: string): string[] => stderr.split('\n').filter((l) => /^(backend |resnet: note: )/.test(l));
+    const [picked, ...rest] = header(asIs.stderr);
+    if (/^backend onednn /.test(picked!)) {
+      expect(picked).toMatch(/^backend onednn \(oneDNN \d+\.\d+\.\d+ \(\w+, \d+ threads?\)\)$/);
+      expect(rest).toEqual([]);
+    } else {
+      expect(process.env.RESNET_ONEDNN_REQUIRED, 'RESNET_ONEDNN_REQUIRED=1 but auto did not pick onednn').not.toBe('1');
+    }
+    // Without onednn, auto falls to the next native backend, and one line says why onednn did not run and what fixes it.
+    // (A backend before onednn, e.g. WebGPU on a real GPU, needs no note.)
+    const [fallback, ...notes] = header(without.stderr);
+    const after = /^backend (wasm|cpu) /.test(fallback!);
+    expect(notes).toHaveLength(after ? 1 : 0);
+    if (after) expect(notes[0]).toMatch(/^resnet: note: onednn, the native CPU backend \(oneDNN\), is not available here, so (wasm|cpu) runs instead: .*apt-get install libdnnl-dev/);
+  }, 120_000);
+});
+
 describe('resnet train', () => {
   test('writes the run folder: checkpoint, metrics.jsonl, report, curves, weights; prints the test accuracy', async () => {
     const out = path.join(tmp(), 'run');

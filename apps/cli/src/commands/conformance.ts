@@ -10,7 +10,7 @@ shapes, and small networks of every block kind (basic, bottleneck, plain; shortc
 BN modes with gradients and an SGD step, each compared with the cpu backend within a stated
 tolerance, and checked for leaked tensors. Prints a table per case; exits 1 if any case fails or
 the backend cannot run here (with the reason).
-  --backend  node-gpu, node, webgpu, wasm or cpu
+  --backend  node-gpu, node, webgpu, onednn, wasm or cpu
   --filter   only cases whose name contains this text (e.g. conv2d, bottleneck)
   --json     print the full report as JSON`;
 

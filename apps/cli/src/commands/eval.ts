@@ -21,7 +21,7 @@ top-5 error, per-class accuracy and the confusion matrix.
   --view       center (default), ten-crop, or multi-scale (image folders: 10-crop / fully
                convolutional at shorter sides ${MULTI_SCALE_SIZES.join(', ')}, scores averaged)
   --batch-size examples per forward pass (default 100)
-  --backend    auto|node-gpu|node|webgpu|wasm|cpu; --json for machine-readable output`;
+  --backend    auto|node-gpu|node|webgpu|onednn|wasm|cpu; --json for machine-readable output`;
 
 function guessDataset(name: string): string | undefined {
   if (name.startsWith('synthetic')) return 'synthetic';

@@ -49,7 +49,7 @@ responses of the same models, Fig. 7) and <out>/summary.json, and prints the fin
   --iterations N, --batch-size N   recipe overrides for every run
   --synthetic-size <train>,<test>  sizes of the synthetic set (default 10000,2000)
   --max-examples N  measure layer responses on the first N test images (default: all)
-  --backend       auto|node-gpu|node|webgpu|wasm|cpu (default auto)
+  --backend       auto|node-gpu|node|webgpu|onednn|wasm|cpu (default auto)
   --out           the experiment folder (default experiments/degradation)
   --quiet         no progress; --json prints the summary as JSON
 

@@ -27,7 +27,7 @@ import { describeBackend, initBackend } from '../backend.js';
 import type { Output } from '../output.js';
 
 export const INFER_HELP = `resnet infer --model <name> --weights <file.safetensors|model.json> --input <x.npy> --output <y.npy>
-             [--stride-in 1x1|3x3] [--shortcut A|B|C] [--backend auto|node-gpu|node|webgpu|wasm|cpu]
+             [--stride-in 1x1|3x3] [--shortcut A|B|C] [--backend auto|node-gpu|node|webgpu|onednn|wasm|cpu]
 
 Runs inference (BN with running statistics) on an NHWC float32 .npy batch and writes the logits
 [N, classes] as float32 .npy.
@@ -117,7 +117,9 @@ export async function inferCommand(flags: InferFlags, io: Output): Promise<numbe
     await writeBytesAtomic(flags.output, serializeNpy(logits.shape, data));
     tf.dispose([x, logits]);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    io.err(`resnet: wrote logits [${logits.shape.join(', ')}] to ${flags.output} (${model.spec.name}, ${describeBackend(status)}, ${seconds} s)`);
+    const { note, ...picked } = status;
+    io.err(`resnet: wrote logits [${logits.shape.join(', ')}] to ${flags.output} (${model.spec.name}, ${describeBackend(picked)}, ${seconds} s)`);
+    if (note) io.err(`resnet: note: ${note}`);
   } finally {
     model.dispose();
   }

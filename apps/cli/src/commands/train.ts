@@ -46,7 +46,7 @@ iteration with a checkpoint; --resume continues from it exactly.
                   cifar10-paper for CIFAR-10, imagenet-paper for folders)
   --out           the run folder (default runs/<model>-<dataset>)
   --resume        continue the run in --out from its checkpoint (--iterations may extend it)
-  --backend       auto|node-gpu|node|webgpu|wasm|cpu (default auto: the fastest that runs here)
+  --backend       auto|node-gpu|node|webgpu|onednn|wasm|cpu (default auto: the fastest that runs here)
   Recipe overrides: --iterations N, --batch-size N, --lr X (base rate; the schedule keeps its shape),
   --warmup none|N (drop the warm-up, or warm up for at most N iterations), --momentum X,
   --weight-decay X, --weight-decay-scope all|weights-only, --seed N, --val-size N,
