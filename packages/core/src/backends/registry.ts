@@ -1,7 +1,7 @@
 /**
  * Backend selection, without importing any backend: each backend package registers a provider
  * here when imported, and `useBackend('auto' | name)` picks among them. The order for `auto` is the
- * fastest first: node-gpu → node → webgpu → wasm → cpu (Sec. "Backend choice" of the README).
+ * fastest first: node-gpu → node → webgpu → onednn → wasm → cpu (the README's "Backends" section).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError } from '../errors.js';
@@ -31,7 +31,7 @@ export interface BackendStatus {
 export interface BackendProvider {
   readonly name: string;
   readonly tfjsBackend: string;
-  /** Higher runs first under `auto`: node-gpu 50, node 40, webgpu 30, wasm 20, cpu 10. */
+  /** Higher runs first under `auto`: node-gpu 50, node 40, webgpu 30, onednn 25, wasm 20, cpu 10. */
   readonly priority: number;
   /** Whether it can run here, without switching to it. Never throws. */
   probe(): Promise<BackendStatus>;
