@@ -15,6 +15,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Return a non-zero exit code instead of throwing (the caller judges the output). */
   readonly allowExitCode?: boolean;
+  /** Variables to set on top of the clean environment; `undefined` removes one. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -38,7 +40,12 @@ function tail(text: string, max = 20_000): string {
 
 export async function run(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const start = Date.now();
-  const child = spawn(command, args, { cwd: options.cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = cleanEnv();
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -30,9 +30,13 @@ export interface Project {
  * npm `overrides` point every other mention of an @resnet package (the CLI's dependencies, the
  * backends' peers) at the same tarball, so none of them can come from the registry.
  */
-export async function createProject(dir: string, tarballs: ReadonlyMap<string, string>): Promise<Project> {
+export async function createProject(
+  dir: string,
+  tarballs: ReadonlyMap<string, string>,
+  options: { readonly userDependencies?: Readonly<Record<string, string>>; readonly env?: Readonly<Record<string, string | undefined>> } = {},
+): Promise<Project> {
   await mkdir(dir, { recursive: true });
-  const dependencies: Record<string, string> = { ...USER_DEPENDENCIES };
+  const dependencies: Record<string, string> = { ...(options.userDependencies ?? USER_DEPENDENCIES) };
   const overrides: Record<string, string> = {};
   for (const [name, file] of [...tarballs].sort(([a], [b]) => a.localeCompare(b))) {
     dependencies[name] = `file:${path.relative(dir, file)}`;
@@ -40,7 +44,7 @@ export async function createProject(dir: string, tarballs: ReadonlyMap<string, s
   }
   const manifest = { name: 'resnet-consumer', version: '1.0.0', private: true, type: 'module', dependencies, overrides };
   await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeoutMs: 840_000 });
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeoutMs: 840_000, ...(options.env ? { env: options.env } : {}) });
   const lockFile = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   return { dir, install, lock: lockFile.packages };
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lastJson, run } from '../src/exec.js';
+import { ONEDNN, prebuiltTarball } from '../src/onednn.js';
 import { createProject, lockEntries, type Project } from '../src/project.js';
 import { brokenSourceMaps, entryPoints, exportConditionOrders, packAll, testFiles, unpack, workspaceRanges, type Tarball } from '../src/tarball.js';
 import { readTscOutput } from '../src/typecheck.js';
@@ -19,6 +20,8 @@ const PACKAGES = publishablePackages();
 const CORE_VERSION = PACKAGES.find((p) => p.name === '@resnet/core')?.version;
 const chromium = chromiumAvailable();
 if (!chromium.available) console.log(`SKIPPED (browser bundle in Chromium): ${chromium.reason}`);
+/** CI (.ci/run): the onednn prebuild must be made and must load; elsewhere its absence is a skip. */
+const ONEDNN_REQUIRED = process.env.RESNET_ONEDNN_REQUIRED === '1';
 
 const timings: Record<string, number> = {};
 async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
@@ -32,12 +35,20 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
 
 let work: string;
 let tarballs: Map<string, string>;
+/** What the project installs: the tarballs, with @resnet/backend-onednn's carrying its prebuilt addon when one could be made. */
+let installed: Map<string, string>;
+let onednnPrebuilt: { file: string; log: string } | { skipped: string };
 const unpacked = new Map<string, Tarball>();
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'resnet-pack-'));
   tarballs = await timed('pnpm pack', () => packAll(PACKAGES, path.join(work, 'tarballs')));
   for (const [name, file] of tarballs) unpacked.set(name, await unpack(file, path.join(work, 'unpacked', name.replace('/', '+'))));
+  onednnPrebuilt = await timed('onednn prebuild', () => prebuiltTarball(tarballs.get(ONEDNN)!, work));
+  if ('skipped' in onednnPrebuilt) console.log(`SKIPPED (onednn prebuilt addon): ${onednnPrebuilt.skipped}`);
+  else console.log(onednnPrebuilt.log);
+  installed = new Map(tarballs);
+  if ('file' in onednnPrebuilt) installed.set(ONEDNN, onednnPrebuilt.file);
 });
 
 afterAll(async () => {
@@ -84,17 +95,45 @@ describe.each(PACKAGES)('tarball of $name', (pkg) => {
   });
 });
 
+describe('@resnet/backend-onednn without a prebuild, where no oneDNN can be found', () => {
+  test('npm install succeeds, and the backend says it is not available, why, and what fixes it', async () => {
+    const subset = new Map([...tarballs].filter(([name]) => name === ONEDNN || name === '@resnet/core'));
+    // RESNET_ONEDNN_SEARCH: the build script looks for oneDNN there only (this machine may well have it).
+    const env = { RESNET_ONEDNN_SEARCH: path.join(work, 'no-onednn-here'), RESNET_ONEDNN_REQUIRED: undefined };
+    const project = await timed('npm install (onednn, no prebuild)', () =>
+      createProject(path.join(work, 'project-no-onednn'), subset, { userDependencies: { '@tensorflow/tfjs-core': '^4.22.0' }, env }),
+    );
+    await cp(path.join(FIXTURES, 'onednn.mjs'), path.join(project.dir, 'onednn.mjs'));
+    const result = lastJson<{
+      probe: { available: boolean; reason?: string };
+      byNameError: string | null;
+      buildStatus: { built: boolean; reason?: string } | null;
+      builtFromSource: boolean;
+    }>(await run(process.execPath, ['onednn.mjs', '--probe'], { cwd: project.dir }));
+    console.log(`onednn without oneDNN: ${JSON.stringify(result)}`);
+    expect(result.probe.available).toBe(false);
+    expect(result.builtFromSource).toBe(false);
+    const reason = result.probe.reason!;
+    expect(result.buildStatus?.reason).toBe(reason);
+    expect(reason).toContain('oneDNN was not found');
+    expect(reason).toContain('no-onednn-here');
+    for (const fix of ['apt-get install libdnnl-dev', 'brew install onednn', 'npm rebuild @resnet/backend-onednn']) expect(reason).toContain(fix);
+    // Asked for by name, it is refused with that reason (never replaced by another backend).
+    expect(result.byNameError).toContain(reason);
+  });
+});
+
 describe('installed with npm into a new project', () => {
   let project: Project;
 
   beforeAll(async () => {
-    project = await timed('npm install', () => createProject(path.join(work, 'project'), tarballs));
+    project = await timed('npm install', () => createProject(path.join(work, 'project'), installed));
     await cp(FIXTURES, project.dir, { recursive: true });
   });
 
   test('every @resnet package comes from its tarball, once, never from the registry', () => {
     expect(project.dir.startsWith(WORKSPACE_ROOT)).toBe(false);
-    for (const [name, file] of tarballs) {
+    for (const [name, file] of installed) {
       const entries = lockEntries(project.lock, name);
       expect(entries.map(([at]) => at), name).toEqual([`node_modules/${name}`]);
       expect(entries[0]![1].resolved, name).toBe(`file:${path.relative(project.dir, file)}`);
@@ -123,6 +162,47 @@ describe('installed with npm into a new project', () => {
     for (const [name, url] of Object.entries(result.resolved)) {
       expect(fileURLToPath(url).startsWith(path.join(project.dir, 'node_modules', name)), `${name} → ${url}`).toBe(true);
     }
+  });
+
+  test('onednn: a prebuilt addon is made for the tarball here (CI must have one)', () => {
+    if (ONEDNN_REQUIRED) expect('skipped' in onednnPrebuilt ? onednnPrebuilt.skipped : undefined, 'RESNET_ONEDNN_REQUIRED=1').toBeUndefined();
+    expect(installed.get(ONEDNN)).toBe('file' in onednnPrebuilt ? onednnPrebuilt.file : tarballs.get(ONEDNN));
+  });
+
+  test('Node: the tarball’s prebuilt onednn addon loads (no build from source, its own libdnnl), convolves as cpu does and trains', async (context) => {
+    if ('skipped' in onednnPrebuilt) return context.skip(onednnPrebuilt.skipped);
+    const result = lastJson<{
+      backend: string;
+      provider: string;
+      details: Record<string, string>;
+      convSize: number;
+      convMaxDiff: number;
+      losses: number[];
+      tensorsBefore: number;
+      tensorsAfter: number;
+      libraries: Record<string, string>;
+      packageDir: string;
+      buildStatus: { built: boolean; prebuilt?: string } | null;
+      builtFromSource: boolean;
+    }>(await timed('node onednn.mjs', () => run(process.execPath, ['onednn.mjs'], { cwd: project.dir })));
+    console.log(`onednn: ${JSON.stringify(result)}`);
+    const prebuilds = path.join(project.dir, 'node_modules', ONEDNN, 'prebuilds', `${process.platform}-${process.arch}`);
+    expect(result.packageDir).toBe(path.join(project.dir, 'node_modules', ONEDNN));
+    // The install script took the prebuild: it says so, and node-gyp never ran.
+    expect(result.buildStatus).toMatchObject({ built: false, prebuilt: path.join(prebuilds, 'resnet_onednn.node') });
+    expect(result.builtFromSource).toBe(false);
+    expect(result.backend).toBe('onednn');
+    expect(result.provider).toBe('onednn');
+    expect(result.details.onednn).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(result.details.addon).toBe(path.join(prebuilds, 'resnet_onednn.node'));
+    // Every native library came from the prebuild's directory, not from the system.
+    expect(Object.keys(result.libraries).sort()).toEqual(['libOpenCL.so.1', 'libdnnl.so.2', 'libgomp.so.1', 'resnet_onednn.node']);
+    for (const [name, file] of Object.entries(result.libraries)) expect(file, name).toBe(path.join(prebuilds, name));
+    expect(result.convSize).toBe(2 * 5 * 5 * 8);
+    expect(result.convMaxDiff).toBeLessThan(1e-4);
+    expect(result.losses).toHaveLength(2);
+    for (const loss of result.losses) expect(Number.isFinite(loss) && loss > 0).toBe(true);
+    expect(result.tensorsAfter).toBe(result.tensorsBefore);
   });
 
   test.each(['nodenext', 'bundler'])('types: the public API typechecks with moduleResolution %s', async (resolution) => {
