@@ -74,6 +74,20 @@ function copyrightOf(file) {
   return copyright && existsSync(copyright) ? { pkg, copyright } : undefined;
 }
 
+/** The newest GLIBC_ / GLIBCXX_ symbol versions the files need (objdump, from binutils): what the target machine must have. */
+function requiredVersions(files) {
+  if (!hasCommand('objdump')) return undefined;
+  const newest = { glibc: '0', glibcxx: '0' };
+  const later = (a, b) => (a.split('.').map(Number).reduce((c, x, i) => c || x - (b.split('.').map(Number)[i] ?? 0), 0) > 0 ? a : b);
+  for (const file of files) {
+    for (const [, kind, version] of run('objdump', ['-T', file]).matchAll(/\b(GLIBC|GLIBCXX)_(\d+(?:\.\d+)*)\b/g)) {
+      const key = kind === 'GLIBC' ? 'glibc' : 'glibcxx';
+      newest[key] = later(version, newest[key]);
+    }
+  }
+  return newest;
+}
+
 function sha256(file) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
@@ -114,7 +128,7 @@ function main() {
 
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(path.join(dest, 'licenses'), { recursive: true });
-  const manifest = { target, addon: ADDON_NAME, node: process.version, napi: process.versions.napi, glibc: process.report.getReport().header.glibcVersionRuntime, libraries: {} };
+  const manifest = { target, addon: ADDON_NAME, node: process.version, napi: process.versions.napi, builtWithGlibc: process.report.getReport().header.glibcVersionRuntime, libraries: {} };
 
   copyFileSync(addon, path.join(dest, ADDON_NAME));
   run('patchelf', ['--set-rpath', '$ORIGIN', path.join(dest, ADDON_NAME)]);
@@ -130,6 +144,7 @@ function main() {
     manifest.libraries[soname] = { from, package: licence?.pkg ?? null, bytes: statSync(to).size, sha256: sha256(to) };
   }
   manifest.sha256 = sha256(path.join(dest, ADDON_NAME));
+  manifest.requires = requiredVersions([ADDON_NAME, ...BUNDLED].map((f) => path.join(dest, f))) ?? null;
 
   const { info, loaded } = verify(path.join(dest, ADDON_NAME));
   const outside = BUNDLED.filter((soname) => !loaded[soname]?.startsWith(`${realpathSync(dest)}/`));
@@ -138,7 +153,7 @@ function main() {
   manifest.isa = info.isa;
   writeFileSync(path.join(dest, 'prebuild.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const mb = (Object.values(manifest.libraries).reduce((s, l) => s + l.bytes, 0) + statSync(path.join(dest, ADDON_NAME)).size) / 2 ** 20;
-  say(`${path.relative(process.cwd(), dest) || dest}: oneDNN ${info.version} (${info.isa} here), ${[ADDON_NAME, ...BUNDLED].join(', ')} (${mb.toFixed(1)} MiB), glibc ≥ ${manifest.glibc}; loads with every bundled library from there`);
+  say(`${path.relative(process.cwd(), dest) || dest}: oneDNN ${info.version} (${info.isa} here), ${[ADDON_NAME, ...BUNDLED].join(', ')} (${mb.toFixed(1)} MiB), ${manifest.requires ? `needs glibc ≥ ${manifest.requires.glibc} and libstdc++ with GLIBCXX_${manifest.requires.glibcxx}` : 'objdump missing: glibc needed unknown'}; loads with every bundled library from there`);
   return 0;
 }
 
