@@ -254,3 +254,12 @@ describe.skipIf(skipReason !== undefined)("core's fused SGD update", () => {
 function randomValuesOf(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i));
 }
+
+describe.skipIf(skipReason !== undefined)('float32 tensors backed by the Int32Array of a cast', () => {
+  test('Slice, Transpose and PadV2 of tf.cast(int32 → float32)', async () => {
+    await check([], () => {
+      const c = tf.cast(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 'float32');
+      return [tf.slice(c, [1, 0], [1, 2]), tf.transpose(c), tf.pad(c, [[1, 0], [0, 1]])];
+    }, 'cast copies', 0, 0);
+  });
+});

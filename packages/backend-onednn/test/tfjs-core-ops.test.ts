@@ -36,7 +36,7 @@ function run(args: string[]): Promise<{ code: number | null; output: string }> {
 }
 
 describe.skipIf(skipReason !== undefined)('tfjs-core op tests on onednn', () => {
-  test('pass for every test file of the native kernels (known kernel bugs aside)', async () => {
+  test('pass for every test file of the native kernels (KNOWN_FAILURES aside, each with its reason)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'onednn-tfjs-core-report-'));
     try {
       const json = path.join(dir, 'report.json');

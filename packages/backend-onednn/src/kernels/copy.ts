@@ -18,7 +18,11 @@ function output(backend: OneDnnBackend, shape: number[], dtype: 'float32' | 'int
 }
 
 function values(backend: OneDnnBackend, x: TensorInfo): Float32Array | Int32Array {
-  return backend.data.get(x.dataId).values as Float32Array | Int32Array;
+  // A float32 tensor may still hold the Int32Array of the int32 tensor it was cast from (the cpu
+  // Cast shares it): f32() gives it float32 storage.
+  if (x.dtype === 'float32') return backend.f32(x);
+  const v = backend.data.get(x.dataId).values;
+  return v instanceof Int32Array ? v : Int32Array.from(v as ArrayLike<number>);
 }
 
 export const sliceConfig = nativeKernel('Slice', ({ inputs, backend, attrs }) => {
