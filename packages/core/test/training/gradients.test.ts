@@ -13,7 +13,7 @@ function loss(name: string) {
   const x = tf.tensor4d(Float32Array.from({ length: 4 * 32 * 32 * 3 }, (_, i) => Math.sin(i)), [4, 32, 32, 3]);
   const labels = tf.oneHot(tf.tensor1d([1, 3, 5, 7], 'int32'), 10);
   const f = () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true })) as tf.Scalar;
-  return { model, f, dispose: () => tf.dispose([x, labels, model]) };
+  return { model, f, dispose: () => (tf.dispose([x, labels]), model.dispose()) };
 }
 
 describe('variableGrads', () => {
