@@ -137,8 +137,6 @@ size_t cachedWeightCount() {
   return n;
 }
 
-void clearCachesOfKernels();
-
 void clearCaches() {
   weightCache.clear();
   releaseScratch();

@@ -61,7 +61,8 @@ export async function onednnStatus(): Promise<BackendStatus> {
   const load = loadNative();
   if (!load.addon) return { ...base, available: false, reason: load.reason ?? 'the oneDNN addon did not load' };
   try {
-    if (state.threads === undefined) load.addon.setThreads(defaultThreads());
+    // The default thread count, applied once (setThreadsCount applies its own at once).
+    if (state.threads === undefined) setThreadsCount(defaultThreads());
     const info = load.addon.info();
     return {
       ...base,
