@@ -2,10 +2,12 @@
 //
 // PadV2 of rank 5 and 6: its shader indexes and compares WGSL structs (`vec5`, `vec6`) as if they
 // were vectors, so the pipeline fails validation and the result is garbage. @resnet/core's option-A
-// shortcut subsamples with a 6-D reshape + slice, whose gradient is a 6-D pad: without this, every
-// CIFAR ResNet's gradient is wrong on webgpu. Here, ranks above 4 collapse to rank ≤ 4 (each padded
-// axis merges with the unpadded axes after it), or, when more than 4 axes are padded, pad one axis at
-// a time as a rank-2 pad. Ranks up to 4 go to tfjs's kernel unchanged.
+// shortcut steers clear of it: it subsamples rows, then columns, each with a rank-3 reshape + slice
+// (blocks/shortcut.ts), so its gradient is a rank-3 pad. The fix stays for any other program that
+// pads, or takes the gradient of a slice, at rank 5 or 6 (a slice's gradient is a pad of its rank).
+// Here, ranks above 4 collapse to rank ≤ 4 (each padded axis merges with the unpadded axes after
+// it), or, when more than 4 axes are padded, pad one axis at a time as a rank-2 pad. Ranks up to 4
+// go to tfjs's kernel unchanged.
 import { PadV2, getKernel, registerKernel, unregisterKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 
 type Paddings = Array<[number, number]>;

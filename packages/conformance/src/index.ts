@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { allCases, runConformance, type RunOptions } from './runner.js';
+export { allCases, runConformance, type ConformanceOptions } from './runner.js';
 export { formatReport } from './report.js';
 export { compareOutput } from './compare.js';
 export { opCases } from './cases/ops.js';

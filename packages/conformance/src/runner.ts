@@ -13,7 +13,7 @@ import { opCases } from './cases/ops.js';
 import { compareOutput } from './compare.js';
 import type { CaseOutputs, CaseResult, ConformanceCase, ConformanceReport, OutputComparison } from './types.js';
 
-export interface RunOptions {
+export interface ConformanceOptions {
   /** The backend under test: a registered provider's name (`wasm`, `webgpu`, `node-gpu` …) or a tfjs backend name. */
   readonly backend: string;
   /** The reference, `cpu` by default. */
@@ -48,7 +48,7 @@ async function switchTo(name: string): Promise<BackendStatus> {
   return status;
 }
 
-export async function runConformance(options: RunOptions): Promise<ConformanceReport> {
+export async function runConformance(options: ConformanceOptions): Promise<ConformanceReport> {
   const reference = options.reference ?? 'cpu';
   const cases = (options.cases ?? allCases()).filter((c) => !options.filter || c.name.includes(options.filter));
   const status = await switchTo(options.backend);

@@ -41,7 +41,7 @@ export { ADD_RELU_KERNEL, RELU_GRAD_KERNEL, addRelu, hasFusedAddRelu } from './b
 export { backbone, forward, head, type BackboneResult, type ForwardOptions, type ForwardResult } from './model/forward.js';
 export type { InitMode } from './model/init.js';
 export { planNetwork, planWeights, type NetworkPlan, type PoolPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';
-export { ResNet, createModel, type CreateOptions, type RunOptions, type StageFeatures } from './model/resnet.js';
+export { ResNet, createModel, type ApplyOptions, type CreateOptions, type StageFeatures } from './model/resnet.js';
 export { FoldedResNet, foldBatchNorm } from './model/fold_bn.js';
 export { formatCount, formatSummary, summarize, type LayerSummary, type LayerType, type ModelSummary } from './model/summary.js';
 

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError } from '../errors.js';
+import { hasKernels, registerGradientOnce } from './fused_kernel.js';
 
 /**
  * The fused forward kernel a backend may register: inputs `{ x: [N,H,W,C], scale: [C], offset: [C] }`
@@ -46,7 +47,7 @@ export interface BatchNormTrainingResult {
 
 /** Whether `backend` (the active one by default) has both fused kernels, so batchNormTraining uses them. */
 export function hasFusedBatchNormTraining(backend: string = tf.getBackend()): boolean {
-  return tf.getKernel(BATCH_NORM_TRAINING_KERNEL, backend) != null && tf.getKernel(BATCH_NORM_TRAINING_GRAD_KERNEL, backend) != null;
+  return hasKernels([BATCH_NORM_TRAINING_KERNEL, BATCH_NORM_TRAINING_GRAD_KERNEL], backend);
 }
 
 /**
@@ -82,31 +83,23 @@ function compositeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.T
 }
 
 function fusedBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean): BatchNormTrainingResult {
-  registerGradientOnce();
+  registerGradientOnce(BATCH_NORM_TRAINING_GRADIENT);
   const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING_KERNEL, { x, scale: gamma, offset: beta }, { varianceEpsilon: epsilon, relu });
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
-let gradientRegistered = false;
-
-/** Registered on first use, so only programs that run the fused kernel touch the gradient registry. */
-function registerGradientOnce(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
-  if (tf.getGradient(BATCH_NORM_TRAINING_KERNEL) != null) return;
-  tf.registerGradient({
-    kernelName: BATCH_NORM_TRAINING_KERNEL,
-    inputsToSave: ['x', 'scale'],
-    outputsToSave: [true, true, true],
-    gradFunc: (dy, saved, attrs) => {
-      // Three outputs, so tfjs passes one dy per output (zeros for the unused ones); only y's is used.
-      const dyY = Array.isArray(dy) ? dy[0]! : dy;
-      const [x, scale, y, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      // One kernel for all three gradients, run now: the lazy getters below are each called in their
-      // own tidy, which would dispose the outputs another getter returns. Unused ones are freed with
-      // the rest of the backward pass.
-      const [dx, dScale, dOffset] = tf.engine().runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING_GRAD_KERNEL, { dy: dyY, x, scale, mean, variance, y }, attrs);
-      return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
-    },
-  });
-}
+const BATCH_NORM_TRAINING_GRADIENT: tf.GradConfig = {
+  kernelName: BATCH_NORM_TRAINING_KERNEL,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [true, true, true],
+  gradFunc: (dy, saved, attrs) => {
+    // Three outputs, so tfjs passes one dy per output (zeros for the unused ones); only y's is used.
+    const dyY = Array.isArray(dy) ? dy[0]! : dy;
+    const [x, scale, y, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    // One kernel for all three gradients, run now: the lazy getters below are each called in their
+    // own tidy, which would dispose the outputs another getter returns. Unused ones are freed with
+    // the rest of the backward pass.
+    const [dx, dScale, dOffset] = tf.engine().runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING_GRAD_KERNEL, { dy: dyY, x, scale, mean, variance, y }, attrs);
+    return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
+  },
+};

@@ -3,6 +3,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchNorm, type BatchStats } from './batch_norm.js';
 import type { ConvPlan } from './types.js';
 
+/**
+ * Runs one conv+BN unit of the plan, then a ReLU if `relu`. The blocks and the backbone are written
+ * against it, so the one walk of the plan serves BN as it is ({@link convBnExecutor}: training and
+ * inference) and BN folded into the conv (model/fold_bn.ts).
+ */
+export type ConvBnExecutor = (plan: ConvPlan, x: tf.Tensor4D, relu: boolean) => tf.Tensor4D;
+
 /** What a forward pass needs besides the input: weights by name, the BN mode, and where batch stats go. */
 export interface ForwardContext {
   readonly weight: (name: string) => tf.Tensor;
@@ -17,13 +24,13 @@ export interface ForwardContext {
 /** Sees a conv+BN unit's output; it must not dispose it (the forward pass goes on with it). */
 export type ConvBnObserver = (plan: ConvPlan, y: tf.Tensor4D) => void;
 
-export function conv(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Tensor4D {
+function conv(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D): tf.Tensor4D {
   const w = ctx.weight(`${plan.name}.weight`) as tf.Tensor4D;
   return tf.conv2d(x, w, plan.stride, plan.pad === 0 ? 'valid' : plan.pad);
 }
 
 /** The BN `name` of `x`, then ReLU if `relu` (fused with the BN in training mode where the backend can). */
-export function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D, relu = false): tf.Tensor4D {
+function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
   const { y, stats } = batchNorm(
     x,
     {
@@ -40,11 +47,13 @@ export function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D, relu = fal
   return y;
 }
 
-/** conv → BN, then ReLU if `relu` (the stem and every conv of a residual function but the last). */
-export function convBn(ctx: ForwardContext, plan: ConvPlan, x: tf.Tensor4D, relu = false): tf.Tensor4D {
-  // An observer must see the BN output before the ReLU, so with one the ReLU runs on its own.
-  const fuse = relu && !ctx.onConvBn;
-  const y = bn(ctx, plan.bn, conv(ctx, plan, x), fuse);
-  ctx.onConvBn?.(plan, y);
-  return relu && !fuse ? tf.relu(y) : y;
+/** conv → BN (batch statistics in training mode, running ones otherwise), then ReLU if asked. */
+export function convBnExecutor(ctx: ForwardContext): ConvBnExecutor {
+  return (plan, x, relu) => {
+    // An observer must see the BN output before the ReLU, so with one the ReLU runs on its own.
+    const fuse = relu && !ctx.onConvBn;
+    const y = bn(ctx, plan.bn, conv(ctx, plan, x), fuse);
+    ctx.onConvBn?.(plan, y);
+    return relu && !fuse ? tf.relu(y) : y;
+  };
 }

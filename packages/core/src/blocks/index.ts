@@ -1,6 +1,6 @@
 export { ADD_RELU_KERNEL, RELU_GRAD_KERNEL, addRelu, hasFusedAddRelu } from './add_relu.js';
-export { basicBlockPlan } from './basic_block.js';
-export { bottleneckPlan } from './bottleneck.js';
+export { basicBlock, basicBlockPlan } from './basic_block.js';
+export { bottleneck, bottleneckPlan } from './bottleneck.js';
 export { BN_EPSILON, BN_MOMENTUM, batchNorm, updatedRunningStats, type BatchStats } from './batch_norm.js';
 export {
   BATCH_NORM_TRAINING_GRAD_KERNEL,
@@ -10,7 +10,6 @@ export {
   hasFusedBatchNormTraining,
   type BatchNormTrainingResult,
 } from './batch_norm_training.js';
-export { bn, conv, convBn, type ConvBnObserver, type ForwardContext } from './conv_bn.js';
-export { residualBlock } from './residual_block.js';
+export { convBnExecutor, type ConvBnExecutor, type ConvBnObserver, type ForwardContext } from './conv_bn.js';
 export { shortcut, shortcutPlan, subsample, zeroPadShortcut } from './shortcut.js';
 export type { BlockPlan, ConvPlan, ShortcutPlan } from './types.js';

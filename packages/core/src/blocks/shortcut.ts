@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResNetSpec } from '../architectures/spec.js';
 import { ResNetError } from '../errors.js';
-import { convBn, type ForwardContext } from './conv_bn.js';
+import type { ConvBnExecutor } from './conv_bn.js';
 import { convPlan, type ShortcutPlan } from './types.js';
 
 export function shortcutPlan(spec: ResNetSpec, block: string, inChannels: number, outChannels: number, stride: number): ShortcutPlan {
@@ -47,15 +47,14 @@ export function zeroPadShortcut(plan: Extract<ShortcutPlan, { kind: 'zero-pad' }
   return tf.pad(subsample(x, plan.stride), [[0, 0], [0, 0], [0, 0], [plan.padBefore, plan.padAfter]]);
 }
 
-export function shortcut(ctx: ForwardContext, plan: ShortcutPlan, x: tf.Tensor4D): tf.Tensor4D | null {
+/** What a block adds to F(x): x itself, option A's zero-padded x, or the projection W_s·x (conv → BN, no ReLU). */
+export function shortcut(plan: Exclude<ShortcutPlan, { kind: 'none' }>, x: tf.Tensor4D, convBn: ConvBnExecutor): tf.Tensor4D {
   switch (plan.kind) {
-    case 'none':
-      return null;
     case 'identity':
       return x;
     case 'zero-pad':
       return zeroPadShortcut(plan, x);
     case 'projection':
-      return convBn(ctx, plan.conv, x);
+      return convBn(plan.conv, x, false);
   }
 }

@@ -1,11 +1,12 @@
 /**
  * Data sets held in memory as 8-bit images (CIFAR-10, the synthetic set): a whole epoch of CIFAR is
- * 150 MB as uint8, so it stays in memory and batches are cut from it. Normalisation and the paper's
- * CIFAR augmentation (Sec. 4.2: pad 4, random 32×32 crop, horizontal flip) are plain loops over
- * typed arrays.
+ * 150 MB as uint8, so it stays in memory and batches are cut from it. Normalisation is a plain loop
+ * over typed arrays; the paper's CIFAR augmentation (Sec. 4.2: pad 4, random 32×32 crop, horizontal
+ * flip) is data/augment/cifar.ts.
  */
 import { ResNetError } from '../errors.js';
 import { Rng } from '../random/rng.js';
+import { drawPaddedCrop, paddedCrop } from './augment/cifar.js';
 import type { Dataset, ImageBatch } from './types.js';
 
 /** Images as stored: `count` images of height × width × channels bytes, NHWC. */
@@ -118,27 +119,9 @@ export class ArrayDataset implements Dataset {
       const src = this.data.images.subarray(i * pixels, (i + 1) * pixels);
       for (let p = 0; p < pixels; p++) normalised[p] = src[p]! * this.scale - (this.mean ? this.mean[p]! : 0);
       const out = images.subarray(k * pixels, (k + 1) * pixels);
-      // Draw the crop offset and flip even when they are off, so the stream of random numbers (and
-      // hence every later batch) does not depend on which augmentations are on.
-      const dy = rng ? rng.int(2 * this.pad + 1) - this.pad : 0;
-      const dx = rng ? rng.int(2 * this.pad + 1) - this.pad : 0;
-      const mirror = rng ? rng.bernoulli() && this.flip : false;
-      if (!rng || (dx === 0 && dy === 0 && !mirror)) {
-        out.set(normalised);
-        continue;
-      }
-      // out[y][x] = padded[y + pad + dy][x + pad + dx] = normalised[y + dy][x' + dx] (zero outside).
-      for (let y = 0; y < h; y++) {
-        const sy = y + dy;
-        if (sy < 0 || sy >= h) continue; // stays zero: padding
-        for (let x = 0; x < w; x++) {
-          const sx = (mirror ? w - 1 - x : x) + dx;
-          if (sx < 0 || sx >= w) continue;
-          const o = (y * w + x) * c;
-          const s = (sy * w + sx) * c;
-          for (let ch = 0; ch < c; ch++) out[o + ch] = normalised[s + ch]!;
-        }
-      }
+      // Augmented only when batch() gets an rng, and then after the mean subtraction, so the padding is zero.
+      if (rng) paddedCrop(normalised, out, h, w, c, drawPaddedCrop(rng, this.pad, this.flip));
+      else out.set(normalised);
     }
     return { images, labels, size: n, views: 1, height: h, width: w, channels: c, indices: idx };
   }

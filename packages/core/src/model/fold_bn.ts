@@ -4,18 +4,19 @@
  * bias. In inference mode BN is an affine map per output channel, y = γ·(conv(x, W) − μ)/√(σ²+ε) + β,
  * so with s = γ/√(σ²+ε) it equals conv(x, W·s) + (β − μ·s): one kernel instead of conv, BN and ReLU.
  *
- * What cannot be fused stays as it is: the last conv of a residual block is conv→BN, then the
- * shortcut is added, then ReLU (Eqn. 1), and tfjs's fused conv has no residual input, so that conv
- * fuses its bias only and the add and ReLU follow. Projection shortcuts (options B/C) fold like any
- * conv; option A stays parameter-free. Plain nets have no addition, so every conv fuses its ReLU.
+ * The network is the same walk of the plan as the model's (forward.ts `runBackbone`, the blocks'
+ * own functions); only the conv+BN executor differs. What cannot be fused stays as it is: the last
+ * conv of a residual block is conv→BN, then the shortcut is added, then ReLU (Eqn. 1), and tfjs's
+ * fused conv has no residual input, so that conv fuses its bias only and the add and ReLU follow.
+ * Projection shortcuts (options B/C) fold like any conv; option A stays parameter-free. Plain nets
+ * have no addition, so every conv fuses its ReLU.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addRelu } from '../blocks/add_relu.js';
-import { zeroPadShortcut } from '../blocks/shortcut.js';
-import type { BlockPlan, ConvPlan } from '../blocks/types.js';
+import type { ConvPlan } from '../blocks/types.js';
 import { ResNetError } from '../errors.js';
+import { runBackbone } from './forward.js';
 import { allConvs } from './plan.js';
-import { checkModelInput, type ResNet, type RunOptions } from './resnet.js';
+import { checkModelInput, type ApplyOptions, type ResNet } from './resnet.js';
 
 /** One conv with its BN folded in: W' = W·s, b' = β − μ·s, s = γ/√(σ²+ε) per output channel. */
 interface FoldedConv {
@@ -54,7 +55,7 @@ export class FoldedResNet {
    * Logits in inference mode (BN with the running statistics), computed with the folded weights.
    * Same contract as {@link ResNet.predict}: nothing but the result is left behind.
    */
-  predict(x: tf.Tensor4D, options: Omit<RunOptions, 'training' | 'updateStats'> = {}): tf.Tensor2D {
+  predict(x: tf.Tensor4D, options: Omit<ApplyOptions, 'training' | 'updateStats'> = {}): tf.Tensor2D {
     checkModelInput(this.model, x, options.anyInputSize ?? false);
     this.checkAlive();
     this.refresh();
@@ -135,29 +136,16 @@ export class FoldedResNet {
     if (this.disposed) throw new ResNetError(`resnet: the folded ${this.model.spec.name} was disposed`);
   }
 
-  private conv(plan: ConvPlan, x: tf.Tensor4D, activation: 'relu' | 'linear'): tf.Tensor4D {
+  /** The folded conv+BN executor: one fused conv with the folded bias, and the ReLU when asked. */
+  private conv(plan: ConvPlan, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
     const c = this.convs.get(plan.name)!;
-    return tf.fused.conv2d({ x, filter: c.filter, bias: c.bias, strides: plan.stride, pad: plan.pad === 0 ? 'valid' : plan.pad, activation });
-  }
-
-  private block(block: BlockPlan, x: tf.Tensor4D): tf.Tensor4D {
-    const plainNet = block.shortcut.kind === 'none';
-    const last = block.convs.length - 1;
-    let out = x;
-    // ReLU follows every conv of F but the last; in a plain net the last one's too, with nothing added first.
-    block.convs.forEach((plan, i) => (out = this.conv(plan, out, i < last || plainNet ? 'relu' : 'linear')));
-    const sc = block.shortcut;
-    if (sc.kind === 'none') return out;
-    const identity = sc.kind === 'identity' ? x : sc.kind === 'zero-pad' ? zeroPadShortcut(sc, x) : this.conv(sc.conv, x, 'linear');
-    return addRelu(out, identity);
+    return tf.fused.conv2d({ x, filter: c.filter, bias: c.bias, strides: plan.stride, pad: plan.pad === 0 ? 'valid' : plan.pad, activation: relu ? 'relu' : 'linear' });
   }
 
   private forward(x: tf.Tensor4D): tf.Tensor2D {
-    const { stem, maxPool, stages, head } = this.model.plan;
-    let out = this.conv(stem, x, 'relu');
-    if (maxPool) out = tf.maxPool(out, maxPool.kernel, maxPool.stride, maxPool.pad);
-    for (const stage of stages) for (const block of stage.blocks) out = this.block(block, out);
-    const pooled = tf.mean(out, [1, 2]) as tf.Tensor2D;
+    const { last } = runBackbone(this.model.plan, x, (plan, input, relu) => this.conv(plan, input, relu));
+    const pooled = tf.mean(last, [1, 2]) as tf.Tensor2D;
+    const { head } = this.model.plan;
     return tf.fused.matMul({ a: pooled, b: this.variable(`${head.name}.weight`) as tf.Tensor2D, bias: this.variable(`${head.name}.bias`) }) as tf.Tensor2D;
   }
 }

@@ -4,9 +4,12 @@
  * touched; the model class decides what to do with the batch statistics they report.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BlockKind } from '../architectures/spec.js';
+import { basicBlock } from '../blocks/basic_block.js';
 import type { BatchStats } from '../blocks/batch_norm.js';
-import { convBn, type ConvBnObserver, type ForwardContext } from '../blocks/conv_bn.js';
-import { residualBlock } from '../blocks/residual_block.js';
+import { bottleneck } from '../blocks/bottleneck.js';
+import { convBnExecutor, type ConvBnExecutor, type ConvBnObserver } from '../blocks/conv_bn.js';
+import type { BlockPlan } from '../blocks/types.js';
 import type { NetworkPlan } from './plan.js';
 
 export interface ForwardOptions {
@@ -29,18 +32,29 @@ export interface ForwardResult extends BackboneResult {
   readonly logits: tf.Tensor2D;
 }
 
-export function backbone(plan: NetworkPlan, weight: (name: string) => tf.Tensor, x: tf.Tensor4D, options: ForwardOptions): BackboneResult {
-  const ctx: ForwardContext = { weight, training: options.training, bnEpsilon: options.bnEpsilon, batchStats: new Map(), onConvBn: options.onConvBn };
+const BLOCKS: Record<BlockKind, (block: BlockPlan, x: tf.Tensor4D, convBn: ConvBnExecutor) => tf.Tensor4D> = { basic: basicBlock, bottleneck };
+
+/**
+ * The backbone with a given conv+BN executor: the one walk of the plan, which {@link backbone} runs
+ * with BN as it is and the folded model (fold_bn.ts) with BN folded into the convs.
+ */
+export function runBackbone(plan: NetworkPlan, x: tf.Tensor4D, convBn: ConvBnExecutor): Omit<BackboneResult, 'batchStats'> {
   const features: Record<string, tf.Tensor4D> = {};
-  // conv1, BN, ReLU: the ReLU fused with a training-mode BN where the backend can (blocks/batch_norm_training.ts).
-  let out = convBn(ctx, plan.stem, x, true);
+  // conv1 → BN → ReLU (the ReLU fused with a training-mode BN where the backend can: blocks/batch_norm_training.ts).
+  let out = convBn(plan.stem, x, true);
   features['conv1'] = out;
   if (plan.maxPool) out = tf.maxPool(out, plan.maxPool.kernel, plan.maxPool.stride, plan.maxPool.pad);
   for (const stage of plan.stages) {
-    for (const block of stage.blocks) out = residualBlock(ctx, block, out);
+    for (const block of stage.blocks) out = BLOCKS[block.kind](block, out, convBn);
     features[stage.name] = out;
   }
-  return { features, last: out, batchStats: ctx.batchStats };
+  return { features, last: out };
+}
+
+export function backbone(plan: NetworkPlan, weight: (name: string) => tf.Tensor, x: tf.Tensor4D, options: ForwardOptions): BackboneResult {
+  const batchStats = new Map<string, BatchStats>();
+  const convBn = convBnExecutor({ weight, training: options.training, bnEpsilon: options.bnEpsilon, batchStats, onConvBn: options.onConvBn });
+  return { ...runBackbone(plan, x, convBn), batchStats };
 }
 
 /** Global average pool, then the fully-connected classifier. */

@@ -26,7 +26,8 @@ export interface CreateOptions extends ModelOptions {
   bnEpsilon?: number;
 }
 
-export interface RunOptions {
+/** How {@link ResNet.apply} runs the network (`predict` and `features` take the parts that apply to them). */
+export interface ApplyOptions {
   /** Training mode: batch statistics, and (unless `updateStats: false`) running statistics updated. */
   training?: boolean;
   /** In training mode, whether to update the BN running statistics. Default true. */
@@ -102,7 +103,7 @@ export class ResNet {
   }
 
   /** Logits in inference mode (BN with running statistics). */
-  predict(x: tf.Tensor4D, options: Omit<RunOptions, 'training' | 'updateStats'> = {}): tf.Tensor2D {
+  predict(x: tf.Tensor4D, options: Omit<ApplyOptions, 'training' | 'updateStats'> = {}): tf.Tensor2D {
     return this.apply(x, { ...options, training: false });
   }
 
@@ -110,7 +111,7 @@ export class ResNet {
    * Logits. In training mode BN normalizes with batch statistics and, unless `updateStats` is false,
    * updates the running statistics. Differentiable: call it inside `tf.variableGrads`.
    */
-  apply(x: tf.Tensor4D, options: RunOptions = {}): tf.Tensor2D {
+  apply(x: tf.Tensor4D, options: ApplyOptions = {}): tf.Tensor2D {
     const training = options.training ?? false;
     this.checkInput(x, options.anyInputSize ?? false);
     return tf.tidy(() => {
@@ -121,7 +122,7 @@ export class ResNet {
   }
 
   /** Each stage's output (a detection or transfer-learning backbone), without pooling or fc. */
-  features(x: tf.Tensor4D, options: Omit<RunOptions, 'updateStats'> = {}): StageFeatures {
+  features(x: tf.Tensor4D, options: Omit<ApplyOptions, 'updateStats'> = {}): StageFeatures {
     this.checkInput(x, options.anyInputSize ?? false);
     return tf.tidy(() => backbone(this.plan, (n) => this.weight(n), x, { training: options.training ?? false, bnEpsilon: this.bnEpsilon }).features);
   }

@@ -2,9 +2,9 @@
  * An ImageNet-style folder of images (root/<class name>/*.jpg, classes sorted by name) as a Dataset,
  * with the paper's ImageNet recipe (Sec. 3.4) as plain loops over decoded bytes:
  *
- * - training (batch() gets an rng): the shorter side resized to a random integer in [256, 480], a
- *   random 224×224 crop, a random horizontal flip, AlexNet's PCA lighting (α ~ N(0, 0.1²)), then the
- *   per-pixel mean subtracted;
+ * - training (batch() gets an rng): the augmentation of data/augment/imagenet.ts (shorter side a
+ *   random integer in [256, 480], a random 224×224 crop, a random horizontal flip, AlexNet's PCA
+ *   lighting), then the per-pixel mean subtracted;
  * - evaluation (no rng), by `view`: `center` (shorter side 256, the centre 224×224), `ten-crop` (the
  *   same image's 4 corners + centre and their mirror images: 10 views per example), or
  *   `{ fullImage: s }` for multi-scale testing (shorter side s, the whole image, fully-convolutional).
@@ -18,11 +18,12 @@
  */
 import { ResNetError } from '../../errors.js';
 import type { Rng } from '../../random/rng.js';
+import { drawImageNetAugmentation, randomCrop } from '../augment/imagenet.js';
+import { PCA_ALPHA_STD } from '../augment/pca_lighting.js';
 import type { Dataset, ImageBatch } from '../types.js';
 import { IMAGE_CHANNELS, checkDecoded, type DecodedImage, type ImageDecoder, type ImageResize } from './decoder.js';
 import { centerCrop, tenCrop, type CropWindow } from './geometry.js';
 import { Normaliser, writeCrop, type NormaliseOptions } from './normalise.js';
-import { PCA_ALPHA_STD, pcaLighting } from './pca.js';
 import type { FileSource } from './source.js';
 
 /** What batch() gives without an rng. */
@@ -49,15 +50,6 @@ const OPTION_NAMES = ['cropSize', 'scaleRange', 'evalResize', 'view', 'flip', 'l
 
 function isPositiveInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;
-}
-
-/** The random choices of one training example (drawn before decoding, in index order). */
-interface TrainDraw {
-  readonly shorterSide: number;
-  readonly fy: number;
-  readonly fx: number;
-  readonly flip: boolean;
-  readonly lighting: Float64Array;
 }
 
 export class ImageFolderDataset implements Dataset {
@@ -159,27 +151,17 @@ export class ImageFolderDataset implements Dataset {
   private async trainBatch(idx: Int32Array, labels: Int32Array, rng: Rng): Promise<ImageBatch> {
     const crop = this.cropSize;
     const pixels = crop * crop * IMAGE_CHANNELS;
-    const [lo, hi] = this.scaleRange;
     // The lighting offset is in [0, 1] pixel units; the bytes are multiplied by `scale`, so is the offset.
     const toScaled = 255 * this.normaliser.scale;
-    const draws: TrainDraw[] = [];
-    for (let k = 0; k < idx.length; k++) {
-      // Always the same draws per example, whichever augmentations are on, so the random stream does not depend on them.
-      const shorterSide = lo + rng.int(hi - lo + 1);
-      const fy = rng.next();
-      const fx = rng.next();
-      const flip = rng.bernoulli() && this.flip;
-      const alpha = [rng.normal() * this.lighting, rng.normal() * this.lighting, rng.normal() * this.lighting];
-      const lighting = pcaLighting(alpha).map((v) => v * toScaled);
-      draws.push({ shorterSide, fy, fx, flip, lighting });
-    }
+    // Every example's draws first, in index order: the batch then depends only on the indices and the rng state.
+    const draws = Array.from(idx, () => drawImageNetAugmentation(rng, this));
     const images = new Float32Array(idx.length * pixels);
     await this.forEach(idx.length, async (k) => {
       const d = draws[k]!;
       const path = this.source.files[idx[k]!]!.path;
       const image = await this.load(path, { shorterSide: d.shorterSide });
-      const win = trainWindow(image, crop, d, `${this.name}: ${path}`);
-      this.write(image, win, crop, crop, d.lighting, images, k * pixels, path);
+      const win = randomCrop(image.height, image.width, crop, d, `${this.name}: ${path}`);
+      this.write(image, win, crop, crop, d.lighting.map((v) => v * toScaled), images, k * pixels, path);
     });
     return { images, labels, size: idx.length, views: 1, height: crop, width: crop, channels: IMAGE_CHANNELS, indices: idx };
   }
@@ -246,12 +228,6 @@ export class ImageFolderDataset implements Dataset {
   private checkIndex(i: number): void {
     if (!(Number.isInteger(i) && i >= 0 && i < this.size)) throw new ResNetError(`${this.name}: index ${i} is outside 0…${this.size - 1}`);
   }
-}
-
-/** The training crop of a resized image: offsets ⌊f · (side − crop + 1)⌋ from the uniform draws f ∈ [0, 1). */
-function trainWindow(image: DecodedImage, crop: number, d: TrainDraw, what: string): CropWindow {
-  if (image.height < crop || image.width < crop) throw new ResNetError(`${what}: a ${crop}×${crop} crop does not fit in the ${image.height}×${image.width} image`);
-  return { y: Math.floor(d.fy * (image.height - crop + 1)), x: Math.floor(d.fx * (image.width - crop + 1)), flip: d.flip };
 }
 
 export interface MeanImageOptions {

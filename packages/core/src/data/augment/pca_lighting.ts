@@ -1,8 +1,9 @@
 /**
- * The colour augmentation of AlexNet (Krizhevsky et al., 2012, Sec. 4.1), which the paper uses on
- * ImageNet (Sec. 3.4): add to every pixel the RGB offset Σⱼ αⱼ λⱼ vⱼ, with (λⱼ, vⱼ) the eigenpairs of
- * the RGB covariance of ImageNet's pixels and αⱼ ~ N(0, 0.1²) drawn once per image. The constants are
- * the ones the common ImageNet ResNet trainings use, for RGB pixels scaled to [0, 1].
+ * The colour augmentation of the paper's ImageNet training (Sec. 3.4: "the standard color
+ * augmentation in [21]"), AlexNet's PCA lighting (Krizhevsky et al., 2012, Sec. 4.1): add to every
+ * pixel the RGB offset Σⱼ αⱼ λⱼ vⱼ, with (λⱼ, vⱼ) the eigenpairs of the RGB covariance of ImageNet's
+ * pixels and αⱼ ~ N(0, 0.1²) drawn once per image. The constants are the ones the common ImageNet
+ * ResNet trainings use, for RGB pixels scaled to [0, 1].
  */
 import { ResNetError } from '../../errors.js';
 
