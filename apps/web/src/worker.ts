@@ -15,10 +15,10 @@ import {
   loadWeights,
   meanResponse,
   networkIdentity,
-  responseChart,
   responseNetwork,
   type ResNet,
 } from '@resnet/core';
+import { responseChart } from '@resnet/report';
 import type { ErrorContext, FromWorker, ModelInfo, ToWorker, TrainingState, TrainSettings } from './protocol';
 import { chooseBackend } from './worker/backend';
 import { Curves } from './worker/charts';

@@ -63,9 +63,6 @@ export * from './random/index.js';
 // Data sets, loaders and augmentation
 export * from './data/index.js';
 
-// Figures (SVG) and run reports (HTML)
-export * from './report/index.js';
-
 // Evaluation: top-1/top-5 error, per-class accuracy, confusion; 10-crop and multi-scale averaging
 export * from './evaluation/index.js';
 

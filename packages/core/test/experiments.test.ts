@@ -7,13 +7,11 @@ import {
   Rng,
   compareDepths,
   createModel,
-  degradationFigure,
   degradationRuns,
   degradationSummary,
   layerResponses,
   meanResponse,
   resolveSpec,
-  responseChart,
   responseLayers,
   responseNetwork,
   responseTensors,
@@ -209,7 +207,7 @@ describe('layer responses (Fig. 7)', () => {
     await expect(layerResponses(model, data)).rejects.toThrow(/resnet8 was disposed/);
   });
 
-  test('sorted, mean and the chart', async () => {
+  test("sorted, mean and the chart's line", async () => {
     const model = tinyModel('resnet8');
     const r = await layerResponses(model, floatDataset(randomImages(4, 7), 4));
     const sorted = sortedResponses(r.layers);
@@ -218,7 +216,6 @@ describe('layer responses (Fig. 7)', () => {
     expect(meanResponse(r)).toBeCloseTo(r.layers.reduce((s, l) => s + l.std, 0) / 7, 12);
     const line = responseNetwork(r);
     expect(line).toEqual({ name: 'ResNet-8', kind: 'residual', std: r.layers.map((l) => l.std) });
-    expect(responseChart({ networks: [line, responseNetwork(r, 'again')] })).toMatch(/^<svg[\s\S]*ResNet-8[\s\S]*<\/svg>\s*$/);
     model.dispose();
   });
 });
@@ -261,8 +258,6 @@ describe('degradation (Fig. 4/6)', () => {
       ['plain-56', 'plain', 56],
       ['ResNet-56', 'residual', 56],
     ]);
-    const svg = degradationFigure(figureRuns, { title: 'degradation' });
-    expect(svg).toMatch(/^<svg[\s\S]*plain-56[\s\S]*ResNet-56[\s\S]*<\/svg>\s*$/);
     expect(degradationRuns([{ ...runs[0]!, label: 'mine' }])[0]!.name).toBe('mine');
   });
 

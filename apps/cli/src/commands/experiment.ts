@@ -12,13 +12,10 @@ import {
   RECIPE_NAMES,
   TrainingDivergedError,
   compareDepths,
-  degradationFigure,
   degradationRuns,
   degradationSummary,
-  formatPercent,
   meanResponse,
   resolveSpec,
-  responseChart,
   responseNetwork,
   type DegradationSummaryRow,
   type DepthComparison,
@@ -27,11 +24,12 @@ import {
   type ResponseNetwork,
 } from '@resnet/core';
 import { writeBytesAtomic } from '@resnet/node-io';
+import { degradationFigure, formatPercent, responseChart } from '@resnet/report';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS } from '../data.js';
 import { UsageError } from '../errors.js';
 import { table, type Output } from '../output.js';
-import { checkpointResponses, type CheckpointResponses } from '../responses.js';
+import { checkpointResponses, type CheckpointResponses } from '../checkpoint_responses.js';
 import { CHECKPOINT_FILE, trainRun, type TrainRunResult } from './train.js';
 
 export const EXPERIMENT_HELP = `resnet experiment degradation [--depths 20,56] [--dataset synthetic] [--out experiments/degradation] [options]

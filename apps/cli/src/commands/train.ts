@@ -17,7 +17,6 @@ import {
   resolveSpec,
   depthOf,
   exportSafetensors,
-  htmlReport,
   parseCheckpoint,
   resolveRecipe,
   serializeCheckpoint,
@@ -28,12 +27,13 @@ import {
   type TrainingOutcome,
 } from '@resnet/core';
 import { readBytes, writeBytesAtomic } from '@resnet/node-io';
+import { htmlReport } from '@resnet/report';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS, openDataset, type RunData } from '../data.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 import { ProgressBar, formatDuration, logLine } from '../progress.js';
-import { curvesSvg, runReport } from '../run_report.js';
+import { curvesSvg, runReport } from '../checkpoint_report.js';
 
 export const TRAIN_HELP = `resnet train [--model resnet20] [--dataset synthetic] [--recipe <name>] [--out runs/<name>] [options]
 

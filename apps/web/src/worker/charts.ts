@@ -1,9 +1,9 @@
 /**
- * The live training figures, drawn with @resnet/core's lineChart (SVG strings, so the page only
+ * The live training figures, drawn with @resnet/report's lineChart (SVG strings, so the page only
  * inserts them): loss per iteration, and training and test error in the paper's style (thin dashed
  * training error, bold test error).
  */
-import { lineChart, type DataPoint } from '@resnet/core';
+import { lineChart, type DataPoint } from '@resnet/report';
 
 export class Curves {
   readonly loss: DataPoint[] = [];

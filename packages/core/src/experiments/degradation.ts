@@ -1,8 +1,9 @@
 /**
  * The degradation experiment (Sec. 4.1–4.2, Fig. 4 and 6) as pure functions over the histories that
  * training runs record: plain nets and ResNets at two or more depths become the curves of
- * `degradationFigure` and a summary of final errors. No training here: the runs come from the
- * `Training` class (or from checkpoints), so a figure can be redrawn from stored runs at any time.
+ * `degradationFigure` (in @resnet/report) and a summary of final errors. No training here: the runs
+ * come from the `Training` class (or from checkpoints), so a figure can be redrawn from stored runs
+ * at any time.
  *
  * The curves are the paper's: training error as logged during training (the mean over each log
  * interval's augmented mini-batches, BN in training mode; the thin dashed lines) and test error from
@@ -11,7 +12,6 @@
  */
 import type { ResNetSpec } from '../architectures/spec.js';
 import { ResNetError } from '../errors.js';
-import type { DegradationRun, TrainingCurvePoint } from '../report/degradation.js';
 import type { EvalRecord, LogRecord, TrainingHistory } from '../training/checkpoint.js';
 import { networkIdentity, type NetworkKind } from './labels.js';
 
@@ -24,6 +24,28 @@ export interface ExperimentRun {
   readonly history: TrainingHistory;
   /** Legend label; default the paper's ("plain-20", "ResNet-56"). */
   readonly label?: string;
+}
+
+/**
+ * One logged point of a training run. Errors are fractions in [0, 1] (0.0697 = 6.97%). null or
+ * absent: not measured at this iteration (test error is usually logged less often), and the line
+ * goes on to the next measured point; NaN or ±Infinity: a break in the line.
+ */
+export interface TrainingCurvePoint {
+  readonly iteration: number;
+  readonly trainError?: number | null;
+  readonly testError?: number | null;
+}
+
+/** One run as `degradationFigure` (@resnet/report) draws it. */
+export interface DegradationRun {
+  /** The legend label: "plain-20", "ResNet-56", … */
+  readonly name: string;
+  /** Which panel: plain nets left, ResNets right. */
+  readonly kind: 'plain' | 'residual';
+  /** Depth in weighted layers; sets the colour (the same depth has the same colour in both panels) and the order. */
+  readonly depth: number;
+  readonly curve: readonly TrainingCurvePoint[];
 }
 
 export interface DegradationSummaryRow {

@@ -24,7 +24,6 @@ import { ResNetError } from '../errors.js';
 import { backbone } from '../model/forward.js';
 import { allConvs } from '../model/plan.js';
 import type { ResNet } from '../model/resnet.js';
-import type { ResponseNetwork } from '../report/response_chart.js';
 import { networkIdentity, type NetworkKind } from './labels.js';
 
 /** The paper's "3×3 layers": stem conv1 of the CIFAR nets and every 3×3 conv of the residual functions. */
@@ -191,6 +190,16 @@ export async function layerResponses(model: ResNet, dataset: Dataset, options: L
 /** Fig. 7 (bottom): the layers from the largest std to the smallest (equal ones in network order). */
 export function sortedResponses(layers: readonly LayerResponse[]): LayerResponse[] {
   return [...layers].sort((a, b) => b.std - a.std || a.index - b.index);
+}
+
+/** One network's line in the layer-response figure (`responseChart`, @resnet/report). */
+export interface ResponseNetwork {
+  /** "plain-20", "ResNet-56", … */
+  readonly name: string;
+  /** Std of each 3×3 layer's response, in layer order; null/NaN for a layer not measured (a gap). */
+  readonly std: readonly (number | null)[];
+  /** Plain nets are drawn dashed, ResNets solid; default solid. */
+  readonly kind?: 'plain' | 'residual';
 }
 
 /** The mean of the layers' stds: one number to compare networks by (the CLI prints it). */

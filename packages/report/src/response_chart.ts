@@ -4,20 +4,15 @@
  * top in layer order, below sorted from largest to smallest. Lines with markers, one colour and
  * marker per network; both panels share the y axis so the two views compare directly.
  */
-import { ResNetError } from '../errors.js';
+import { ResNetError, type ResponseNetwork } from '@resnet/core';
 import type { LegendPosition } from './axes.js';
 import { linePanel, checkSize, type LineSeries } from './line_chart.js';
 import { MARKERS, paletteColor, type MarkerShape } from './palette.js';
 import { svgDocument } from './svg.js';
 import { niceTicks } from './ticks.js';
 
-export interface ResponseNetwork {
-  /** "plain-20", "ResNet-56", … */
-  readonly name: string;
-  /** Std of each 3×3 layer's response, in layer order; null/NaN for a layer not measured (a gap). */
-  readonly std: readonly (number | null)[];
-  /** Plain nets are drawn dashed, ResNets solid; default solid. */
-  readonly kind?: 'plain' | 'residual';
+/** One network's line: its stds (core's `responseNetwork`), and how to draw it. */
+export interface ResponseSeries extends ResponseNetwork {
   /** Default: the palette colour for the network's position. */
   readonly color?: string;
   /** Default: circle, square, triangle, diamond in turn. */
@@ -25,7 +20,7 @@ export interface ResponseNetwork {
 }
 
 export interface ResponseChartOptions {
-  readonly networks: readonly ResponseNetwork[];
+  readonly networks: readonly ResponseSeries[];
   /** Above the top panel. */
   readonly title?: string;
   /** Default 640. */
@@ -41,7 +36,7 @@ export interface ResponseChartOptions {
   readonly description?: string;
 }
 
-function checkNetworks(networks: unknown): readonly ResponseNetwork[] {
+function checkNetworks(networks: unknown): readonly ResponseSeries[] {
   if (!Array.isArray(networks)) throw new ResNetError(`report: responseChart networks must be an array, got ${typeof networks}`);
   networks.forEach((n: unknown, i) => {
     const { name, std, kind } = (n ?? {}) as Partial<ResponseNetwork>;
@@ -56,7 +51,7 @@ function checkNetworks(networks: unknown): readonly ResponseNetwork[] {
       throw new ResNetError(`report: networks[${i}].kind ("${name}") must be 'plain' or 'residual', got ${JSON.stringify(kind)}`);
     }
   });
-  return networks as readonly ResponseNetwork[];
+  return networks as readonly ResponseSeries[];
 }
 
 /** Layer responses by layer index (top) and sorted in descending order (bottom), as one SVG. */
@@ -72,7 +67,7 @@ export function responseChart(options: ResponseChartOptions): string {
   const spacing = (width - 100) / layers;
   const markerSize = Math.max(1.2, Math.min(3, spacing * 0.35));
 
-  const style = (n: ResponseNetwork, i: number): Omit<LineSeries, 'points'> => ({
+  const style = (n: ResponseSeries, i: number): Omit<LineSeries, 'points'> => ({
     name: n.name,
     color: n.color ?? paletteColor(i),
     dash: n.kind === 'plain' ? 'dashed' : 'solid',

@@ -3,7 +3,7 @@
  * accuracy of one or several runs, for instance). Bars start at zero; NaN/null values draw no bar.
  * Category labels turn 45° when they would overlap, and are thinned when there are too many.
  */
-import { ResNetError } from '../errors.js';
+import { ResNetError } from '@resnet/core';
 import {
   INK,
   TICK_SIZE,

@@ -1,12 +1,16 @@
 /**
  * Figures (SVG) and run reports (HTML) for the paper's experiments: training curves (Fig. 4/6),
  * layer responses (Fig. 7), bar charts, and a self-contained page per training run. Pure string
- * building with no dependencies, so it runs in Node, in workers and in browsers alike.
+ * building with no DOM and no chart library, so it runs in Node, in workers and in browsers alike.
+ * The data comes from `@resnet/core` (`degradationRuns`, `responseNetwork`, training histories,
+ * `classificationMetrics`); this package only draws it.
+ *
+ * @packageDocumentation
  */
 export { lineChart, type DataPoint, type LineChartOptions, type LinePanelOptions, type LineSeries } from './line_chart.js';
 export { barChart, type BarChartOptions, type BarSeries } from './bar_chart.js';
-export { responseChart, type ResponseChartOptions, type ResponseNetwork } from './response_chart.js';
-export { degradationFigure, type DegradationOptions, type DegradationRun, type TrainingCurvePoint } from './degradation.js';
+export { responseChart, type ResponseChartOptions, type ResponseSeries } from './response_chart.js';
+export { degradationFigure, type DegradationOptions } from './degradation_figure.js';
 export { htmlReport } from './html_report.js';
 export {
   checkRunReport,

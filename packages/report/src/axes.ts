@@ -4,7 +4,7 @@
  * legend column on the right), grid lines, the boxed plot area of the paper's figures, and legends.
  * Line charts, bar charts and the multi-panel figures all draw through these.
  */
-import { ResNetError } from '../errors.js';
+import { ResNetError } from '@resnet/core';
 import { formatTick } from './format.js';
 import type { Rect } from './geometry.js';
 import { dashArray, type LineDash, type MarkerShape } from './palette.js';

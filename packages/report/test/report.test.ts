@@ -3,11 +3,21 @@
 // report must stand alone (no external references) and carry the hyper-parameters and metrics.
 import { describe, expect, test } from 'vitest';
 import {
-  PALETTE,
   ResNetError,
+  classificationMetrics,
+  degradationRuns,
+  resolveSpec,
+  responseNetwork,
+  type DegradationRun,
+  type ExperimentRun,
+  type LayerResponses,
+  type LogRecord,
+  type TrainingHistory,
+} from '@resnet/core';
+import {
+  PALETTE,
   barChart,
   checkRunReport,
-  classificationMetrics,
   degradationFigure,
   escapeXml,
   formatPercent,
@@ -15,13 +25,11 @@ import {
   lineChart,
   niceTicks,
   responseChart,
-  type DegradationRun,
-  type LogRecord,
   type RunReport,
 } from '../src/index.js';
-import { formatDuration, formatInteger, formatNumber, formatSI, formatTick } from '../src/report/format.js';
-import { clipPolyline, decimate } from '../src/report/geometry.js';
-import { logTicks, ticksInRange } from '../src/report/ticks.js';
+import { formatDuration, formatInteger, formatNumber, formatSI, formatTick } from '../src/format.js';
+import { clipPolyline, decimate } from '../src/geometry.js';
+import { logTicks, ticksInRange } from '../src/ticks.js';
 
 // ---- a tiny strict XML parser (well-formedness, entities, one root), enough to query the output ----
 
@@ -761,5 +769,38 @@ describe('htmlReport', () => {
     const root = parseXml(htmlReport(JSON.parse(JSON.stringify(run)) as RunReport));
     expect(textOf(root)).toContain('top-1 error33.33%');
     expect(all(root, (e) => e.name === 'td' && e.attrs['data-true'] !== undefined).map(textOf)).toEqual(['1', '0', '1', '1']);
+  });
+});
+
+// ---- what core's experiments compute, drawn as it comes (moved from core's experiments test) ----
+
+describe("figures of core's experiments", () => {
+  test('responseNetwork lines make the layer-response chart (Fig. 7)', () => {
+    const layers = [0.9, 0.7, 0.8, 0.5, 0.6, 0.3, 0.4].map((std, i) => ({ index: i + 1, conv: `conv${i}`, name: `bn${i}`, std, mean: 0, count: 256 }));
+    const r: LayerResponses = { model: 'resnet8', label: 'ResNet-8', kind: 'residual', depth: 8, examples: 4, layers };
+    const line = responseNetwork(r);
+    expect(responseChart({ networks: [line, responseNetwork(r, 'again')] })).toMatch(/^<svg[\s\S]*ResNet-8[\s\S]*<\/svg>\s*$/);
+  });
+
+  /** A history logged every 10 iterations with test evaluations every 20 (and a val one that must be ignored). */
+  function history(finalTrain: number, finalTest: number, iterations = 40): TrainingHistory {
+    const log = [];
+    const evals = [];
+    for (let it = 10; it <= iterations; it += 10) {
+      const f = it / iterations;
+      log.push({ type: 'log' as const, iteration: it, epoch: it / 100, learningRate: 0.1, loss: 1, trainError: 0.9 - (0.9 - finalTrain) * f, imagesPerSecond: 10, elapsed: it });
+      if (it % 20 === 0) {
+        evals.push({ type: 'eval' as const, iteration: it, split: 'val' as const, top1Error: 0.99, top5Error: 0.5, loss: 1 });
+        evals.push({ type: 'eval' as const, iteration: it, split: 'test' as const, top1Error: 0.9 - (0.9 - finalTest) * f, top5Error: 0.5, loss: 1 });
+      }
+    }
+    return { log, eval: evals };
+  }
+
+  test('degradationRuns make the degradation figure (Fig. 4/6)', () => {
+    const run = (model: string, train: number, test: number): ExperimentRun => ({ model, spec: resolveSpec(model), history: history(train, test) });
+    const runs = [run('plain20', 0.1, 0.2), run('resnet20', 0.08, 0.15), run('plain56', 0.2, 0.3), run('resnet56', 0.05, 0.12)];
+    const svg = degradationFigure(degradationRuns(runs), { title: 'degradation' });
+    expect(svg).toMatch(/^<svg[\s\S]*plain-56[\s\S]*ResNet-56[\s\S]*<\/svg>\s*$/);
   });
 });

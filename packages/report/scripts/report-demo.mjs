@@ -1,10 +1,10 @@
 // Writes demo figures (SVG) and run reports (HTML) from made-up curves, for checking by eye that
-// the charts look like the paper's Fig. 4/6/7. Usage (after building @resnet/core):
-//   node packages/core/scripts/report-demo.mjs <output-dir>
+// the charts look like the paper's Fig. 4/6/7. Usage (after building @resnet/report):
+//   node packages/report/scripts/report-demo.mjs <output-dir>
 // Open the files in a browser, or render one: chromium --headless --screenshot=out.png <file>.svg
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { barChart, degradationFigure, htmlReport, lineChart, responseChart } from '../dist/report/index.js';
+import { barChart, degradationFigure, htmlReport, lineChart, responseChart } from '../dist/index.js';
 
 const outDir = process.argv[2];
 if (!outDir) {

@@ -4,33 +4,12 @@
  * Networks of the same depth get the same colour in both panels, and both panels share their axes,
  * so "plain-56 trains worse than plain-20, ResNet-56 better than ResNet-20" reads at a glance.
  */
-import { ResNetError } from '../errors.js';
+import { ResNetError, type DegradationRun, type TrainingCurvePoint } from '@resnet/core';
 import { INK, type LegendEntry, type LegendPosition } from './axes.js';
 import { checkSize, linePanel, type LineSeries } from './line_chart.js';
 import { paletteColor } from './palette.js';
 import { svgDocument, text } from './svg.js';
 import { niceTicks } from './ticks.js';
-
-/**
- * One logged point of a training run. Errors are fractions in [0, 1] (0.0697 = 6.97%). null or
- * absent: not measured at this iteration (test error is usually logged less often), and the line
- * goes on to the next measured point; NaN or ±Infinity: a break in the line.
- */
-export interface TrainingCurvePoint {
-  readonly iteration: number;
-  readonly trainError?: number | null;
-  readonly testError?: number | null;
-}
-
-export interface DegradationRun {
-  /** The legend label: "plain-20", "ResNet-56", … */
-  readonly name: string;
-  /** Which panel: plain nets left, ResNets right. */
-  readonly kind: 'plain' | 'residual';
-  /** Depth in weighted layers; sets the colour (the same depth has the same colour in both panels) and the order. */
-  readonly depth: number;
-  readonly curve: readonly TrainingCurvePoint[];
-}
 
 export interface DegradationOptions {
   /** Over both panels. */

@@ -1,16 +1,12 @@
 /** The HTML report and the curves figure of a run, from its checkpoint metadata. */
 import {
   describeSchedule,
-  lineChart,
   type CheckpointMeta,
   type ClassificationMetrics,
-  type ReportCurvePoint,
-  type ReportEvaluation,
-  type ReportLrStep,
-  type RunReport,
   type ScheduleSpec,
   type TrainingHistory,
 } from '@resnet/core';
+import { lineChart, type ReportCurvePoint, type ReportEvaluation, type ReportLrStep, type RunReport } from '@resnet/report';
 
 export interface ReportContext {
   readonly name: string;

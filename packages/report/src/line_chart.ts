@@ -4,7 +4,7 @@
  * into a region so the multi-panel figures (Fig. 4/6, Fig. 7) reuse it; `lineChart` wraps one panel
  * in a standalone SVG document.
  */
-import { ResNetError } from '../errors.js';
+import { ResNetError } from '@resnet/core';
 import {
   axisTicks,
   checkLegendPosition,

@@ -4,7 +4,7 @@
  * domain to the outer ticks, so the ticks always cover the data; a fixed range keeps its ends and
  * gets the ticks that fall inside it.
  */
-import { ResNetError } from '../errors.js';
+import { ResNetError } from '@resnet/core';
 
 export interface AxisTicks {
   /** The axis's ends. */

@@ -5,7 +5,7 @@
  * every number may also be null, which reads as "not measured". Errors and accuracies are fractions
  * in [0, 1], as the trainer computes them (wrong / total); the report prints them as percentages.
  */
-import { ResNetError } from '../errors.js';
+import { ResNetError } from '@resnet/core';
 
 /** A number that may be missing: null is what JSON.stringify makes of NaN. */
 export type MaybeNumber = number | null;

@@ -5,7 +5,7 @@
  * accuracy and a confusion-matrix heat map, timing and notes. Whatever the run does not have yet is
  * left out or marked "–"; only the name is required.
  */
-import { focusRange, iterationRange } from './degradation.js';
+import { focusRange, iterationRange } from './degradation_figure.js';
 import { MISSING, formatDuration, formatInteger, formatNumber, formatPercent, formatSI } from './format.js';
 import { esc, h } from './html.js';
 import { lineChart, type LineSeries } from './line_chart.js';
@@ -381,7 +381,7 @@ export function htmlReport(run: RunReport): string {
     h('section', { id: 'metrics' }, h('h2', {}, 'Final metrics') + evaluations(r)),
     h('section', { id: 'timing' }, h('h2', {}, 'Timing') + timing(r)),
     r.notes?.length ? h('section', { id: 'notes' }, h('h2', {}, 'Notes') + h('ul', {}, r.notes.map((n) => h('li', {}, esc(n))))) : '',
-    h('footer', {}, 'Run report written by @resnet/core.'),
+    h('footer', {}, 'Run report written by @resnet/report.'),
   ];
   return (
     '<!DOCTYPE html>\n' +

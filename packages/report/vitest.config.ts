@@ -1,0 +1,3 @@
+import { resnetVitestConfig } from '@resnet/vitest-config';
+
+export default resnetVitestConfig();
