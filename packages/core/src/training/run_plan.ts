@@ -20,9 +20,6 @@ export interface RunOverrides extends TrainOverrides {
   readonly warmup?: number | 'none';
 }
 
-/** Fields the web page bounds from above rather than sets. */
-type Capped = 'logEvery' | 'evalBatchSize' | 'checkpointEvery' | 'evalEvery';
-
 export interface RunPlanOptions {
   /** A registry name (built for `data`), or the spec of a network already built. */
   readonly model: string | ResNetSpec;
@@ -31,8 +28,8 @@ export interface RunPlanOptions {
   /** A recipe name ({@link RECIPE_NAMES}). */
   readonly recipe: string;
   readonly overrides?: RunOverrides;
-  /** Upper bounds, applied after the overrides: `{ logEvery: 15 }` logs at least every 15 iterations. */
-  readonly atMost?: Partial<Record<Capped, number>>;
+  /** Upper bounds of the reporting intervals, applied after the overrides: `{ logEvery: 15 }` logs at least every 15 iterations. */
+  readonly atMost?: { readonly logEvery?: number; readonly evalEvery?: number; readonly checkpointEvery?: number; readonly evalBatchSize?: number };
   /**
    * Stretch the recipe's step milestones and warm-up from its own length to the run's `iterations`
    * (milestones that land at or past the end are dropped): a shorter run keeps the schedule's shape.
@@ -95,6 +92,7 @@ export function planRun(options: RunPlanOptions): RunPlan {
   const iterations = fields.iterations ?? recipe.iterations;
   const given = fields.schedule ?? (options.scaleSchedule ? scaled(recipe.schedule, recipe.iterations, iterations) : recipe.schedule);
   const schedule = withRate(given, learningRate, warmup);
+  type Capped = keyof NonNullable<RunPlanOptions['atMost']>;
   const capped = Object.fromEntries(Object.entries(options.atMost ?? {}).map(([key, most]) => [key, Math.min(fields[key as Capped] ?? recipe[key as Capped], most)]));
   const config = withOverrides(recipe, { ...fields, schedule, ...capped });
   return { spec, config, schedule: config.schedule };
