@@ -38,7 +38,7 @@ export class CheckError extends ResNetError {
 }
 
 /** `in [0, 1)`, `≥ 0`, `> 0`. */
-export function describeRange(range: Range): string {
+function describeRange(range: Range): string {
   const { min, max, exclusive } = range;
   const openMin = exclusive === 'min' || exclusive === 'both';
   const openMax = exclusive === 'max' || exclusive === 'both';
