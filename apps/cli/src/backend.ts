@@ -4,14 +4,13 @@
  * They are imported only by the commands that compute (a third of a second `models` need not pay).
  */
 import { backendProviders, useBackend, type BackendStatus } from '@resnet/core';
-import { UsageError } from './errors.js';
+import { choiceFlag } from './flags.js';
 
 export const BACKEND_NAMES = ['auto', 'node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu'] as const;
 
 /** `--backend`'s value, checked (a usage error names the choices). */
 export function backendFlag(value: string): string {
-  if (!(BACKEND_NAMES as readonly string[]).includes(value)) throw new UsageError(`--backend must be one of ${BACKEND_NAMES.join(', ')}, got "${value}"`);
-  return value;
+  return choiceFlag('backend', value, BACKEND_NAMES)!;
 }
 
 let loaded: Promise<unknown> | undefined;

@@ -1,12 +1,12 @@
 /** The HTML report and the curves figure of a run, from its checkpoint metadata. */
 import {
   describeSchedule,
+  scheduleSteps,
   type CheckpointMeta,
   type ClassificationMetrics,
-  type ScheduleSpec,
   type TrainingHistory,
 } from '@resnet/core';
-import { lineChart, type ReportCurvePoint, type ReportEvaluation, type ReportLrStep, type RunReport } from '@resnet/report';
+import { lineChart, type ReportCurvePoint, type ReportEvaluation, type RunReport } from '@resnet/report';
 
 export interface ReportContext {
   readonly name: string;
@@ -20,24 +20,6 @@ export interface ReportContext {
   readonly final?: { readonly val?: ClassificationMetrics; readonly test?: ClassificationMetrics };
   readonly classNames: readonly string[];
   readonly notes?: readonly string[];
-}
-
-function lrSteps(s: ScheduleSpec, warmupEndedAt: number | null): ReportLrStep[] {
-  const steps: ReportLrStep[] = [];
-  let from = 0;
-  if (s.warmup) {
-    steps.push({ iteration: 0, learningRate: s.warmup.learningRate });
-    from = warmupEndedAt ?? s.warmup.maxIterations ?? 0;
-  }
-  steps.push({ iteration: from, learningRate: s.base });
-  if (s.decay.kind === 'step') {
-    let lr = s.base;
-    for (const m of s.decay.milestones) {
-      lr *= s.decay.factor;
-      steps.push({ iteration: m, learningRate: lr });
-    }
-  }
-  return steps;
 }
 
 /** One row per log record, with the evaluations made at that iteration. */
@@ -74,14 +56,14 @@ export function runReport(meta: CheckpointMeta, ctx: ReportContext): RunReport {
       trainImages: meta.dataset.size,
       batchSize: c.batchSize,
       learningRate: c.schedule.base,
-      lrSchedule: lrSteps(c.schedule, meta.schedule.warmupEndedAt),
+      lrSchedule: scheduleSteps(c.schedule, meta.schedule),
       momentum: c.momentum,
       weightDecay: c.weightDecay,
       iterations: c.iterations,
       seed: c.seed,
       backend: ctx.backend,
       augmentation: meta.spec.inputSize === 32 ? 'per-pixel mean, pad 4, random 32×32 crop, horizontal flip' : 'per-pixel mean, scale [256, 480], random 224 crop, flip, PCA lighting',
-      extra: { schedule: describeSchedule(c.schedule), 'weight decay on': c.weightDecayScope, 'iterations done': meta.iteration },
+      extra: { schedule: describeSchedule(c.schedule, meta.schedule), 'weight decay on': c.weightDecayScope, 'iterations done': meta.iteration },
     },
     curve: curveRows(meta.history),
     evaluations,

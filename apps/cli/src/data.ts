@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Rng, SubsetDataset, computeMeanImage, syntheticDatasets, type Dataset, type ImageFolderDataset } from '@resnet/core';
+import { CIFAR10_CLASS_NAMES, Rng, SYNTHETIC_CLASSES, SYNTHETIC_SIZE, SubsetDataset, computeMeanImage, splitIndices, syntheticDatasets, type Dataset, type ImageFolderDataset } from '@resnet/core';
 import { CIFAR10_ARCHIVE, defaultCacheDir, downloadCifar10, imageFolder, loadCifar10 } from '@resnet/node-io';
 import { UsageError } from './errors.js';
 
@@ -22,9 +22,19 @@ export interface RunData {
   readonly description: string;
 }
 
-export interface DataOptions {
-  /** Held-out training examples (CIFAR-10: the paper's 45k/5k split). */
-  readonly valSize: number;
+/**
+ * A data set found but not read yet: what the network must be built for, known before the recipe
+ * decides how many training examples to hold out.
+ */
+export interface DataSource {
+  readonly classNames: readonly string[];
+  /** The image side the model must take (32 for CIFAR-sized sets, the crop for folders). */
+  readonly inputSize: number;
+  /** The data sets, with `valSize` training examples held out for validation (CIFAR-10: the paper's 45k/5k split). */
+  open(valSize: number): Promise<RunData>;
+}
+
+export interface SourceOptions {
   /** Fetch CIFAR-10 into the cache when it is not there. */
   readonly download?: boolean;
   readonly cacheDir?: string;
@@ -37,39 +47,57 @@ export interface DataOptions {
   readonly log?: (line: string) => void;
 }
 
+export interface DataOptions extends SourceOptions {
+  /** Held-out training examples (CIFAR-10: the paper's 45k/5k split). */
+  readonly valSize: number;
+}
+
 export const DATASET_FORMS = 'synthetic, cifar10, cifar10:<folder or .tar.gz>, folder:<root with train/ and val/ class folders, or class folders>';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
-export async function openDataset(spec: string, options: DataOptions): Promise<RunData> {
+/** The data set `spec` names, ready to open once the hold-out is known (a folder is listed, CIFAR-10 found or fetched). */
+export async function findDataset(spec: string, options: SourceOptions): Promise<DataSource> {
   const [kind, ...rest] = spec.split(':');
   const arg = rest.join(':');
   switch (kind) {
     case 'synthetic': {
       if (arg) throw new UsageError(`--dataset synthetic takes no path, got "${spec}"`);
       const sizes = options.syntheticSize ?? { train: 10_000, test: 2_000 };
-      const d = syntheticDatasets({ trainSize: sizes.train, testSize: sizes.test });
-      const mean = options.mean ?? d.mean;
-      const train = options.mean ? d.train.with({ mean }) : d.train;
-      const test = options.mean ? d.test.with({ mean }) : d.test;
-      return { train, test, mean, classNames: d.classNames, inputSize: 32, description: `synthetic shapes (${count(train.size)} train / ${count(test.size)} test, 10 classes)` };
+      // The synthetic set has a test split only: there is nothing to hold out.
+      const open = async (): Promise<RunData> => {
+        const d = syntheticDatasets({ trainSize: sizes.train, testSize: sizes.test });
+        const mean = options.mean ?? d.mean;
+        const train = options.mean ? d.train.with({ mean }) : d.train;
+        const test = options.mean ? d.test.with({ mean }) : d.test;
+        return { train, test, mean, classNames: d.classNames, inputSize: 32, description: `synthetic shapes (${count(train.size)} train / ${count(test.size)} test, 10 classes)` };
+      };
+      return { classNames: SYNTHETIC_CLASSES, inputSize: SYNTHETIC_SIZE, open };
     }
     case 'cifar10': {
       const source = arg ? path.resolve(arg) : await cachedCifar10(options);
-      const d = await loadCifar10(source, { valSize: options.valSize });
-      // The mean is always the training part's own: the same files and split give the same mean.
-      const { train, val, test, mean } = d;
-      const parts = [`${count(train.size)} train`, ...(val ? [`${count(val.size)} val`] : []), `${count(test.size)} test`];
-      return { train, ...(val ? { val } : {}), test, mean, classNames: d.classNames, inputSize: 32, description: `CIFAR-10 from ${source} (${parts.join(' / ')})` };
+      const open = async (valSize: number): Promise<RunData> => {
+        const d = await loadCifar10(source, { valSize });
+        // The mean is always the training part's own: the same files and split give the same mean.
+        const { train, val, test, mean } = d;
+        const parts = [`${count(train.size)} train`, ...(val ? [`${count(val.size)} val`] : []), `${count(test.size)} test`];
+        return { train, ...(val ? { val } : {}), test, mean, classNames: d.classNames, inputSize: 32, description: `CIFAR-10 from ${source} (${parts.join(' / ')})` };
+      };
+      return { classNames: CIFAR10_CLASS_NAMES, inputSize: 32, open };
     }
     case 'folder':
-      return openFolder(arg, options);
+      return findFolder(arg, options);
     default:
       throw new UsageError(`--dataset must be one of ${DATASET_FORMS}; got "${spec}"`);
   }
 }
 
-async function cachedCifar10(options: DataOptions): Promise<string> {
+/** The data sets of `spec`, with `options.valSize` training examples held out. */
+export async function openDataset(spec: string, options: DataOptions): Promise<RunData> {
+  return (await findDataset(spec, options)).open(options.valSize);
+}
+
+async function cachedCifar10(options: SourceOptions): Promise<string> {
   const dir = options.cacheDir ?? defaultCacheDir();
   const archive = path.join(dir, CIFAR10_ARCHIVE);
   if (existsSync(archive) && !options.download) return archive;
@@ -92,13 +120,17 @@ async function cachedCifar10(options: DataOptions): Promise<string> {
 /** Examples the folder's mean image is averaged over (a seeded sample: decoding all of ImageNet for it would take hours). */
 const MEAN_SAMPLE = 2_000;
 
-async function openFolder(root: string, options: DataOptions): Promise<RunData> {
+async function findFolder(root: string, options: SourceOptions): Promise<DataSource> {
   if (!root) throw new UsageError('--dataset folder: needs a path, e.g. folder:/data/imagenet');
   const abs = path.resolve(root);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UsageError(`--dataset ${`folder:${root}`}: ${abs} is not a folder`);
   const split = existsSync(path.join(abs, 'train')) && existsSync(path.join(abs, 'val'));
   const cropSize = options.cropSize ?? 224;
   const trainAll = await imageFolder(split ? path.join(abs, 'train') : abs, { cropSize });
+  return { classNames: trainAll.classNames, inputSize: cropSize, open: (valSize) => openFolder(abs, split, trainAll, cropSize, valSize, options) };
+}
+
+async function openFolder(abs: string, split: boolean, trainAll: ImageFolderDataset, cropSize: number, valSize: number, options: SourceOptions): Promise<RunData> {
   const classNames = trainAll.classNames;
   let mean = options.mean;
   if (!mean) {
@@ -110,10 +142,10 @@ async function openFolder(root: string, options: DataOptions): Promise<RunData> 
   const test = split ? (await imageFolder(path.join(abs, 'val'), { cropSize, classNames: [...classNames], mean })) : undefined;
   let val: Dataset | undefined;
   let trainPart: Dataset = train;
-  if (options.valSize > 0) {
-    const perm = Rng.derive(0, 'split', train.size, options.valSize).permutation(train.size);
-    trainPart = new SubsetDataset(train.name, train, perm.slice(options.valSize).sort());
-    val = new SubsetDataset(`${train.name}/val`, train, perm.slice(0, options.valSize).sort());
+  if (valSize > 0) {
+    const parts = splitIndices(train.size, valSize);
+    trainPart = new SubsetDataset(train.name, train, parts.train);
+    val = new SubsetDataset(`${train.name}/val`, train, parts.val);
   }
   return {
     train: trainPart,

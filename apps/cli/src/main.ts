@@ -14,6 +14,7 @@ import { PREDICT_HELP, predictCommand } from './commands/predict.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary.js';
 import { TRAIN_HELP, trainCommand } from './commands/train.js';
 import { UsageError } from './errors.js';
+import { choiceFlag, positiveIntegerFlag, requiredFlag } from './flags.js';
 import { processOutput, type Output } from './output.js';
 
 const HELP = `resnet ${VERSION}: Deep Residual Learning for Image Recognition (He et al., 2016) in TensorFlow.js
@@ -40,24 +41,6 @@ const HELPS: Record<string, string> = {
   predict: PREDICT_HELP,
   experiment: EXPERIMENT_HELP,
   models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP, doctor: DOCTOR_HELP, conformance: CONFORMANCE_HELP, bench: BENCH_HELP };
-
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
-  return value as T;
-}
-
-function integer(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
-  return n;
-}
-
-function required(flag: string, value: string | undefined): string {
-  if (!value) throw new UsageError(`--${flag} is required`);
-  return value;
-}
 
 async function run(argv: string[], io: Output): Promise<number> {
   const [command, ...rest] = argv;
@@ -95,9 +78,9 @@ async function run(argv: string[], io: Output): Promise<number> {
       filter: { type: 'string' },
     },
   });
-  const backend = oneOf('backend', values.backend, BACKEND_NAMES);
-  const shortcut = oneOf('shortcut', values.shortcut, ['A', 'B', 'C'] as const);
-  const strideIn = oneOf('stride-in', values['stride-in'], ['1x1', '3x3'] as const);
+  const backend = choiceFlag('backend', values.backend, BACKEND_NAMES);
+  const shortcut = choiceFlag('shortcut', values.shortcut, ['A', 'B', 'C'] as const);
+  const strideIn = choiceFlag('stride-in', values['stride-in'], ['1x1', '3x3'] as const);
 
   switch (command) {
     case 'models':
@@ -108,9 +91,9 @@ async function run(argv: string[], io: Output): Promise<number> {
       const options: ModelOptions = {};
       if (shortcut) options.shortcut = shortcut;
       if (strideIn) options.strideIn = strideIn;
-      const classes = integer('classes', values.classes);
+      const classes = positiveIntegerFlag('classes', values.classes);
       if (classes) options.numClasses = classes;
-      const input = integer('input', values.input);
+      const input = positiveIntegerFlag('input', values.input);
       if (input) options.inputSize = input;
       return summaryCommand(positionals[0]!, options, { json: values.json }, io);
     }
@@ -118,10 +101,10 @@ async function run(argv: string[], io: Output): Promise<number> {
       if (positionals.length > 0) throw new UsageError(`infer takes options only, got "${positionals.join(' ')}"`);
       return inferCommand(
         {
-          model: required('model', values.model),
-          weights: required('weights', values.weights),
-          input: required('input', values.input),
-          output: required('output', values.output),
+          model: requiredFlag('model', values.model),
+          weights: requiredFlag('weights', values.weights),
+          input: requiredFlag('input', values.input),
+          output: requiredFlag('output', values.output),
           ...(strideIn ? { strideIn } : {}),
           ...(shortcut ? { shortcut } : {}),
           backend: backend ?? 'auto',

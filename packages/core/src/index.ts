@@ -10,6 +10,7 @@
 import './register_gradients.js';
 
 export { ResNetError } from './errors.js';
+export { CheckError } from './checks.js';
 
 // Architectures (SPEC §1–3)
 export { MODEL_NAMES, checkSpec, resolveSpec, type ModelOptions } from './architectures/registry.js';

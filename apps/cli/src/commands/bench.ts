@@ -27,6 +27,7 @@ import { describeMachine } from '../bench/machine.js';
 import { PEER_KEYS, REFERENCE_LABELS, formatReport, latencyMs, ratios, type BenchReport, type BenchRow, type Reference } from '../bench/report.js';
 import { PEERS, type BenchMode, type CaseSpec, type Measurement, type Peer, type WebGPUCounts } from '../bench/types.js';
 import { UsageError } from '../errors.js';
+import { choiceFlag, integerFlag, numberFlag, onOffFlag } from '../flags.js';
 import type { Output } from '../output.js';
 
 export const BENCH_HELP = `resnet bench [--model M --mode train|infer|infer-folded --batch N] [--backend B] [options]
@@ -78,19 +79,6 @@ interface BenchOptions {
   json: string | undefined;
 }
 
-function count(flag: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer ≥ ${min}, got "${value}"`);
-  return n;
-}
-
-function onOff(flag: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (value !== 'on' && value !== 'off') throw new UsageError(`--${flag} must be on or off, got "${value}"`);
-  return value === 'on';
-}
-
 const MODES: readonly BenchMode[] = ['train', 'infer', 'infer-folded'];
 
 export function parseBenchArgs(args: string[]): BenchOptions {
@@ -114,8 +102,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     },
   });
   if (positionals.length) throw new UsageError(`bench takes options only, got "${positionals.join(' ')}"`);
-  const mode = values.mode ?? 'train';
-  if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got "${mode}"`);
+  const mode = choiceFlag('mode', values.mode, MODES) ?? 'train';
   if (values.model === undefined && (values.mode !== undefined || values.batch !== undefined)) {
     throw new UsageError('--mode and --batch choose one case and need --model (without --model the standard cases run)');
   }
@@ -126,28 +113,23 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     } catch (e) {
       throw new UsageError(`--model: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const batch = count('batch', values.batch, mode === 'train' ? 128 : 8, 1);
-    const m = mode as BenchMode;
-    cases = m === 'infer' ? [{ model: values.model, mode: 'infer', batch }, { model: values.model, mode: 'infer-folded', batch }] : [{ model: values.model, mode: m, batch }];
+    const batch = integerFlag('batch', values.batch, 1) ?? (mode === 'train' ? 128 : 8);
+    cases = mode === 'infer' ? [{ model: values.model, mode: 'infer', batch }, { model: values.model, mode: 'infer-folded', batch }] : [{ model: values.model, mode, batch }];
   }
-  const backend = values.backend ?? 'all';
-  if (backend !== 'all' && !(BENCH_BACKENDS as readonly string[]).includes(backend)) {
-    throw new UsageError(`--backend must be one of ${BENCH_BACKENDS.join(', ')}, all, got "${backend}"`);
-  }
+  const backend = choiceFlag('backend', values.backend, [...BENCH_BACKENDS, 'all']) ?? 'all';
   const backends = backend === 'all' ? BENCH_BACKENDS : [backend];
-  const maxSeconds = values['max-seconds'] === undefined ? 120 : Number(values['max-seconds']);
-  if (!(maxSeconds > 0)) throw new UsageError(`--max-seconds must be a number of seconds > 0, got "${values['max-seconds']}"`);
+  const maxSeconds = numberFlag('max-seconds', values['max-seconds'], { above: 0, unit: 'seconds' }) ?? 120;
   if (values.json === '') throw new UsageError('--json needs a file name');
   return {
     cases,
     backends,
-    runs: count('runs', values.runs, 5, 1),
-    warmup: count('warmup', values.warmup, 2, 0),
-    threads: values.threads === undefined ? undefined : count('threads', values.threads, 1, 1),
-    pytorch: onOff('pytorch', values.pytorch, true),
-    onnxruntime: onOff('onnxruntime', values.onnxruntime, true),
+    runs: integerFlag('runs', values.runs, 1) ?? 5,
+    warmup: integerFlag('warmup', values.warmup, 0) ?? 2,
+    threads: integerFlag('threads', values.threads, 1),
+    pytorch: onOffFlag('pytorch', values.pytorch) ?? true,
+    onnxruntime: onOffFlag('onnxruntime', values.onnxruntime) ?? true,
     maxSeconds,
-    counts: onOff('counts', values.counts, backends.includes('webgpu')),
+    counts: onOffFlag('counts', values.counts) ?? backends.includes('webgpu'),
     json: values.json,
   };
 }

@@ -7,6 +7,7 @@ import { ImageFolderDataset, MULTI_SCALE_SIZES, evaluate, evaluateMultiScale, ty
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS, openDataset } from '../data.js';
 import { UsageError } from '../errors.js';
+import { choiceFlag, positiveIntegerFlag } from '../flags.js';
 import { table, type Output } from '../output.js';
 import { loadRun } from '../run_files.js';
 
@@ -37,20 +38,19 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
     options: {
       run: { type: 'string' },
       dataset: { type: 'string' },
-      split: { type: 'string', default: 'test' },
-      view: { type: 'string', default: 'center' },
-      'batch-size': { type: 'string', default: '100' },
+      split: { type: 'string' },
+      view: { type: 'string' },
+      'batch-size': { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length > 0) throw new UsageError(`eval takes options only, got "${positionals.join(' ')}"`);
   if (!values.run) throw new UsageError('--run is required: a folder made by resnet train, or its checkpoint.safetensors');
-  if (values.split !== 'test' && values.split !== 'val') throw new UsageError(`--split must be test or val, got "${values.split}"`);
-  if (!['center', 'ten-crop', 'multi-scale'].includes(values.view)) throw new UsageError(`--view must be center, ten-crop or multi-scale, got "${values.view}"`);
+  const split = choiceFlag('split', values.split, ['test', 'val'] as const) ?? 'test';
+  const view = choiceFlag('view', values.view, ['center', 'ten-crop', 'multi-scale'] as const) ?? 'center';
   backendFlag(values.backend);
-  const batchSize = Number(values['batch-size']);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be a positive integer, got "${values['batch-size']}"`);
+  const batchSize = positiveIntegerFlag('batch-size', values['batch-size']) ?? 100;
 
   const status = await initBackend(values.backend);
   io.err(describeBackend(status));
@@ -65,8 +65,8 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
     ...(syntheticSize ? { syntheticSize } : {}),
     log: (l) => io.err(l),
   });
-  const dataset = values.split === 'val' ? data.val : data.test;
-  if (!dataset) throw new UsageError(`${datasetSpec} has no ${values.split} set${values.split === 'val' ? ' (the run was trained without --val-size)' : ''}`);
+  const dataset = split === 'val' ? data.val : data.test;
+  if (!dataset) throw new UsageError(`${datasetSpec} has no ${split} set${split === 'val' ? ' (the run was trained without --val-size)' : ''}`);
   if (JSON.stringify(dataset.classNames) !== JSON.stringify(run.classNames)) {
     throw new UsageError(`${datasetSpec} has classes ${dataset.classNames.slice(0, 5).join(', ')}…, the run was trained on ${run.classNames.slice(0, 5).join(', ')}…`);
   }
@@ -74,11 +74,11 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
   const progress = (done: number, total: number): void => {
     if (process.stderr.isTTY) process.stderr.write(`\revaluating ${done}/${total}\x1b[K${done === total ? '\r\x1b[K' : ''}`);
   };
-  if (values.view === 'center') {
+  if (view === 'center') {
     metrics = await evaluate(run.model, dataset, { batchSize, onProgress: progress });
   } else {
-    if (!(dataset instanceof ImageFolderDataset)) throw new UsageError(`--view ${values.view} is for image folders (ImageNet testing); ${dataset.name} has fixed-size images`);
-    if (values.view === 'ten-crop') {
+    if (!(dataset instanceof ImageFolderDataset)) throw new UsageError(`--view ${view} is for image folders (ImageNet testing); ${dataset.name} has fixed-size images`);
+    if (view === 'ten-crop') {
       metrics = await evaluate(run.model, dataset.with({ view: 'ten-crop' }), { batchSize: Math.max(1, Math.floor(batchSize / 10)), onProgress: progress });
     } else {
       const scales: Dataset[] = MULTI_SCALE_SIZES.map((s) => dataset.with({ view: { fullImage: s } }));
@@ -87,12 +87,12 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
   }
   run.model.dispose();
   if (values.json) {
-    io.out(JSON.stringify({ run: run.file, dataset: dataset.name, view: values.view, ...metrics, classNames: run.classNames }, null, 2));
+    io.out(JSON.stringify({ run: run.file, dataset: dataset.name, view: view, ...metrics, classNames: run.classNames }, null, 2));
     return 0;
   }
   const pct = (x: number): string => (Number.isNaN(x) ? '–' : `${(x * 100).toFixed(2)}%`);
   const names = run.classNames;
-  io.out(`${run.meta.spec.name} (iteration ${run.meta.iteration}) on ${dataset.name}, ${values.view} view, ${metrics.count.toLocaleString('en-US')} images`);
+  io.out(`${run.meta.spec.name} (iteration ${run.meta.iteration}) on ${dataset.name}, ${view} view, ${metrics.count.toLocaleString('en-US')} images`);
   io.out(`top-1 error ${pct(metrics.top1Error)}  top-5 error ${pct(metrics.top5Error)}  accuracy ${pct(1 - metrics.top1Error)}  loss ${metrics.loss.toFixed(4)}\n`);
   if (names.length <= 20) {
     io.out(table(['class', 'accuracy', 'images'], names.map((n, c) => [n, pct(metrics.perClassAccuracy[c]!), String(metrics.confusion[c]!.reduce((a, b) => a + b, 0))]), [false, true, true]));

@@ -28,9 +28,12 @@ import { degradationFigure, formatPercent, responseChart } from '@resnet/report'
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS } from '../data.js';
 import { UsageError } from '../errors.js';
+import { choiceFlag, positiveIntegerFlag, syntheticSizeFlag } from '../flags.js';
+import { stopOnInterrupt } from '../interrupt.js';
 import { table, type Output } from '../output.js';
 import { checkpointResponses, type CheckpointResponses } from '../checkpoint_responses.js';
-import { CHECKPOINT_FILE, trainRun, type TrainRunResult } from './train.js';
+import { CHECKPOINT_FILE } from '../run_files.js';
+import { trainRun, type TrainRunResult } from './train.js';
 
 export const EXPERIMENT_HELP = `resnet experiment degradation [--depths 20,56] [--dataset synthetic] [--out experiments/degradation] [options]
 resnet experiment responses --checkpoint <run or checkpoint.safetensors> [--checkpoint …] [--out responses.svg] [options]
@@ -63,21 +66,6 @@ by layer index and sorted by magnitude. Prints each model's mean std.
 
 /** Images per forward pass when measuring responses inside `degradation`. */
 const RESPONSE_BATCH = 100;
-
-function positive(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`--${flag} must be a positive integer, got "${v}"`);
-  return n;
-}
-
-
-function syntheticSizeOf(v: string | undefined): { train: number; test: number } | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+),(\d+)$/.exec(v);
-  if (!m || +m[1]! < 1 || +m[2]! < 1) throw new UsageError(`--synthetic-size must be <train>,<test>, e.g. 10000,2000; got "${v}"`);
-  return { train: +m[1]!, test: +m[2]! };
-}
 
 /** `--depths 20,56` → [20, 56]: CIFAR depths 6n+2, each once. */
 export function parseDepths(v: string): number[] {
@@ -146,12 +134,12 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`experiment degradation takes options only, got "${positionals.join(' ')}"`);
   const depths = parseDepths(values.depths);
-  if (values.recipe !== undefined && !RECIPE_NAMES.includes(values.recipe)) throw new UsageError(`--recipe must be one of ${RECIPE_NAMES.join(', ')}, got "${values.recipe}"`);
+  const recipeName = choiceFlag('recipe', values.recipe, RECIPE_NAMES);
   const backend = backendFlag(values.backend);
-  const iterations = positive('iterations', values.iterations);
-  const batchSize = positive('batch-size', values['batch-size']);
-  const maxExamples = positive('max-examples', values['max-examples']);
-  const syntheticSize = syntheticSizeOf(values['synthetic-size']);
+  const iterations = positiveIntegerFlag('iterations', values.iterations);
+  const batchSize = positiveIntegerFlag('batch-size', values['batch-size']);
+  const maxExamples = positiveIntegerFlag('max-examples', values['max-examples']);
+  const syntheticSize = syntheticSizeFlag(values['synthetic-size']);
   const out = path.resolve(values.out);
   const models = depths.flatMap((d) => [cifarModelName('plain', d), cifarModelName('resnet', d)]);
   const say = (line: string): void => {
@@ -159,14 +147,7 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
   };
 
   // Ctrl-C: the current run stops with a checkpoint; running the same command again continues it.
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    if (++interrupts > 1) process.exit(130);
-    io.err('\nresnet: stopping after this iteration and saving a checkpoint (Ctrl-C again to quit at once)');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = stopOnInterrupt(io);
   const runs: { model: string; run: TrainRunResult }[] = [];
   try {
     for (const [i, model] of models.entries()) {
@@ -180,7 +161,7 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
           {
             model,
             dataset: values.dataset,
-            ...(values.recipe ? { recipe: values.recipe } : {}),
+            ...(recipeName ? { recipe: recipeName } : {}),
             overrides: { ...(iterations ? { iterations } : {}), ...(batchSize ? { batchSize } : {}) },
             backend,
             out: runDir,
@@ -188,7 +169,7 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
             download: values.download,
             progress: !values.quiet,
             ...(syntheticSize ? { syntheticSize } : {}),
-            signal: controller.signal,
+            signal: interrupt.signal,
           },
           io,
         );
@@ -206,7 +187,7 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
       runs.push({ model, run });
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.release();
   }
 
   // Fig. 7 for the same models, on the test split with each run's own training mean.
@@ -316,9 +297,9 @@ async function responsesCommand(args: string[], io: Output): Promise<number> {
   if (checkpoints.length === 0) throw new UsageError('experiment responses needs at least one --checkpoint <run folder or checkpoint.safetensors>');
   if (path.extname(values.out).toLowerCase() !== '.svg') throw new UsageError(`--out must name an .svg file, got "${values.out}"`);
   const backend = backendFlag(values.backend);
-  const maxExamples = positive('max-examples', values['max-examples']);
-  const batchSize = positive('batch-size', values['batch-size']) ?? RESPONSE_BATCH;
-  const syntheticSize = syntheticSizeOf(values['synthetic-size']);
+  const maxExamples = positiveIntegerFlag('max-examples', values['max-examples']);
+  const batchSize = positiveIntegerFlag('batch-size', values['batch-size']) ?? RESPONSE_BATCH;
+  const syntheticSize = syntheticSizeFlag(values['synthetic-size']);
 
   const status = await initBackend(backend);
   io.err(`resnet: ${describeBackend(status)}`);

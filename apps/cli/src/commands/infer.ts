@@ -11,6 +11,7 @@ import {
   describeMismatch,
   foldBatchNorm,
   importStateDict,
+  isResidual,
   loadModel,
   optionsFromStateDict,
   parseNpy,
@@ -58,7 +59,7 @@ async function modelFromSafetensors(flags: InferFlags): Promise<ResNet> {
     // Written by @resnet/core: the spec says everything, including the stride's place.
     const spec = (JSON.parse(saved) as { spec: ResNetSpec }).spec;
     options = { numClasses: spec.numClasses, stemWidth: spec.stemWidth, widths: [...spec.widths], inputChannels: spec.inputChannels };
-    if (spec.shortcut !== 'none') options.shortcut = spec.shortcut;
+    if (isResidual(spec)) options.shortcut = spec.shortcut;
     if (spec.block === 'bottleneck') options.strideIn = spec.strideIn;
   } else {
     options = optionsFromStateDict(flags.model, stateDict);
@@ -85,7 +86,7 @@ async function modelFromTfjs(flags: InferFlags): Promise<ResNet> {
     stemWidth: model.spec.stemWidth,
     widths: [...model.spec.widths],
     inputChannels: model.spec.inputChannels,
-    ...(model.spec.shortcut !== 'none' ? { shortcut: flags.shortcut ?? model.spec.shortcut } : {}),
+    ...(isResidual(model.spec) ? { shortcut: flags.shortcut ?? model.spec.shortcut } : {}),
   });
   const mismatch = describeMismatch(model.spec, wanted);
   if (mismatch) {

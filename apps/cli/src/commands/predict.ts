@@ -5,6 +5,7 @@ import { foldBatchNorm } from '@resnet/core';
 import { loadImageForModel } from '@resnet/node-io';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
+import { positiveIntegerFlag } from '../flags.js';
 import type { Output } from '../output.js';
 import { loadRun } from '../run_files.js';
 
@@ -21,15 +22,14 @@ export async function predictCommand(args: string[], io: Output): Promise<number
     strict: true,
     options: {
       run: { type: 'string' },
-      top: { type: 'string', default: '5' },
+      top: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length === 0) throw new UsageError('predict needs at least one image file');
   if (!values.run) throw new UsageError('--run is required: a folder made by resnet train, or its checkpoint.safetensors');
-  const top = Number(values.top);
-  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, got "${values.top}"`);
+  const top = positiveIntegerFlag('top', values.top) ?? 5;
   backendFlag(values.backend);
   const status = await initBackend(values.backend);
   io.err(describeBackend(status));

@@ -4,7 +4,6 @@
  * and the final weights as a PyTorch-layout safetensors file. `--resume` continues exactly where the
  * checkpoint left off.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,27 +12,30 @@ import {
   ResNet,
   Training,
   TrainingDivergedError,
-  createModel,
-  resolveSpec,
+  checkTrainOverrides,
   depthOf,
+  describeSchedule,
   exportSafetensors,
-  parseCheckpoint,
-  resolveRecipe,
+  planRun,
   serializeCheckpoint,
   type Checkpoint,
   type ClassificationMetrics,
+  type RunOverrides,
+  type RunPlan,
   type TrainConfig,
-  type TrainOverrides,
   type TrainingOutcome,
 } from '@resnet/core';
-import { readBytes, writeBytesAtomic } from '@resnet/node-io';
+import { writeBytesAtomic } from '@resnet/node-io';
 import { htmlReport } from '@resnet/report';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
-import { DATASET_FORMS, openDataset, type RunData } from '../data.js';
+import { DATASET_FORMS, findDataset, type DataSource, type RunData } from '../data.js';
 import { UsageError } from '../errors.js';
+import { choiceFlag, flagError, integerFlag, numberFlag, positiveIntegerFlag, syntheticSizeFlag } from '../flags.js';
+import { stopOnInterrupt } from '../interrupt.js';
 import type { Output } from '../output.js';
 import { ProgressBar, formatDuration, logLine } from '../progress.js';
 import { curvesSvg, runReport } from '../checkpoint_report.js';
+import { openRunFolder, writeRunFiles, type RunFiles } from '../run_files.js';
 
 export const TRAIN_HELP = `resnet train [--model resnet20] [--dataset synthetic] [--recipe <name>] [--out runs/<name>] [options]
 
@@ -57,8 +59,8 @@ export interface TrainRunOptions {
   readonly model: string;
   readonly dataset: string;
   readonly recipe?: string;
-  /** `learningRate` replaces the schedule's base rate; `warmup` its warm-up: 'none', or a length in iterations. */
-  readonly overrides: TrainOverrides & { learningRate?: number; warmup?: number | 'none' };
+  /** Recipe fields, and the schedule's base rate (`learningRate`) and warm-up (`warmup`: 'none', or a length in iterations). */
+  readonly overrides: RunOverrides;
   readonly backend: string;
   readonly out: string;
   readonly resume: boolean;
@@ -72,19 +74,11 @@ export interface TrainRunOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface TrainRunResult {
+export interface TrainRunResult extends RunFiles {
   readonly outcome: TrainingOutcome;
-  readonly runDir: string;
-  readonly checkpointPath: string;
-  readonly reportPath: string;
-  readonly metricsPath: string;
-  readonly weightsPath: string;
-  readonly curvesPath: string;
   readonly backend: string;
   readonly config: TrainConfig;
 }
-
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 function defaultRecipe(dataset: string): string {
   if (dataset.startsWith('cifar10')) return 'cifar10-paper';
@@ -92,81 +86,60 @@ function defaultRecipe(dataset: string): string {
   return 'synthetic';
 }
 
-async function readCheckpoint(file: string): Promise<Checkpoint> {
-  return parseCheckpoint(await readBytes(file), file);
+/** Starts the backend and says which it is; returns its one-line name for the reports. */
+async function startBackend(name: string, say: (line: string) => void): Promise<string> {
+  const status = await initBackend(name);
+  say(describeBackend(status));
+  return describeBackend(status).replace(/^backend /, '').split('\n')[0]!;
 }
 
-/** Trains one run end to end; the building block of `train` and of `experiment degradation`. */
-export async function trainRun(options: TrainRunOptions, io: Output): Promise<TrainRunResult> {
-  const runDir = path.resolve(options.out);
-  const checkpointPath = path.join(runDir, CHECKPOINT_FILE);
-  const metricsPath = path.join(runDir, 'metrics.jsonl');
-  const reportPath = path.join(runDir, 'report.html');
-  const curvesPath = path.join(runDir, 'curves.svg');
-  const weightsPath = path.join(runDir, 'weights.safetensors');
-  const paths = { runDir, checkpointPath, metricsPath, reportPath, curvesPath, weightsPath };
-
-  // Refuse to overwrite a run, and read the checkpoint first: a damaged one stops us before any work.
-  let resumeFrom: Checkpoint | undefined;
-  if (existsSync(checkpointPath)) {
-    if (!options.resume) {
-      const meta = (await readCheckpoint(checkpointPath)).meta;
-      throw new UsageError(`${runDir} already holds a run (${meta.spec.name}, iteration ${meta.iteration} of ${meta.config.iterations}); pass --resume to continue it, or choose another --out`);
-    }
-    resumeFrom = await readCheckpoint(checkpointPath);
-  } else if (options.resume) {
-    throw new UsageError(`--resume: there is no checkpoint in ${runDir} (expected ${CHECKPOINT_FILE})`);
-  }
-
-  const status = await initBackend(options.backend);
-  const backend = describeBackend(status).replace(/^backend /, '').split('\n')[0]!;
-  const say = (line: string): void => {
-    if (options.progress) io.err(line);
-  };
-  say(describeBackend(status));
-
-  const data: RunData = await openDataset(options.dataset, {
-    valSize: options.overrides.valSize ?? (resumeFrom ? resumeFrom.meta.config.valSize : resolveRecipe(options.recipe ?? defaultRecipe(options.dataset)).valSize),
-    download: options.download,
-    log: say,
-    ...(resumeFrom?.mean ? { mean: resumeFrom.mean } : {}),
-    ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}),
+/** The spec, recipe and schedule: a resumed run's own, or core's plan for the model on this data. */
+function plan(options: TrainRunOptions, source: DataSource, resumeFrom: Checkpoint | undefined): RunPlan {
+  const m = resumeFrom?.meta;
+  if (m && m.spec.name !== options.model) throw new UsageError(`--resume: the run in ${path.resolve(options.out)} trains ${m.spec.name}, not ${options.model}`);
+  const p = planRun({
+    model: options.model,
+    // An ImageNet net keeps its 224 input on 32×32 data, to be refused below rather than shrunk.
+    data: { numClasses: source.classNames.length, ...(source.inputSize !== 32 ? { inputSize: source.inputSize } : {}) },
+    recipe: options.recipe ?? defaultRecipe(options.dataset),
+    overrides: options.overrides,
+    ...(m ? { resume: { spec: m.spec, config: m.config } } : {}),
   });
-
-  // The model: from the checkpoint's spec when resuming, else from the registry.
-  let model: ResNet;
-  let config: TrainConfig;
-  if (resumeFrom) {
-    const m = resumeFrom.meta;
-    if (m.spec.name !== options.model) throw new UsageError(`--resume: the run in ${runDir} trains ${m.spec.name}, not ${options.model}`);
-    model = new ResNet(m.spec, { bnMomentum: m.bnMomentum, bnEpsilon: m.bnEpsilon });
-    // A resumed run keeps its recipe; only its length and reporting may change.
-    const { iterations, evalEvery, logEvery, checkpointEvery, evalBatchSize } = options.overrides;
-    const allowed = { iterations, evalEvery, logEvery, checkpointEvery, evalBatchSize };
-    config = { ...m.config, ...Object.fromEntries(Object.entries(allowed).filter(([, v]) => v !== undefined)) };
-  } else {
-    const recipe = options.recipe ?? defaultRecipe(options.dataset);
-    // The spec alone decides the recipe (ResNet-110's warm-up); no need to build the weights for it.
-    const modelOptions = { numClasses: data.classNames.length, ...(data.inputSize !== 32 ? { inputSize: data.inputSize } : {}) };
-    const spec = resolveSpec(options.model, modelOptions);
-    const { learningRate, warmup, ...overrides } = options.overrides;
-    const base = resolveRecipe(recipe, spec, overrides);
-    let schedule = base.schedule;
-    if (learningRate !== undefined) schedule = { ...schedule, base: learningRate };
-    if (warmup === 'none') {
-      const { warmup: _dropped, ...rest } = schedule;
-      schedule = rest;
-    } else if (warmup !== undefined) {
-      schedule = { ...schedule, warmup: { learningRate: schedule.warmup?.learningRate ?? schedule.base / 10, ...(schedule.warmup?.untilTrainError !== undefined ? { untilTrainError: schedule.warmup.untilTrainError } : {}), maxIterations: warmup } };
-    }
-    config = schedule === base.schedule ? base : resolveRecipe(recipe, spec, { ...overrides, schedule });
-    model = createModel(options.model, { ...modelOptions, seed: config.seed });
+  if (p.spec.inputSize !== source.inputSize) {
+    throw new UsageError(`${p.spec.name} takes ${p.spec.inputSize}×${p.spec.inputSize} images but ${options.dataset} gives ${source.inputSize}×${source.inputSize}; pick a ${source.inputSize === 32 ? 'CIFAR' : 'ImageNet'} network`);
   }
-  if (model.spec.inputSize !== data.inputSize) {
-    throw new UsageError(`${model.spec.name} takes ${model.spec.inputSize}×${model.spec.inputSize} images but ${options.dataset} gives ${data.inputSize}×${data.inputSize}; pick a ${data.inputSize === 32 ? 'CIFAR' : 'ImageNet'} network`);
-  }
+  return p;
+}
 
-  const training = new Training(model, { train: data.train, ...(data.val ? { val: data.val } : {}), ...(data.test ? { test: data.test } : {}), mean: data.mean }, config);
+/** The model and its training: fresh from the plan, or exactly as the checkpoint left them (anything that differs is refused here, before a file is written). */
+function startTraining(p: RunPlan, data: RunData, resumeFrom: Checkpoint | undefined): Training {
+  const m = resumeFrom?.meta;
+  const model = new ResNet(p.spec, m ? { bnMomentum: m.bnMomentum, bnEpsilon: m.bnEpsilon } : { seed: p.config.seed });
+  const training = new Training(model, { train: data.train, ...(data.val ? { val: data.val } : {}), ...(data.test ? { test: data.test } : {}), mean: data.mean }, p.config);
+  try {
+    if (resumeFrom) training.restore(resumeFrom);
+  } catch (e) {
+    training.dispose();
+    model.dispose();
+    throw e;
+  }
+  return training;
+}
+
+interface RunContext {
+  readonly options: TrainRunOptions;
+  readonly files: RunFiles;
+  readonly backend: string;
+  readonly data: RunData;
+  readonly training: Training;
+  readonly resumeFrom: Checkpoint | undefined;
+  readonly say: (line: string) => void;
+}
+
+/** Trains, with the progress line, metrics.jsonl, a checkpoint and the report at each checkpoint interval, and the final weights. */
+async function train(ctx: RunContext): Promise<TrainingOutcome> {
+  const { options, files, backend, data, training, resumeFrom, say } = ctx;
+  const { model, config } = training;
   const summary = model.summary();
   // A resumed run started its training `elapsed` seconds before its checkpoint was saved.
   const startedAt = resumeFrom ? new Date(Date.parse(resumeFrom.meta.savedAt) - resumeFrom.meta.elapsed * 1000).toISOString() : new Date().toISOString();
@@ -174,7 +147,7 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
   let finalMetrics: { val?: ClassificationMetrics; test?: ClassificationMetrics } = {};
   const writeReport = async (meta: Checkpoint['meta'], runStatus: string, notes?: string[]): Promise<void> => {
     const report = runReport(meta, {
-      name: `${meta.spec.name} · ${path.basename(runDir)}`,
+      name: `${meta.spec.name} · ${path.basename(files.runDir)}`,
       status: runStatus,
       startedAt,
       backend,
@@ -186,29 +159,18 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
       classNames: data.classNames,
       ...(notes ? { notes } : {}),
     });
-    await writeBytesAtomic(reportPath, new TextEncoder().encode(htmlReport(report)));
-    await writeBytesAtomic(curvesPath, new TextEncoder().encode(curvesSvg(report.name, meta.history)));
+    await writeBytesAtomic(files.reportPath, new TextEncoder().encode(htmlReport(report)));
+    await writeBytesAtomic(files.curvesPath, new TextEncoder().encode(curvesSvg(report.name, meta.history)));
   };
 
-  mkdirSync(runDir, { recursive: true });
-  if (resumeFrom) {
-    training.restore(resumeFrom);
-    // metrics.jsonl restarts from what the checkpoint knows: lines written after it would repeat.
-    const h = resumeFrom.meta.history;
-    const lines = [...h.log, ...h.eval].sort((a, b) => a.iteration - b.iteration || (a.type === 'log' ? -1 : 1)).map((r) => JSON.stringify(r));
-    await writeBytesAtomic(metricsPath, new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''));
-    say(`resuming ${model.spec.name} from iteration ${resumeFrom.meta.iteration} of ${config.iterations} (${checkpointPath})`);
-  } else {
-    await writeBytesAtomic(metricsPath, new Uint8Array());
-    await writeBytesAtomic(path.join(runDir, 'config.json'), new TextEncoder().encode(`${JSON.stringify({ model: model.spec, config, dataset: options.dataset, ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}), backend }, null, 2)}\n`));
-  }
+  if (resumeFrom) say(`resuming ${model.spec.name} from iteration ${resumeFrom.meta.iteration} of ${config.iterations} (${files.checkpointPath})`);
   say(`training ${model.spec.name} (${summary.params.toLocaleString('en-US')} parameters) on ${data.description}`);
-  say(`recipe ${config.recipe}: batch ${config.batchSize}, ${config.iterations.toLocaleString('en-US')} iterations, lr ${config.schedule.base}, momentum ${config.momentum}, weight decay ${config.weightDecay}; run folder ${runDir}`);
+  say(`recipe ${config.recipe}: batch ${config.batchSize}, ${config.iterations.toLocaleString('en-US')} iterations, lr ${describeSchedule(config.schedule, resumeFrom?.meta.schedule)}, momentum ${config.momentum}, weight decay ${config.weightDecay}; run folder ${files.runDir}`);
 
   // metrics.jsonl lines are appended in order; the run waits for them before it returns.
   let writes: Promise<void> = Promise.resolve();
   const record = (r: object): void => {
-    writes = writes.then(() => appendFile(metricsPath, `${JSON.stringify(r)}\n`));
+    writes = writes.then(() => appendFile(files.metricsPath, `${JSON.stringify(r)}\n`));
   };
   const bar = new ProgressBar(options.progress ? process.stderr : undefined);
   const line = (text: string): void => {
@@ -232,7 +194,7 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
           if (r.iteration === config.iterations) finalMetrics = { ...finalMetrics, [r.split]: m };
         },
         saveCheckpoint: async (c) => {
-          await writeBytesAtomic(checkpointPath, await serializeCheckpoint(c));
+          await writeBytesAtomic(files.checkpointPath, await serializeCheckpoint(c));
           lastCheckpoint = c;
           await writeReport(c.meta, c.meta.iteration >= config.iterations ? 'finished' : 'running');
         },
@@ -241,33 +203,62 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
   } catch (e) {
     bar.clear();
     if (e instanceof TrainingDivergedError) {
-      const kept = lastCheckpoint ? `the last good checkpoint (iteration ${lastCheckpoint.meta.iteration}) is kept in ${checkpointPath}` : 'no checkpoint had been written yet';
+      const kept = lastCheckpoint ? `the last good checkpoint (iteration ${lastCheckpoint.meta.iteration}) is kept in ${files.checkpointPath}` : 'no checkpoint had been written yet';
       if (lastCheckpoint) await writeReport(lastCheckpoint.meta, 'diverged', [e.message]);
       throw new TrainingDivergedError(`${e.message}\n${kept}`, e.iteration, e.loss);
     }
     throw e;
   } finally {
-    training.dispose();
     await writes;
   }
   bar.clear();
   if (outcome.status === 'finished') {
-    await writeBytesAtomic(weightsPath, await exportSafetensors(model));
+    await writeBytesAtomic(files.weightsPath, await exportSafetensors(model));
     await writeReport(lastCheckpoint!.meta, 'finished');
   } else {
     await writeReport(lastCheckpoint!.meta, 'stopped');
   }
-  model.dispose();
-  return { outcome, ...paths, backend, config };
+  return outcome;
 }
 
-function num(flag: string, v: string | undefined, kind: 'int' | 'int0' | 'float'): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  const ok = kind === 'float' ? Number.isFinite(n) && n >= 0 : Number.isInteger(n) && n >= (kind === 'int' ? 1 : 0);
-  if (!ok) throw new UsageError(`--${flag} must be ${kind === 'float' ? 'a number ≥ 0' : kind === 'int' ? 'a positive integer' : 'an integer ≥ 0'}, got "${v}"`);
-  return n;
+/** Trains one run end to end; the building block of `train` and of `experiment degradation`. */
+export async function trainRun(options: TrainRunOptions, io: Output): Promise<TrainRunResult> {
+  const say = (line: string): void => {
+    if (options.progress) io.err(line);
+  };
+  // Core checks what the values mean (momentum below 1, …) before anything is read; its refusal names the flag.
+  const { learningRate: _lr, warmup: _warmup, ...fields } = options.overrides;
+  try {
+    checkTrainOverrides(fields);
+  } catch (e) {
+    throw flagError(e, Object.keys(fields));
+  }
+  const { files, resumeFrom } = await openRunFolder(options.out, options.resume);
+  const backend = await startBackend(options.backend, say);
+  const source = await findDataset(options.dataset, {
+    download: options.download,
+    log: say,
+    ...(resumeFrom?.mean ? { mean: resumeFrom.mean } : {}),
+    ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}),
+  });
+  const p = plan(options, source, resumeFrom);
+  // A --val-size other than a resumed run's own is refused when the run is restored: its training set differs.
+  const data = await source.open(options.overrides.valSize ?? p.config.valSize);
+  const training = startTraining(p, data, resumeFrom);
+  try {
+    await writeRunFiles(files, resumeFrom ?? { model: p.spec, config: p.config, dataset: options.dataset, ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}), backend });
+    const outcome = await train({ options, files, backend, data, training, resumeFrom, say });
+    return { outcome, ...files, backend, config: p.config };
+  } finally {
+    training.dispose();
+    training.model.dispose();
+  }
 }
+
+const summaryOf = (m: ClassificationMetrics): Record<string, number> => ({ top1Error: m.top1Error, top5Error: m.top5Error, accuracy: 1 - m.top1Error, loss: m.loss, count: m.count });
+const pct = (x: number): string => (x * 100).toFixed(2);
+const accuracyLine = (split: string, m: ClassificationMetrics): string =>
+  `${split} accuracy: ${pct(1 - m.top1Error)}% (top-1 error ${pct(m.top1Error)}%, top-5 error ${pct(m.top5Error)}%, ${m.count.toLocaleString('en-US')} images)`;
 
 export async function trainCommand(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -301,56 +292,36 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
   });
   if (positionals.length > 0) throw new UsageError(`train takes options only, got "${positionals.join(' ')}"`);
   backendFlag(values.backend);
-  if (values.recipe !== undefined && !RECIPE_NAMES.includes(values.recipe)) throw new UsageError(`--recipe must be one of ${RECIPE_NAMES.join(', ')}, got "${values.recipe}"`);
-  const scope = values['weight-decay-scope'];
-  if (scope !== undefined && scope !== 'all' && scope !== 'weights-only') throw new UsageError(`--weight-decay-scope must be all or weights-only, got "${scope}"`);
-  const momentum = num('momentum', values.momentum, 'float');
-  if (momentum !== undefined && momentum >= 1) throw new UsageError(`--momentum must be in [0, 1), got "${values.momentum}"`);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
-  let syntheticSize: { train: number; test: number } | undefined;
-  if (values['synthetic-size'] !== undefined) {
-    const m = /^(\d+),(\d+)$/.exec(values['synthetic-size']);
-    if (!m || +m[1]! < 1 || +m[2]! < 1) throw new UsageError(`--synthetic-size must be <train>,<test>, e.g. 10000,2000; got "${values['synthetic-size']}"`);
-    syntheticSize = { train: +m[1]!, test: +m[2]! };
-  }
-  const warmup = values.warmup === undefined || values.warmup === 'none' ? values.warmup : num('warmup', values.warmup, 'int');
+  const recipe = choiceFlag('recipe', values.recipe, RECIPE_NAMES);
+  const syntheticSize = syntheticSizeFlag(values['synthetic-size']);
+  // What momentum and the weight-decay scope may be is core's to say (trainRun names the flag if it refuses them).
   const overrides: TrainRunOptions['overrides'] = Object.fromEntries(
     Object.entries({
-      iterations: num('iterations', values.iterations, 'int'),
-      batchSize: num('batch-size', values['batch-size'], 'int'),
-      learningRate: num('lr', values.lr, 'float'),
-      warmup,
-      momentum,
-      weightDecay: num('weight-decay', values['weight-decay'], 'float'),
-      weightDecayScope: scope,
-      seed,
-      valSize: num('val-size', values['val-size'], 'int0'),
-      evalEvery: num('eval-every', values['eval-every'], 'int'),
-      logEvery: num('log-every', values['log-every'], 'int'),
-      checkpointEvery: num('checkpoint-every', values['checkpoint-every'], 'int0'),
+      iterations: positiveIntegerFlag('iterations', values.iterations),
+      batchSize: positiveIntegerFlag('batch-size', values['batch-size']),
+      learningRate: numberFlag('lr', values.lr, { min: 0 }),
+      warmup: values.warmup === 'none' ? 'none' : positiveIntegerFlag('warmup', values.warmup),
+      momentum: numberFlag('momentum', values.momentum),
+      weightDecay: numberFlag('weight-decay', values['weight-decay']),
+      weightDecayScope: values['weight-decay-scope'],
+      seed: integerFlag('seed', values.seed),
+      valSize: integerFlag('val-size', values['val-size'], 0),
+      evalEvery: positiveIntegerFlag('eval-every', values['eval-every']),
+      logEvery: positiveIntegerFlag('log-every', values['log-every']),
+      checkpointEvery: integerFlag('checkpoint-every', values['checkpoint-every'], 0),
     }).filter(([, v]) => v !== undefined),
   );
   const datasetKind = values.dataset.split(':')[0]!;
   const out = values.out ?? path.join('runs', `${values.model}-${datasetKind}`);
 
-  // Ctrl-C: finish the iteration, write a checkpoint, exit 130. A second Ctrl-C exits at once.
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    io.err('\nresnet: stopping after this iteration and saving a checkpoint (Ctrl-C again to quit at once)');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = stopOnInterrupt(io);
   let result: TrainRunResult;
   try {
     result = await trainRun(
       {
         model: values.model,
         dataset: values.dataset,
-        ...(values.recipe ? { recipe: values.recipe } : {}),
+        ...(recipe ? { recipe } : {}),
         overrides,
         backend: values.backend,
         out,
@@ -358,7 +329,7 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
         download: values.download,
         progress: !values.quiet,
         ...(syntheticSize ? { syntheticSize } : {}),
-        signal: controller.signal,
+        signal: interrupt.signal,
       },
       io,
     );
@@ -369,7 +340,7 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.release();
   }
   const { outcome } = result;
   const test = outcome.final.test;
@@ -382,8 +353,8 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
           iteration: outcome.iteration,
           model: values.model,
           backend: result.backend,
-          ...(test ? { test: { top1Error: test.top1Error, top5Error: test.top5Error, accuracy: 1 - test.top1Error, loss: test.loss, count: test.count } } : {}),
-          ...(val ? { val: { top1Error: val.top1Error, top5Error: val.top5Error, accuracy: 1 - val.top1Error, loss: val.loss, count: val.count } } : {}),
+          ...(test ? { test: summaryOf(test) } : {}),
+          ...(val ? { val: summaryOf(val) } : {}),
           files: { checkpoint: result.checkpointPath, metrics: result.metricsPath, report: result.reportPath, curves: result.curvesPath, ...(outcome.status === 'finished' ? { weights: result.weightsPath } : {}) },
         },
         null,
@@ -400,8 +371,8 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
   const last = outcome.history.log[outcome.history.log.length - 1];
   const lines = [
     `trained ${values.model} for ${outcome.iteration.toLocaleString('en-US')} iterations in ${formatDuration(last?.elapsed ?? 0)} on ${result.backend}`,
-    ...(val ? [`validation accuracy: ${((1 - val.top1Error) * 100).toFixed(2)}% (top-1 error ${(val.top1Error * 100).toFixed(2)}%, top-5 error ${(val.top5Error * 100).toFixed(2)}%, ${val.count.toLocaleString('en-US')} images)`] : []),
-    ...(test ? [`test accuracy: ${((1 - test.top1Error) * 100).toFixed(2)}% (top-1 error ${(test.top1Error * 100).toFixed(2)}%, top-5 error ${(test.top5Error * 100).toFixed(2)}%, ${test.count.toLocaleString('en-US')} images)`] : []),
+    ...(val ? [accuracyLine('validation', val)] : []),
+    ...(test ? [accuracyLine('test', test)] : []),
     `report:     ${result.reportPath}`,
     `curves:     ${result.curvesPath}`,
     `metrics:    ${result.metricsPath}`,

@@ -1,4 +1,4 @@
-import { depthOf, type Family } from './spec.js';
+import { depthOf, isResidual, type Family } from './spec.js';
 import { MODEL_NAMES, resolveSpec } from './registry.js';
 import { summarize } from '../model/summary.js';
 
@@ -18,6 +18,6 @@ export function listModels(): ModelInfo[] {
   return MODEL_NAMES.map((name) => {
     const spec = resolveSpec(name);
     const s = summarize(spec);
-    return { name, family: spec.family, depth: depthOf(spec), residual: spec.shortcut !== 'none', params: s.params, macs: s.macs, inputSize: spec.inputSize };
+    return { name, family: spec.family, depth: depthOf(spec), residual: isResidual(spec), params: s.params, macs: s.macs, inputSize: spec.inputSize };
   });
 }

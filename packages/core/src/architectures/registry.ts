@@ -2,6 +2,7 @@
  * Every network of the paper by name: the ImageNet nets of Table 1 and their plain twins, and the
  * CIFAR-10 nets of Sec. 4.2 (any depth 6n+2). `resolveSpec('resnet50', { numClasses: 10 })`.
  */
+import { oneOf, positiveInteger } from '../checks.js';
 import { ResNetError } from '../errors.js';
 import type { BlockKind, Family, ResNetSpec, ShortcutOption, StrideIn } from './spec.js';
 
@@ -50,6 +51,8 @@ export const MODEL_NAMES: readonly string[] = [
   ...CIFAR_DEPTHS.map((d) => `plain${d}`),
 ];
 
+const STRIDE_IN: readonly StrideIn[] = ['1x1', '3x3'];
+
 const NAME_PATTERN = /^(cifar-)?(resnet|plain)(\d+)$/;
 
 function unknownModel(name: string): ResNetError {
@@ -76,13 +79,6 @@ function base(name: string): { base: Base; residual: boolean } {
   throw unknownModel(name);
 }
 
-function positiveInt(name: string, what: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ResNetError(`resnet: ${what} must be a positive integer, got ${JSON.stringify(value)} (model "${name}")`);
-  }
-  return value;
-}
-
 /** The spec of a named model with options applied, after checking every option. */
 export function resolveSpec(name: string, options: ModelOptions = {}): ResNetSpec {
   const { base: b, residual } = base(name);
@@ -99,20 +95,14 @@ export function resolveSpec(name: string, options: ModelOptions = {}): ResNetSpe
   let shortcut: ShortcutOption = residual ? defaults.shortcut : 'none';
   if (options.shortcut !== undefined) {
     if (!residual) throw new ResNetError(`resnet: option shortcut does not apply to plain net "${name}" (it has no shortcuts)`);
-    if (!['A', 'B', 'C'].includes(options.shortcut)) {
-      throw new ResNetError(`resnet: shortcut must be "A", "B" or "C", got ${JSON.stringify(options.shortcut)}`);
-    }
-    shortcut = options.shortcut;
+    shortcut = oneOf('resnet', 'shortcut', options.shortcut, ['A', 'B', 'C'] as const);
   }
   let strideIn: StrideIn = '1x1';
   if (options.strideIn !== undefined) {
     if (b.block !== 'bottleneck') {
       throw new ResNetError(`resnet: option strideIn applies to bottleneck nets (resnet50/101/152) only, not "${name}" (basic blocks)`);
     }
-    if (options.strideIn !== '1x1' && options.strideIn !== '3x3') {
-      throw new ResNetError(`resnet: strideIn must be "1x1" or "3x3", got ${JSON.stringify(options.strideIn)}`);
-    }
-    strideIn = options.strideIn;
+    strideIn = oneOf('resnet', 'strideIn', options.strideIn, STRIDE_IN);
   }
   const widths = options.widths ?? defaults.widths;
 
@@ -134,16 +124,17 @@ export function resolveSpec(name: string, options: ModelOptions = {}): ResNetSpe
 /** Checks a spec built by hand (custom depths or widths); `resolveSpec` output always passes. */
 export function checkSpec(spec: ResNetSpec): ResNetSpec {
   const { name } = spec;
-  if (spec.family !== 'imagenet' && spec.family !== 'cifar') throw new ResNetError(`resnet: family must be "imagenet" or "cifar", got ${JSON.stringify(spec.family)} (model "${name}")`);
-  if (spec.block !== 'basic' && spec.block !== 'bottleneck') throw new ResNetError(`resnet: block must be "basic" or "bottleneck", got ${JSON.stringify(spec.block)} (model "${name}")`);
-  if (!['A', 'B', 'C', 'none'].includes(spec.shortcut)) throw new ResNetError(`resnet: shortcut must be "A", "B", "C" or "none", got ${JSON.stringify(spec.shortcut)} (model "${name}")`);
-  if (spec.strideIn !== '1x1' && spec.strideIn !== '3x3') throw new ResNetError(`resnet: strideIn must be "1x1" or "3x3", got ${JSON.stringify(spec.strideIn)} (model "${name}")`);
+  const model = `model "${name}"`;
+  oneOf('resnet', 'family', spec.family, ['imagenet', 'cifar'], model);
+  oneOf('resnet', 'block', spec.block, ['basic', 'bottleneck'], model);
+  oneOf('resnet', 'shortcut', spec.shortcut, ['A', 'B', 'C', 'none'], model);
+  oneOf('resnet', 'strideIn', spec.strideIn, STRIDE_IN, model);
   if (!Array.isArray(spec.stages) || spec.stages.length === 0) throw new ResNetError(`resnet: stages must list blocks per stage, got ${JSON.stringify(spec.stages)} (model "${name}")`);
-  spec.stages.forEach((n, i) => positiveInt(name, `stages[${i}]`, n));
+  spec.stages.forEach((n, i) => positiveInteger('resnet', `stages[${i}]`, n, model));
   if (!Array.isArray(spec.widths) || spec.widths.length !== spec.stages.length) {
     throw new ResNetError(`resnet: widths must list ${spec.stages.length} stage widths for "${name}", got ${JSON.stringify(spec.widths)}`);
   }
-  spec.widths.forEach((w, i) => positiveInt(name, `widths[${i}]`, w));
-  for (const key of ['stemWidth', 'numClasses', 'inputSize', 'inputChannels'] as const) positiveInt(name, key, spec[key]);
+  spec.widths.forEach((w, i) => positiveInteger('resnet', `widths[${i}]`, w, model));
+  for (const key of ['stemWidth', 'numClasses', 'inputSize', 'inputChannels'] as const) positiveInteger('resnet', key, spec[key], model);
   return spec;
 }

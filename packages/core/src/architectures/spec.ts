@@ -47,7 +47,8 @@ export interface ResNetSpec {
 /** A bottleneck's output has 4× its inner width (Fig. 5 right: 64 → 256). */
 export const BOTTLENECK_EXPANSION = 4;
 
-export function isResidual(spec: ResNetSpec): boolean {
+/** A ResNet, not its plain twin: it has shortcuts (Sec. 3.3). */
+export function isResidual(spec: ResNetSpec): spec is ResNetSpec & { readonly shortcut: Exclude<ShortcutOption, 'none'> } {
   return spec.shortcut !== 'none';
 }
 

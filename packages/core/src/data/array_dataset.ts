@@ -4,6 +4,7 @@
  * over typed arrays; the paper's CIFAR augmentation (Sec. 4.2: pad 4, random 32×32 crop, horizontal
  * flip) is data/augment/cifar.ts.
  */
+import { integer } from '../checks.js';
 import { ResNetError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { drawPaddedCrop, paddedCrop } from './augment/cifar.js';
@@ -33,7 +34,7 @@ export interface ArrayDatasetOptions {
 export function checkImageArray(data: ImageArray, what: string): void {
   const { count, height, width, channels } = data;
   for (const [k, v] of Object.entries({ count, height, width, channels })) {
-    if (!(Number.isInteger(v) && v >= (k === 'count' ? 0 : 1))) throw new ResNetError(`${what}: ${k} must be a positive integer, got ${v}`);
+    integer(what, k, v, { min: k === 'count' ? 0 : 1 });
   }
   if (data.images.length !== count * height * width * channels) {
     throw new ResNetError(`${what}: expected ${count}×${height}×${width}×${channels} = ${count * height * width * channels} bytes of images, got ${data.images.length}`);
@@ -78,7 +79,7 @@ export class ArrayDataset implements Dataset {
     this.scale = options.scale ?? 1 / 255;
     this.pad = options.pad ?? 0;
     this.flip = options.flip ?? false;
-    if (!(Number.isInteger(this.pad) && this.pad >= 0)) throw new ResNetError(`${name}: pad must be an integer ≥ 0, got ${this.pad}`);
+    integer(name, 'pad', this.pad, { min: 0 });
     if (options.mean && options.mean.length !== height * width * channels) {
       throw new ResNetError(`${name}: mean must have ${height}×${width}×${channels} = ${height * width * channels} values, got ${options.mean.length}`);
     }
@@ -161,7 +162,7 @@ export class SubsetDataset implements Dataset {
  * 45k/5k CIFAR split, Sec. 4.2): the same seed always gives the same split, both parts sorted.
  */
 export function splitIndices(n: number, valSize: number, seed = 0): { train: Int32Array; val: Int32Array } {
-  if (!(Number.isInteger(valSize) && valSize >= 0 && valSize < n)) throw new ResNetError(`split: valSize must be an integer in [0, ${n}), got ${valSize}`);
+  integer('split', 'valSize', valSize, { min: 0, max: n, exclusive: 'max' });
   const perm = Rng.derive(seed, 'split', n, valSize).permutation(n);
   const val = perm.slice(0, valSize).sort();
   const train = perm.slice(valSize).sort();

@@ -5,6 +5,7 @@
  * batch b of epoch e draws from its own stream `Rng.derive(seed, 'augment', e, b)`. So the position
  * {epoch, batch} and the seed are all a checkpoint needs to continue with exactly the same batches.
  */
+import { integer, positiveInteger } from '../checks.js';
 import { ResNetError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import type { Dataset, ImageBatch } from './types.js';
@@ -36,6 +37,8 @@ export interface PositionedBatch {
   readonly batch: ImageBatch;
   /** This batch's own position. */
   readonly position: LoaderPosition;
+  /** The position after it: where a run that has trained on this batch continues (checkpoints). */
+  readonly next: LoaderPosition;
 }
 
 /**
@@ -66,14 +69,14 @@ export class DataLoader {
     options: LoaderOptions,
   ) {
     const { batchSize, shuffle = 'full', seed = 0, augment = true, dropLast = true, prefetch = 2 } = options;
-    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new ResNetError(`loader: batchSize must be a positive integer, got ${batchSize}`);
+    positiveInteger('loader', 'batchSize', batchSize);
     if (typeof shuffle === 'object') {
-      if (!(Number.isInteger(shuffle.buffer) && shuffle.buffer >= 1)) throw new ResNetError(`loader: shuffle buffer must be a positive integer, got ${shuffle.buffer}`);
+      positiveInteger('loader', 'shuffle buffer', shuffle.buffer);
     } else if (shuffle !== 'full' && shuffle !== 'none') {
       throw new ResNetError(`loader: shuffle must be "full", "none" or { buffer: n }, got ${JSON.stringify(shuffle)}`);
     }
-    if (!Number.isSafeInteger(seed)) throw new ResNetError(`loader: seed must be an integer, got ${seed}`);
-    if (!(Number.isInteger(prefetch) && prefetch >= 0)) throw new ResNetError(`loader: prefetch must be an integer ≥ 0, got ${prefetch}`);
+    integer('loader', 'seed', seed);
+    integer('loader', 'prefetch', prefetch, { min: 0 });
     this.batchSize = batchSize;
     this.shuffle = shuffle;
     this.seed = seed;
@@ -127,29 +130,29 @@ export class DataLoader {
     this.checkPosition(from);
     let { epoch, batch } = from;
     let order = this.order(epoch);
-    const pending: { position: LoaderPosition; promise: Promise<ImageBatch> }[] = [];
+    const pending: { position: LoaderPosition; next: LoaderPosition; promise: Promise<ImageBatch> }[] = [];
     const enqueue = (): void => {
       const position = { epoch, batch };
       const promise = this.batchAt(position, order);
       promise.catch(() => undefined); // surfaced when awaited below
-      pending.push({ position, promise });
       batch++;
       if (batch === this.batchesPerEpoch) {
         epoch++;
         batch = 0;
         order = this.order(epoch);
       }
+      pending.push({ position, next: { epoch, batch }, promise });
     };
     for (;;) {
       while (pending.length < this.prefetch + 1) enqueue();
       const head = pending.shift()!;
-      yield { batch: await head.promise, position: head.position };
+      yield { batch: await head.promise, position: head.position, next: head.next };
     }
   }
 
   /** One pass over the data set in stored order without augmentation, every example once (evaluation). */
   static async *evaluation(dataset: Dataset, batchSize: number): AsyncGenerator<ImageBatch> {
-    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new ResNetError(`loader: batchSize must be a positive integer, got ${batchSize}`);
+    positiveInteger('loader', 'batchSize', batchSize);
     let next: Promise<ImageBatch> | undefined;
     const at = (start: number): Promise<ImageBatch> => {
       const end = Math.min(start + batchSize, dataset.size);

@@ -8,6 +8,7 @@
  * ×, horizontal vs vertical stripes). A linear classifier on the pixels does poorly, a ResNet well
  * (the tests measure both).
  */
+import { positiveInteger } from '../checks.js';
 import { ResNetError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { ArrayDataset, pixelMean, type ImageArray } from './array_dataset.js';
@@ -119,7 +120,7 @@ export function drawSynthetic(cls: number, rng: Rng, out: Uint8Array): void {
 
 /** `count` images with balanced, shuffled labels from one seeded stream. */
 export function generateSynthetic(count: number, seed: number, split: string): ImageArray {
-  if (!(Number.isInteger(count) && count >= 1)) throw new ResNetError(`synthetic: size must be a positive integer, got ${count}`);
+  positiveInteger('synthetic', 'size', count);
   const rng = Rng.derive(seed, 'synthetic', split);
   const s = SYNTHETIC_SIZE;
   const images = new Uint8Array(count * s * s * 3);

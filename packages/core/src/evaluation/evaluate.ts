@@ -10,6 +10,7 @@ import type { Dataset } from '../data/types.js';
 import { ResNetError } from '../errors.js';
 import { foldBatchNorm } from '../model/fold_bn.js';
 import type { ResNet } from '../model/resnet.js';
+import { batchTensor } from '../training/step.js';
 import { classificationMetrics, type ClassificationMetrics } from './metrics.js';
 
 export interface EvaluateOptions {
@@ -43,7 +44,7 @@ export async function predictScores(model: ResNet, dataset: Dataset, options: Ev
   try {
     for await (const batch of DataLoader.evaluation(dataset, options.batchSize ?? 100)) {
       const probs = tf.tidy(() => {
-        const x = tf.tensor4d(batch.images, [batch.size * batch.views, batch.height, batch.width, batch.channels]);
+        const x = batchTensor(batch, 'evaluate');
         const p = tf.softmax(folded.predict(x, { anyInputSize: anyInputSize || batch.height !== model.spec.inputSize || batch.width !== model.spec.inputSize }));
         return batch.views === 1 ? p : tf.mean(tf.reshape(p, [batch.size, batch.views, classes]), 1);
       });

@@ -3,6 +3,7 @@
  * accuracy and the confusion matrix. Plain arrays in, plain numbers out, so they serialise into
  * reports and checkpoints as they are.
  */
+import { positiveInteger } from '../checks.js';
 import { ResNetError } from '../errors.js';
 
 export interface ClassificationMetrics {
@@ -35,7 +36,7 @@ function rankOfLabel(scores: ArrayLike<number>, offset: number, classes: number,
  */
 export function classificationMetrics(scores: ArrayLike<number>, labels: ArrayLike<number>, classes: number): ClassificationMetrics {
   const count = labels.length;
-  if (!(Number.isInteger(classes) && classes >= 1)) throw new ResNetError(`metrics: classes must be a positive integer, got ${classes}`);
+  positiveInteger('metrics', 'classes', classes);
   if (scores.length !== count * classes) throw new ResNetError(`metrics: expected ${count}×${classes} = ${count * classes} scores, got ${scores.length}`);
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let top1 = 0;

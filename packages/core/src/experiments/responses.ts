@@ -19,11 +19,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ConvPlan } from '../blocks/types.js';
+import { positiveInteger } from '../checks.js';
 import type { Dataset } from '../data/types.js';
 import { ResNetError } from '../errors.js';
 import { backbone } from '../model/forward.js';
 import { allConvs } from '../model/plan.js';
 import type { ResNet } from '../model/resnet.js';
+import { batchTensor } from '../training/step.js';
 import { networkIdentity, type NetworkKind } from './labels.js';
 
 /** The paper's "3×3 layers": stem conv1 of the CIFAR nets and every 3×3 conv of the residual functions. */
@@ -142,9 +144,8 @@ function combine(acc: Moments, n: number, mean: number, variance: number): void 
  */
 export async function layerResponses(model: ResNet, dataset: Dataset, options: LayerResponseOptions = {}): Promise<LayerResponses> {
   const batchSize = options.batchSize ?? 100;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new ResNetError(`responses: batchSize must be a positive integer, got ${batchSize}`);
-  const max = options.maxExamples ?? dataset.size;
-  if (!(Number.isInteger(max) && max >= 1)) throw new ResNetError(`responses: maxExamples must be a positive integer, got ${max}`);
+  positiveInteger('responses', 'batchSize', batchSize);
+  const max = positiveInteger('responses', 'maxExamples', options.maxExamples ?? dataset.size);
   const total = Math.min(max, dataset.size);
   if (total < 1) throw new ResNetError(`responses: ${dataset.name} has no examples`);
   checkInput(model, [1, ...dataset.imageShape], `${dataset.name}'s images`);
@@ -153,13 +154,12 @@ export async function layerResponses(model: ResNet, dataset: Dataset, options: L
   for (let start = 0; start < total; start += batchSize) {
     const end = Math.min(start + batchSize, total);
     const batch = await dataset.batch(Int32Array.from({ length: end - start }, (_, i) => start + i));
-    const n = batch.size * batch.views;
     // Values per layer: its own N×H×W×C (stride-2 layers have fewer), read off the tensors' shapes.
     const sizes: number[] = [];
     const names: string[] = [];
     // [layers, 2]: each layer's mean and biased variance over the whole batch, one download per batch.
     const moments = tf.tidy(() => {
-      const x = tf.tensor4d(batch.images, [n, batch.height, batch.width, batch.channels]);
+      const x = batchTensor(batch, 'responses');
       const rows = observe(model, x, (plan, y) => {
         names.push(plan.bn);
         sizes.push(y.size);

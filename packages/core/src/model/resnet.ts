@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MODEL_OPTION_NAMES, checkSpec, resolveSpec, type ModelOptions } from '../architectures/registry.js';
 import type { ResNetSpec } from '../architectures/spec.js';
 import { BN_EPSILON, BN_MOMENTUM, updatedRunningStats } from '../blocks/batch_norm.js';
+import { numberIn, oneOf } from '../checks.js';
 import { ResNetError } from '../errors.js';
 import { backbone, forward } from './forward.js';
 import { initialValue, tensorSeed, type InitMode } from './init.js';
@@ -71,11 +72,11 @@ export class ResNet {
 
   constructor(spec: ResNetSpec, options: Omit<CreateOptions, keyof ModelOptions> = {}) {
     const momentum = options.bnMomentum ?? BN_MOMENTUM;
-    if (!(momentum > 0 && momentum <= 1)) throw new ResNetError(`resnet: bnMomentum must be in (0, 1], got ${momentum}`);
+    numberIn('resnet', 'bnMomentum', momentum, { min: 0, max: 1, exclusive: 'min' });
     const epsilon = options.bnEpsilon ?? BN_EPSILON;
-    if (!(epsilon > 0)) throw new ResNetError(`resnet: bnEpsilon must be > 0, got ${epsilon}`);
+    numberIn('resnet', 'bnEpsilon', epsilon, { min: 0, exclusive: 'min' });
     const init = options.init ?? 'fan_out';
-    if (init !== 'fan_out' && init !== 'fan_in') throw new ResNetError(`resnet: init must be "fan_out" or "fan_in", got ${JSON.stringify(init)}`);
+    oneOf('resnet', 'init', init, ['fan_out', 'fan_in']);
     this.spec = checkSpec(spec);
     this.plan = planNetwork(spec);
     this.layout = planWeights(this.plan);

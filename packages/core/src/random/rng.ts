@@ -7,6 +7,7 @@
  * Independent streams come from `Rng.derive(seed, ...keys)`: e.g. the order of epoch 3 is
  * `Rng.derive(seed, 'order', 3)`, so resuming at epoch 3 needs only the seed, not a replay.
  */
+import { integer } from '../checks.js';
 import { ResNetError } from '../errors.js';
 
 export type RngState = readonly [number, number, number, number];
@@ -28,7 +29,7 @@ function hashString(s: string): number {
 }
 
 function checkSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed)) throw new ResNetError(`rng: seed must be an integer, got ${seed}`);
+  integer('rng', 'seed', seed);
 }
 
 export class Rng {

@@ -1,6 +1,17 @@
 export { SGD, SGD_MOMENTUM_KERNEL, trainableParams, type NamedVariable, type SgdOptions, type WeightDecayScope } from './sgd.js';
-export { LearningRateSchedule, checkSchedule, describeSchedule, type DecaySpec, type ScheduleSpec, type ScheduleState, type WarmupSpec } from './schedule.js';
-export { RECIPE_NAMES, checkTrainConfig, resolveRecipe, type TrainConfig, type TrainOverrides } from './recipes.js';
+export {
+  LearningRateSchedule,
+  checkSchedule,
+  describeSchedule,
+  scheduleSteps,
+  type DecaySpec,
+  type LearningRateStep,
+  type ScheduleSpec,
+  type ScheduleState,
+  type WarmupSpec,
+} from './schedule.js';
+export { RECIPE_NAMES, checkTrainConfig, checkTrainOverrides, resolveRecipe, type TrainConfig, type TrainOverrides } from './recipes.js';
+export { planRun, type RunOverrides, type RunPlan, type RunPlanOptions } from './run_plan.js';
 export { TrainingDivergedError, batchTensor, trainStep, type StepResult } from './step.js';
 export {
   CHECKPOINT_FORMAT,
@@ -14,5 +25,5 @@ export {
   type PendingInterval,
   type TrainingHistory,
 } from './checkpoint.js';
-export { Training, type RunOptions as TrainingRunOptions, type StepInfo, type TrainingData, type TrainingEvents, type TrainingOutcome } from './trainer.js';
+export { Training, type TrainingRunOptions, type StepInfo, type TrainingData, type TrainingEvents, type TrainingOutcome } from './trainer.js';
 export { variableGrads } from './gradients.js';

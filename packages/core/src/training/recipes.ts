@@ -1,12 +1,13 @@
 /**
- * The paper's training recipes (SPEC §3.4, §4.2) as plain data, and a quick one for the built-in
+ * The paper's training recipes (Sec. 3.4, Sec. 4.2) as plain data, and a quick one for the built-in
  * synthetic set. Every field can be overridden; `resolveRecipe` checks the result.
  */
 import type { ResNetSpec } from '../architectures/spec.js';
 import { depthOf } from '../architectures/spec.js';
+import { integer } from '../checks.js';
 import { ResNetError } from '../errors.js';
 import { checkSchedule, type ScheduleSpec } from './schedule.js';
-import type { WeightDecayScope } from './sgd.js';
+import { checkMomentum, checkWeightDecay, checkWeightDecayScope, type WeightDecayScope } from './sgd.js';
 
 export interface TrainConfig {
   /** The recipe this came from (for reports). */
@@ -111,27 +112,59 @@ const RECIPES: Record<string, (spec: ResNetSpec | undefined) => TrainConfig> = {
 
 export const RECIPE_NAMES = Object.keys(RECIPES);
 
-function posInt(name: string, v: unknown, min = 1): void {
-  if (!(Number.isInteger(v) && (v as number) >= min)) throw new ResNetError(`recipe: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+/** Fields that may change when a run is resumed: how long, and how often to report. */
+export const RESUMABLE_FIELDS: ReadonlySet<string> = new Set(['iterations', 'evalEvery', 'logEvery', 'checkpointEvery', 'evalBatchSize']);
+
+/** Each field's check, in the order `checkTrainConfig` reports them. */
+const FIELD_CHECKS: { readonly [K in keyof TrainOverrides]-?: (value: unknown) => void } = {
+  batchSize: (v) => integer('recipe', 'batchSize', v, { min: 1 }),
+  iterations: (v) => integer('recipe', 'iterations', v, { min: 1 }),
+  schedule: (v) => checkSchedule(v as ScheduleSpec),
+  momentum: (v) => checkMomentum('recipe', v),
+  weightDecay: (v) => checkWeightDecay('recipe', v),
+  weightDecayScope: (v) => checkWeightDecayScope('recipe', v),
+  seed: (v) => integer('recipe', 'seed', v),
+  evalEvery: (v) => integer('recipe', 'evalEvery', v, { min: 1 }),
+  logEvery: (v) => integer('recipe', 'logEvery', v, { min: 1 }),
+  checkpointEvery: (v) => integer('recipe', 'checkpointEvery', v, { min: 0 }),
+  evalBatchSize: (v) => integer('recipe', 'evalBatchSize', v, { min: 1 }),
+  valSize: (v) => integer('recipe', 'valSize', v, { min: 0 }),
+};
+
+const FIELDS = Object.keys(FIELD_CHECKS) as (keyof TrainOverrides)[];
+const isField = (key: string): key is keyof TrainOverrides => (FIELDS as string[]).includes(key);
+
+function unknownField(key: string): ResNetError {
+  return new ResNetError(`recipe: unknown field "${key}"; fields are ${FIELDS.join(', ')}`);
 }
 
 /** Checks every field of a training configuration, naming the first bad one. */
 export function checkTrainConfig(c: TrainConfig): TrainConfig {
-  posInt('batchSize', c.batchSize);
-  posInt('iterations', c.iterations);
-  checkSchedule(c.schedule);
-  if (!(c.momentum >= 0 && c.momentum < 1)) throw new ResNetError(`recipe: momentum must be in [0, 1), got ${c.momentum}`);
-  if (!(c.weightDecay >= 0)) throw new ResNetError(`recipe: weightDecay must be ≥ 0, got ${c.weightDecay}`);
-  if (c.weightDecayScope !== 'all' && c.weightDecayScope !== 'weights-only') {
-    throw new ResNetError(`recipe: weightDecayScope must be "all" or "weights-only", got ${JSON.stringify(c.weightDecayScope)}`);
-  }
-  if (!Number.isSafeInteger(c.seed)) throw new ResNetError(`recipe: seed must be an integer, got ${c.seed}`);
-  posInt('evalEvery', c.evalEvery);
-  posInt('logEvery', c.logEvery);
-  posInt('checkpointEvery', c.checkpointEvery, 0);
-  posInt('evalBatchSize', c.evalBatchSize);
-  posInt('valSize', c.valSize, 0);
+  for (const key of FIELDS) FIELD_CHECKS[key](c[key]);
   return c;
+}
+
+/** Checks the fields given (before any data is read: a bad override stops a run at once), naming the first bad one. */
+export function checkTrainOverrides<T extends TrainOverrides>(overrides: T): T {
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!isField(key)) throw unknownField(key);
+    if (value !== undefined) FIELD_CHECKS[key](value);
+  }
+  return overrides;
+}
+
+/** A recipe's own values for a model (unchecked: they are this file's). Unknown recipe → error. */
+export function recipeDefaults(name: string, spec?: ResNetSpec): TrainConfig {
+  const make = RECIPES[name];
+  if (!make) throw new ResNetError(`recipe: unknown recipe "${name}"; recipes are ${RECIPE_NAMES.join(', ')}`);
+  return make(spec);
+}
+
+/** `base` with the overrides that are defined, checked. Unknown field → error. */
+export function withOverrides(base: TrainConfig, overrides: TrainOverrides): TrainConfig {
+  for (const key of Object.keys(overrides)) if (!isField(key)) throw unknownField(key);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return checkTrainConfig({ ...base, ...defined });
 }
 
 /**
@@ -139,12 +172,5 @@ export function checkTrainConfig(c: TrainConfig): TrainConfig {
  * `resolveRecipe('cifar10-paper', spec, { iterations: 1000 })`. Unknown recipe or field → error.
  */
 export function resolveRecipe(name: string, spec?: ResNetSpec, overrides: TrainOverrides = {}): TrainConfig {
-  const make = RECIPES[name];
-  if (!make) throw new ResNetError(`recipe: unknown recipe "${name}"; recipes are ${RECIPE_NAMES.join(', ')}`);
-  const base = make(spec);
-  for (const key of Object.keys(overrides)) {
-    if (!(key in base) || key === 'recipe') throw new ResNetError(`recipe: unknown field "${key}"; fields are ${Object.keys(base).filter((k) => k !== 'recipe').join(', ')}`);
-  }
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return checkTrainConfig({ ...base, ...defined });
+  return withOverrides(recipeDefaults(name, spec), overrides);
 }

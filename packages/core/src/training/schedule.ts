@@ -1,11 +1,13 @@
 /**
  * Learning-rate schedules as data (JSON-serialisable, so recipes, reports and checkpoints can hold
- * them), and the small state machine that follows one during a run. SPEC §4:
- *  - CIFAR-10: 0.1, divided by 10 at 32k and 48k iterations, stop at 64k (`step`).
- *  - ResNet-110: 0.01 until the training error is below 80% (about 400 iterations), then back to
- *    0.1 (`warmup`).
- *  - ImageNet: 0.1, divided by 10 when the error plateaus (`plateau`).
+ * them), the small state machine that follows one during a run, and the schedule's own account of
+ * itself (its steps, its one-line description) for reports and progress lines:
+ *  - CIFAR-10 (Sec. 4.2): 0.1, divided by 10 at 32k and 48k iterations, stop at 64k (`step`).
+ *  - ResNet-110 (Sec. 4.2): 0.01 until the training error is below 80% (about 400 iterations), then
+ *    back to 0.1 (`warmup`).
+ *  - ImageNet (Sec. 3.4): 0.1, divided by 10 when the error plateaus (`plateau`).
  */
+import { CheckError, numberIn, oneOf, positiveInteger, positiveNumber } from '../checks.js';
 import { ResNetError } from '../errors.js';
 
 export interface WarmupSpec {
@@ -43,44 +45,49 @@ export interface ScheduleState {
   readonly best: number | null;
   readonly badEvaluations: number;
   readonly reductions: number;
+  /** Plateau: the iteration each reduction took effect at (absent in checkpoints written before it was kept). */
+  readonly reducedAt?: readonly number[];
   /** Recent training errors for the warm-up's running mean. */
   readonly recentErrors: readonly number[];
+}
+
+/** From `iteration` on, the rate is `learningRate` (until the next step). */
+export interface LearningRateStep {
+  readonly iteration: number;
+  readonly learningRate: number;
 }
 
 /** Training errors averaged to decide the end of warm-up: one noisy batch shouldn't end it. */
 const WARMUP_WINDOW = 20;
 
-function positive(what: string, v: unknown): void {
-  if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new ResNetError(`schedule: ${what} must be a positive number, got ${JSON.stringify(v)}`);
-}
+const DECAY_KINDS = ['constant', 'step', 'plateau'] as const;
 
 export function checkSchedule(spec: ScheduleSpec): ScheduleSpec {
-  positive('base', spec.base);
+  positiveNumber('schedule', 'base', spec.base);
   if (spec.warmup) {
-    positive('warmup.learningRate', spec.warmup.learningRate);
+    positiveNumber('schedule', 'warmup.learningRate', spec.warmup.learningRate);
     const { untilTrainError: e, maxIterations: m } = spec.warmup;
     if (e === undefined && m === undefined) throw new ResNetError('schedule: warmup needs untilTrainError, maxIterations or both');
-    if (e !== undefined && !(e > 0 && e <= 1)) throw new ResNetError(`schedule: warmup.untilTrainError must be in (0, 1], got ${e}`);
-    if (m !== undefined && !(Number.isInteger(m) && m > 0)) throw new ResNetError(`schedule: warmup.maxIterations must be a positive integer, got ${m}`);
+    if (e !== undefined) numberIn('schedule', 'warmup.untilTrainError', e, { min: 0, max: 1, exclusive: 'min' });
+    if (m !== undefined) positiveInteger('schedule', 'warmup.maxIterations', m);
   }
   const d = spec.decay;
-  switch (d?.kind) {
+  oneOf('schedule', 'decay.kind', (d as { kind?: unknown } | undefined)?.kind, DECAY_KINDS);
+  switch (d.kind) {
     case 'constant':
       break;
     case 'step':
-      positive('decay.factor', d.factor);
-      if (!Array.isArray(d.milestones) || !d.milestones.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > d.milestones[i - 1]!))) {
-        throw new ResNetError(`schedule: decay.milestones must be increasing positive integers, got ${JSON.stringify(d.milestones)}`);
+      positiveNumber('schedule', 'decay.factor', d.factor);
+      if (!(Array.isArray(d.milestones) && d.milestones.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > d.milestones[i - 1]!)))) {
+        throw new CheckError('schedule', 'decay.milestones', 'increasing positive integers', d.milestones);
       }
       break;
     case 'plateau':
-      positive('decay.factor', d.factor);
-      if (!(Number.isInteger(d.patience) && d.patience >= 1)) throw new ResNetError(`schedule: decay.patience must be a positive integer, got ${d.patience}`);
-      if (!(d.threshold >= 0)) throw new ResNetError(`schedule: decay.threshold must be ≥ 0, got ${d.threshold}`);
-      if (d.minLearningRate !== undefined) positive('decay.minLearningRate', d.minLearningRate);
+      positiveNumber('schedule', 'decay.factor', d.factor);
+      positiveInteger('schedule', 'decay.patience', d.patience);
+      numberIn('schedule', 'decay.threshold', d.threshold, { min: 0 });
+      if (d.minLearningRate !== undefined) positiveNumber('schedule', 'decay.minLearningRate', d.minLearningRate);
       break;
-    default:
-      throw new ResNetError(`schedule: decay.kind must be "constant", "step" or "plateau", got ${JSON.stringify((d as { kind?: unknown } | undefined)?.kind)}`);
   }
   return spec;
 }
@@ -92,7 +99,10 @@ export class LearningRateSchedule {
   private best: number | null = null;
   private badEvaluations = 0;
   private reductions = 0;
+  private reducedAt: number[] = [];
   private recentErrors: number[] = [];
+  /** The iteration after the last one asked about: where a reduction made now takes effect. */
+  private next = 0;
 
   constructor(readonly spec: ScheduleSpec) {
     checkSchedule(spec);
@@ -101,19 +111,13 @@ export class LearningRateSchedule {
 
   /** The learning rate for iteration `iteration` (from 0). */
   rate(iteration: number): number {
-    const { warmup, decay, base } = this.spec;
+    const { warmup, decay } = this.spec;
+    this.next = Math.max(this.next, iteration + 1);
     if (warmup && !this.warmupDone) {
       if (warmup.maxIterations === undefined || iteration < warmup.maxIterations) return warmup.learningRate;
       this.endWarmup(iteration);
     }
-    switch (decay.kind) {
-      case 'constant':
-        return base;
-      case 'step':
-        return base * decay.factor ** decay.milestones.filter((m) => iteration >= m).length;
-      case 'plateau':
-        return Math.max(base * decay.factor ** this.reductions, decay.minLearningRate ?? 0);
-    }
+    return decayedRate(this.spec, decay.kind === 'step' ? decay.milestones.filter((m) => iteration >= m).length : this.reductions);
   }
 
   /** Whether the run is still warming up. */
@@ -132,10 +136,11 @@ export class LearningRateSchedule {
   }
 
   /**
-   * After each evaluation: the monitored error in [0, 1]. Returns true when the rate was just reduced
-   * (plateau schedules only).
+   * After each evaluation: the monitored error in [0, 1], and the iterations done (where a reduction
+   * takes effect; default: after the last iteration `rate` was asked for). Returns true when the rate
+   * was just reduced (plateau schedules only).
    */
-  observeEvaluation(error: number): boolean {
+  observeEvaluation(error: number, iteration = this.next): boolean {
     const d = this.spec.decay;
     if (d.kind !== 'plateau' || !this.warmupDone) return false;
     if (this.best === null || error < this.best - d.threshold) {
@@ -147,6 +152,7 @@ export class LearningRateSchedule {
     if (this.badEvaluations < d.patience) return false;
     if (d.minLearningRate !== undefined && this.spec.base * d.factor ** (this.reductions + 1) < d.minLearningRate) return false;
     this.reductions++;
+    this.reducedAt.push(iteration);
     this.badEvaluations = 0;
     this.best = error;
     return true;
@@ -159,6 +165,7 @@ export class LearningRateSchedule {
       best: this.best,
       badEvaluations: this.badEvaluations,
       reductions: this.reductions,
+      reducedAt: [...this.reducedAt],
       recentErrors: [...this.recentErrors],
     };
   }
@@ -170,6 +177,7 @@ export class LearningRateSchedule {
       typeof state.warmupDone === 'boolean' &&
       Number.isInteger(state.badEvaluations) &&
       Number.isInteger(state.reductions) &&
+      (state.reducedAt === undefined || (Array.isArray(state.reducedAt) && state.reducedAt.every((i) => Number.isInteger(i)))) &&
       Array.isArray(state.recentErrors);
     if (!ok) throw new ResNetError(`schedule: not a schedule state: ${JSON.stringify(state)}`);
     this.warmupDone = state.warmupDone || this.spec.warmup === undefined;
@@ -177,6 +185,7 @@ export class LearningRateSchedule {
     this.best = state.best;
     this.badEvaluations = state.badEvaluations;
     this.reductions = state.reductions;
+    this.reducedAt = [...(state.reducedAt ?? [])];
     this.recentErrors = [...state.recentErrors];
   }
 
@@ -187,16 +196,52 @@ export class LearningRateSchedule {
   }
 }
 
-/** A one-line description: "0.1, ÷10 at 32000, 48000" / "0.01 until train error < 80%, then 0.1 …". */
-export function describeSchedule(spec: ScheduleSpec): string {
+/** The rate after `k` reductions (step milestones passed, or plateau cuts), never below a plateau's floor. */
+function decayedRate(spec: ScheduleSpec, k: number): number {
+  const d = spec.decay;
+  if (d.kind === 'constant') return spec.base;
+  const rate = spec.base * d.factor ** k;
+  return d.kind === 'plateau' ? Math.max(rate, d.minLearningRate ?? 0) : rate;
+}
+
+/**
+ * The learning-rate steps of a run, as they happened (`state`: when warm-up ended, when the plateau
+ * rule cut the rate) and as the spec says they will: the warm-up rate from 0 (ResNet-110, Sec. 4.2),
+ * the base rate from the end of warm-up (or its latest end), then each ÷10 at its milestone (Sec. 4.2)
+ * or where the error plateaued (Sec. 3.4). While a warm-up that ends on the training error alone is
+ * still running, what follows it is not known yet: only its own step is listed.
+ */
+export function scheduleSteps(spec: ScheduleSpec, state?: ScheduleState): LearningRateStep[] {
+  const steps: LearningRateStep[] = [];
+  let from = 0;
+  if (spec.warmup) {
+    steps.push({ iteration: 0, learningRate: spec.warmup.learningRate });
+    const end = state?.warmupEndedAt ?? spec.warmup.maxIterations;
+    if (end === undefined) return steps;
+    from = end;
+  }
+  const d = spec.decay;
+  const passed = d.kind === 'step' ? d.milestones.filter((m) => m <= from).length : 0;
+  steps.push({ iteration: from, learningRate: decayedRate(spec, passed) });
+  const later = d.kind === 'step' ? d.milestones.filter((m) => m > from) : d.kind === 'plateau' ? (state?.reducedAt ?? []) : [];
+  later.forEach((iteration, i) => steps.push({ iteration, learningRate: decayedRate(spec, passed + i + 1) }));
+  return steps;
+}
+
+/**
+ * A one-line description: "0.1, ÷10 at 32000, 48000" / "0.01 until train error < 80%, then 0.1 …";
+ * with a run's `state`, a plateau schedule also says where it cut the rate.
+ */
+export function describeSchedule(spec: ScheduleSpec, state?: ScheduleState): string {
   const d = spec.decay;
   const factor = (f: number): string => (f < 1 && Number.isInteger(1 / f) ? `÷${1 / f}` : `×${f}`);
+  const cuts = state?.reducedAt?.length ? `, cut at ${state.reducedAt.join(', ')}` : '';
   const decay =
     d.kind === 'constant'
       ? `${spec.base} constant`
       : d.kind === 'step'
         ? `${spec.base}, ${factor(d.factor)} at ${d.milestones.join(', ')}`
-        : `${spec.base}, ${factor(d.factor)} on plateau (patience ${d.patience})`;
+        : `${spec.base}, ${factor(d.factor)} on plateau (patience ${d.patience})${cuts}`;
   if (!spec.warmup) return decay;
   const until = [
     spec.warmup.untilTrainError !== undefined ? `train error < ${Math.round(spec.warmup.untilTrainError * 100)}%` : null,

@@ -6,6 +6,7 @@
  * No dampening, no Nesterov: the paper uses neither.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { numberIn, oneOf } from '../checks.js';
 import { ResNetError } from '../errors.js';
 
 /**
@@ -37,6 +38,21 @@ export interface NamedVariable {
   readonly variable: tf.Variable;
 }
 
+const WEIGHT_DECAY_SCOPES: readonly WeightDecayScope[] = ['all', 'weights-only'];
+
+/** Momentum m of v ← m·v + …: below 1, or the velocity never decays. */
+export function checkMomentum(where: string, momentum: unknown): number {
+  return numberIn(where, 'momentum', momentum, { min: 0, max: 1, exclusive: 'max' });
+}
+
+export function checkWeightDecay(where: string, weightDecay: unknown): number {
+  return numberIn(where, 'weightDecay', weightDecay, { min: 0 });
+}
+
+export function checkWeightDecayScope(where: string, scope: unknown): WeightDecayScope {
+  return oneOf(where, 'weightDecayScope', scope, WEIGHT_DECAY_SCOPES);
+}
+
 let nextOptimizerId = 0;
 
 export class SGD {
@@ -51,12 +67,10 @@ export class SGD {
 
   constructor(params: readonly NamedVariable[], options: SgdOptions) {
     const { learningRate, momentum = 0.9, weightDecay = 1e-4, weightDecayScope = 'all' } = options;
-    if (!(learningRate >= 0)) throw new ResNetError(`sgd: learningRate must be ≥ 0, got ${learningRate}`);
-    if (!(momentum >= 0 && momentum < 1)) throw new ResNetError(`sgd: momentum must be in [0, 1), got ${momentum}`);
-    if (!(weightDecay >= 0)) throw new ResNetError(`sgd: weightDecay must be ≥ 0, got ${weightDecay}`);
-    if (weightDecayScope !== 'all' && weightDecayScope !== 'weights-only') {
-      throw new ResNetError(`sgd: weightDecayScope must be "all" or "weights-only", got ${JSON.stringify(weightDecayScope)}`);
-    }
+    numberIn('sgd', 'learningRate', learningRate, { min: 0 });
+    checkMomentum('sgd', momentum);
+    checkWeightDecay('sgd', weightDecay);
+    checkWeightDecayScope('sgd', weightDecayScope);
     this.params = params;
     this.learningRate = learningRate;
     this.momentum = momentum;

@@ -30,11 +30,11 @@ export class TrainingDivergedError extends ResNetError {
   }
 }
 
-/** Float32 NHWC images as a tensor, with the batch's shape checked against the model's. */
-export function batchTensor(batch: ImageBatch): tf.Tensor4D {
+/** A batch's float32 NHWC images (every view of every example) as one tensor, its size checked; `where` names the caller in errors. */
+export function batchTensor(batch: ImageBatch, where = 'train'): tf.Tensor4D {
   const expected = batch.size * batch.views * batch.height * batch.width * batch.channels;
   if (batch.images.length !== expected) {
-    throw new ResNetError(`train: batch of ${batch.size}×${batch.views} images of ${batch.height}×${batch.width}×${batch.channels} needs ${expected} values, got ${batch.images.length}`);
+    throw new ResNetError(`${where}: batch of ${batch.size}×${batch.views} images of ${batch.height}×${batch.width}×${batch.channels} needs ${expected} values, got ${batch.images.length}`);
   }
   return tf.tensor4d(batch.images, [batch.size * batch.views, batch.height, batch.width, batch.channels]);
 }

@@ -12,7 +12,7 @@ import { evaluate } from '../evaluation/evaluate.js';
 import type { ClassificationMetrics } from '../evaluation/metrics.js';
 import type { ResNet } from '../model/resnet.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type EvalRecord, type LogRecord, type PendingInterval, type TrainingHistory } from './checkpoint.js';
-import { checkTrainConfig, type TrainConfig } from './recipes.js';
+import { RESUMABLE_FIELDS, checkTrainConfig, type TrainConfig } from './recipes.js';
 import { LearningRateSchedule } from './schedule.js';
 import { SGD, trainableParams } from './sgd.js';
 import { trainStep } from './step.js';
@@ -49,7 +49,7 @@ export interface TrainingEvents {
   saveCheckpoint?(checkpoint: Checkpoint): Promise<void>;
 }
 
-export interface RunOptions {
+export interface TrainingRunOptions {
   /** Stop (with a checkpoint) before the next iteration once aborted. */
   readonly signal?: AbortSignal;
   readonly events?: TrainingEvents;
@@ -65,9 +65,6 @@ export interface TrainingOutcome {
   /** Final metrics (finished runs). */
   readonly final: { readonly val?: ClassificationMetrics; readonly test?: ClassificationMetrics };
 }
-
-/** Fields that may change when a run is resumed: how long, and how often to report. */
-const RESUMABLE_CHANGES = new Set(['iterations', 'evalEvery', 'logEvery', 'checkpointEvery', 'evalBatchSize']);
 
 const now = (): number => (globalThis.performance ?? Date).now() / 1000;
 
@@ -131,7 +128,7 @@ export class Training {
   }
 
   /** Trains until the configured iterations are done, `stopAt`, or the signal aborts. */
-  async run(options: RunOptions = {}): Promise<TrainingOutcome> {
+  async run(options: TrainingRunOptions = {}): Promise<TrainingOutcome> {
     const { signal, events = {}, stopAt } = options;
     const total = this.config.iterations;
     const limit = Math.min(total, stopAt ?? total);
@@ -150,14 +147,14 @@ export class Training {
             break;
           }
           const { value } = await stream.next();
-          const { batch } = value!;
+          const { batch, next } = value!;
           const t0 = now();
           const rate = this.schedule.rate(this.iterationsDone);
           const step = await trainStep(this.model, this.optimizer, batch, rate, this.iterationsDone);
           const seconds = now() - t0;
           this.schedule.observeTrainError(this.iterationsDone, step.error);
           this.iterationsDone++;
-          this.position = this.advance(this.position);
+          this.position = next;
           this.pending = { lossSum: this.pending.lossSum + step.loss, errorSum: this.pending.errorSum + step.error, count: this.pending.count + 1 };
           intervalImages += batch.size;
           const instant = batch.size / Math.max(seconds, 1e-9);
@@ -253,7 +250,7 @@ export class Training {
       refuse(`it was trained on ${m.dataset.name} (${m.dataset.size} examples), this run uses ${train.name} (${train.size} examples)`);
     }
     for (const key of Object.keys(this.config) as (keyof TrainConfig)[]) {
-      if (RESUMABLE_CHANGES.has(key)) continue;
+      if (RESUMABLE_FIELDS.has(key)) continue;
       if (JSON.stringify(m.config[key]) !== JSON.stringify(this.config[key])) {
         refuse(`its ${key} is ${JSON.stringify(m.config[key])}, this run's is ${JSON.stringify(this.config[key])}`);
       }
@@ -288,10 +285,6 @@ export class Training {
 
   private epochs(): number {
     return (this.iterationsDone * this.config.batchSize) / this.data.train.size;
-  }
-
-  private advance(p: LoaderPosition): LoaderPosition {
-    return p.batch + 1 === this.loader.batchesPerEpoch ? { epoch: p.epoch + 1, batch: 0 } : { epoch: p.epoch, batch: p.batch + 1 };
   }
 
   private flushLog(learningRate: number, imagesPerSecond: number, elapsed: number, events: TrainingEvents): void {
@@ -330,7 +323,7 @@ export class Training {
     }
     const lastLog = this.history.log[this.history.log.length - 1];
     monitored ??= lastLog?.trainError;
-    if (monitored !== undefined) this.schedule.observeEvaluation(monitored);
+    if (monitored !== undefined) this.schedule.observeEvaluation(monitored, this.iterationsDone);
   }
 
   private async save(events: TrainingEvents, elapsed: number): Promise<void> {

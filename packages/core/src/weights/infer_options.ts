@@ -4,6 +4,7 @@
  * place in a bottleneck (which leaves no trace in the shapes) must be given.
  */
 import { resolveSpec, type ModelOptions } from '../architectures/registry.js';
+import { isResidual } from '../architectures/spec.js';
 import { ResNetError } from '../errors.js';
 import type { TorchTensor } from './state_dict.js';
 
@@ -22,7 +23,7 @@ export function optionsFromStateDict(name: string, stateDict: ReadonlyMap<string
     inputChannels: stem[1]!,
     widths: spec.stages.map((_, s) => get(`layer${s + 1}.0.conv1.weight`).shape[0]!),
   };
-  if (spec.shortcut !== 'none') {
+  if (isResidual(spec)) {
     const projections = [...stateDict.keys()].filter((k) => /\.(downsample|shortcut)\.0\.weight$/.test(k)).length;
     const blocks = spec.stages.reduce((a, b) => a + b, 0);
     options.shortcut = projections === 0 ? 'A' : projections === blocks ? 'C' : 'B';

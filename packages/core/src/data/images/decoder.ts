@@ -4,6 +4,7 @@
  * a codec, so it runs unchanged on either. The target size is computed here, once, so every decoder
  * resizes an image to exactly the same height and width.
  */
+import { positiveInteger } from '../../checks.js';
 import { ResNetError } from '../../errors.js';
 
 /** 8-bit RGB pixels, row-major HWC (height × width × 3 bytes), alpha dropped. */
@@ -33,7 +34,7 @@ export interface ImageDecoder {
 export const IMAGE_CHANNELS = 3;
 
 function checkSide(value: number, what: string): void {
-  if (!(Number.isInteger(value) && value >= 1)) throw new ResNetError(`image: ${what} must be a positive integer, got ${value}`);
+  positiveInteger('image', what, value);
 }
 
 /**

@@ -4,6 +4,7 @@
  * arithmetic on sizes, so the evaluator and the tests can check the geometry without any pixels; also
  * the average of scores over views that 10-crop testing needs.
  */
+import { integer, positiveInteger } from '../../checks.js';
 import { ResNetError } from '../../errors.js';
 
 /** Multi-scale testing (Sec. 3.4, Table 4): the shorter side of the image takes each of these sizes. */
@@ -31,7 +32,7 @@ export const TEN_CROP_VIEWS: readonly string[] = [
 ];
 
 function checkFits(height: number, width: number, crop: number, what: string): void {
-  if (!(Number.isInteger(crop) && crop >= 1)) throw new ResNetError(`${what}: crop size must be a positive integer, got ${crop}`);
+  positiveInteger(what, 'crop size', crop);
   if (!(Number.isInteger(height) && Number.isInteger(width) && height >= crop && width >= crop)) {
     throw new ResNetError(`${what}: a ${crop}×${crop} crop does not fit in a ${height}×${width} image`);
   }
@@ -71,7 +72,7 @@ export function tenCrop(height: number, width: number, crop: number): CropWindow
  */
 export function averageViewScores(scores: ArrayLike<number>, examples: number, views: number, classes: number): Float32Array {
   for (const [k, v] of Object.entries({ examples, views, classes })) {
-    if (!(Number.isInteger(v) && v >= (k === 'examples' ? 0 : 1))) throw new ResNetError(`averageViewScores: ${k} must be a positive integer, got ${v}`);
+    integer('averageViewScores', k, v, { min: k === 'examples' ? 0 : 1 });
   }
   if (scores.length !== examples * views * classes) {
     throw new ResNetError(`averageViewScores: expected ${examples}×${views}×${classes} = ${examples * views * classes} scores, got ${scores.length}`);

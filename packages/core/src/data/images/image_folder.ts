@@ -16,6 +16,7 @@
  * Files are read and decoded `concurrency` at a time. Every random number a batch needs is drawn
  * before any decoding, in index order, so a batch depends only on the indices and the rng state.
  */
+import { isPositiveInteger, nonNegativeNumber, oneOf, positiveInteger } from '../../checks.js';
 import { ResNetError } from '../../errors.js';
 import type { Rng } from '../../random/rng.js';
 import { drawImageNetAugmentation, randomCrop } from '../augment/imagenet.js';
@@ -79,7 +80,7 @@ export class ImageFolderDataset implements Dataset {
       if (!OPTION_NAMES.includes(key)) throw new ResNetError(`${name}: unknown option "${key}" (expected one of ${OPTION_NAMES.join(', ')})`);
     }
     const { cropSize = 224, scaleRange = [256, 480], evalResize = 256, view = 'center', flip = true, lighting = PCA_ALPHA_STD, concurrency = 4 } = options;
-    if (!isPositiveInteger(cropSize)) throw new ResNetError(`${name}: cropSize must be a positive integer, got ${cropSize}`);
+    positiveInteger(name, 'cropSize', cropSize);
     if (!(Array.isArray(scaleRange) && scaleRange.length === 2 && isPositiveInteger(scaleRange[0]) && isPositiveInteger(scaleRange[1]) && scaleRange[0] <= scaleRange[1])) {
       throw new ResNetError(`${name}: scaleRange must be two integers [lo, hi] with lo ≤ hi, got ${JSON.stringify(scaleRange)}`);
     }
@@ -88,9 +89,9 @@ export class ImageFolderDataset implements Dataset {
     if (!(view === 'center' || view === 'ten-crop' || (typeof view === 'object' && view !== null && isPositiveInteger(view.fullImage)))) {
       throw new ResNetError(`${name}: view must be "center", "ten-crop" or { fullImage: <shorter side> }, got ${JSON.stringify(view)}`);
     }
-    if (typeof flip !== 'boolean') throw new ResNetError(`${name}: flip must be true or false, got ${JSON.stringify(flip)}`);
-    if (!(Number.isFinite(lighting) && lighting >= 0)) throw new ResNetError(`${name}: lighting must be a number ≥ 0, got ${lighting}`);
-    if (!isPositiveInteger(concurrency)) throw new ResNetError(`${name}: concurrency must be a positive integer, got ${concurrency}`);
+    oneOf(name, 'flip', flip, [true, false]);
+    nonNegativeNumber(name, 'lighting', lighting);
+    positiveInteger(name, 'concurrency', concurrency);
     const { classNames, files } = source;
     if (files.length === 0) throw new ResNetError(`${name}: no images`);
     for (const f of files) {
@@ -250,7 +251,7 @@ export async function computeMeanImage(dataset: ImageFolderDataset, options: Mea
   const plain = dataset.with({ view: 'center', mean: undefined, std: undefined }, `${dataset.name} (mean)`);
   const indices = options.indices ?? Int32Array.from({ length: dataset.size }, (_, i) => i);
   const batchSize = options.batchSize ?? 32;
-  if (!isPositiveInteger(batchSize)) throw new ResNetError(`computeMeanImage: batchSize must be a positive integer, got ${batchSize}`);
+  positiveInteger('computeMeanImage', 'batchSize', batchSize);
   const n = indices.length;
   if (n === 0) throw new ResNetError(`computeMeanImage: no examples to average in ${dataset.name}`);
   const pixels = dataset.cropSize * dataset.cropSize * IMAGE_CHANNELS;

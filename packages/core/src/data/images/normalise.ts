@@ -4,6 +4,7 @@
  * by the standard deviation. Plain loops over typed arrays (ImageNet batches are 256 × 150k values;
  * per-pixel tensor ops would cost far more than the arithmetic).
  */
+import { positiveNumber } from '../../checks.js';
 import { ResNetError } from '../../errors.js';
 import { IMAGE_CHANNELS, type DecodedImage } from './decoder.js';
 import type { CropWindow } from './geometry.js';
@@ -42,8 +43,7 @@ export class Normaliser {
     what: string,
   ) {
     const scale = options.scale ?? 1 / 255;
-    if (!(Number.isFinite(scale) && scale > 0)) throw new ResNetError(`${what}: scale must be a positive number, got ${scale}`);
-    this.scale = scale;
+    this.scale = positiveNumber(what, 'scale', scale);
     const pixels = height * width * IMAGE_CHANNELS;
     this.channelMean = new Float64Array(IMAGE_CHANNELS);
     const mean = options.mean;
@@ -68,7 +68,7 @@ export class Normaliser {
       const std = options.std;
       if (std.length !== IMAGE_CHANNELS) throw new ResNetError(`${what}: std must have ${IMAGE_CHANNELS} values (per channel), got ${std.length}`);
       for (let c = 0; c < IMAGE_CHANNELS; c++) {
-        if (!(Number.isFinite(std[c]!) && std[c]! > 0)) throw new ResNetError(`${what}: std[${c}] must be a positive number, got ${std[c]}`);
+        positiveNumber(what, `std[${c}]`, std[c]);
         this.invStd[c] = 1 / std[c]!;
       }
     }

@@ -3,6 +3,7 @@
  * normalised), so `predict` classifies an arbitrary photo exactly as the validation set is classified.
  * Platform-neutral: the caller supplies the bytes and the decoder (sharp in Node, the browser's own).
  */
+import { positiveInteger } from '../../checks.js';
 import { ResNetError } from '../../errors.js';
 import { IMAGE_CHANNELS, checkDecoded, type ImageDecoder } from './decoder.js';
 import { centerCrop } from './geometry.js';
@@ -27,7 +28,7 @@ export function evalResizeFor(size: number): number {
  */
 export async function decodeForModel(bytes: Uint8Array, decoder: ImageDecoder, options: ModelImageOptions, what = 'image'): Promise<Float32Array> {
   const { size } = options;
-  if (!(Number.isInteger(size) && size >= 1)) throw new ResNetError(`${what}: size must be a positive integer, got ${size}`);
+  positiveInteger(what, 'size', size);
   const resize = options.resize ?? evalResizeFor(size);
   if (!(Number.isInteger(resize) && resize >= size)) throw new ResNetError(`${what}: resize must be an integer ≥ size ${size}, got ${resize}`);
   const norm = new Normaliser(options, size, size, what);
