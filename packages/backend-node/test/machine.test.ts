@@ -1,4 +1,4 @@
-// The real path on this machine, no fakes: neither native package can load here (ENVIRONMENT.md).
+// The real path on this machine, no fakes: neither native package can load here (their install scripts download libtensorflow; see the package README).
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@resnet/backend-cpu';

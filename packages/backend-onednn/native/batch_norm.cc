@@ -1,7 +1,7 @@
 // Batch normalization (Sec. 3.4 of the paper: BN right after each convolution), NHWC, in the three
 // forms a ResNet needs: training (batch statistics, ReLU fused), inference (running statistics)
 // and the training gradient. oneDNN's NHWC batch norm is ~6x faster than NCHW here, and its fused
-// ReLU is free (shared/ENVIRONMENT.md).
+// ReLU is free (README.md, "Why it is built this way").
 //
 // With the ReLU fused, the forward keeps oneDNN's workspace (one bit per value: where the ReLU
 // passed) under the key of its output y, and the gradient, which receives y (kernel contract in

@@ -78,7 +78,7 @@ T &cached(std::unordered_map<std::string, std::unique_ptr<T>> &cache, const std:
 }
 
 // A grow-only scratch buffer per use, so that temporaries do not pay page faults every call
-// (shared/ENVIRONMENT.md: first-touching a fresh 8 MiB buffer costs ~22 ms on these machines).
+// (README.md, "Why it is built this way": first-touching a fresh 8 MiB buffer costs ~22 ms on these machines).
 float *scratch(int slot, int64_t floats);
 void releaseScratch();
 

@@ -2,7 +2,7 @@
 //
 // Activations stay NHWC, as tfjs holds them; weights come as tfjs's HWIO and are reordered into the
 // layout oneDNN picks for each pass (format_tag::any), because with plain HWIO every pass falls back
-// to a GEMM path about 4x slower (shared/ENVIRONMENT.md). A reorder is cached per weight tensor
+// to a GEMM path about 4x slower (README.md, "Why it is built this way"). A reorder is cached per weight tensor
 // (its key) and layout until tfjs disposes that tensor; training makes new weights every step,
 // so there it is one reorder per pass per step, ~0.3 ms for ResNet-20.
 #include "common.h"

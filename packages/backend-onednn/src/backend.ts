@@ -5,7 +5,7 @@
  * Tensors live where the cpu backend keeps them, in JavaScript typed arrays, which the addon reads
  * and writes in place (no copies). Float32 outputs of the native kernels come from a pool of
  * buffers that tfjs has disposed: on these machines a freshly mapped 8 MiB buffer costs ~22 ms in
- * page faults on first touch (shared/ENVIRONMENT.md), more than most kernels take, so reuse is what
+ * page faults on first touch (README.md, "Why it is built this way"), more than most kernels take, so reuse is what
  * lets oneDNN's speed show. A pooled buffer is never handed out to user code: reads return copies.
  */
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';

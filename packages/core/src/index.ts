@@ -12,7 +12,7 @@ import './register_gradients.js';
 export { ResNetError } from './errors.js';
 export { CheckError } from './checks.js';
 
-// Architectures (SPEC §1–3)
+// Architectures (Sec. 3.3, Table 1, Sec. 4.2; docs/paper.md)
 export { MODEL_NAMES, checkSpec, resolveSpec, type ModelOptions } from './architectures/registry.js';
 export {
   BOTTLENECK_EXPANSION,

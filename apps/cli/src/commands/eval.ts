@@ -1,6 +1,6 @@
 /**
  * `resnet eval`: a trained run on a held-out set: top-1/top-5 error, per-class accuracy and the
- * confusion matrix; for image folders also the paper's 10-crop and multi-scale testing (SPEC §3.4).
+ * confusion matrix; for image folders also the paper's 10-crop and multi-scale testing (Sec. 3.4).
  */
 import { parseArgs } from 'node:util';
 import { ImageFolderDataset, MULTI_SCALE_SIZES, evaluate, evaluateMultiScale, type ClassificationMetrics, type Dataset } from '@resnet/core';

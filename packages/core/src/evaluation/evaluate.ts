@@ -1,6 +1,6 @@
 /**
  * Evaluation of a model on a data set: softmax scores for every example, averaged over the views a
- * data set gives (10-crop, SPEC §3.4) and, with several data sets of the same examples, over scales
+ * data set gives (10-crop, Sec. 3.4 of the paper; docs/paper.md) and, with several data sets of the same examples, over scales
  * (multi-scale testing), then the metrics. BN runs in inference mode, folded into the convolutions
  * (`foldBatchNorm`): the same logits within float32 rounding, ~1.5× faster on wasm.
  */
@@ -81,7 +81,7 @@ export async function evaluate(model: ResNet, dataset: Dataset, options: Evaluat
 }
 
 /**
- * Multi-scale testing (SPEC §3.4): the same examples at several scales, one data set per scale; the
+ * Multi-scale testing (Sec. 3.4): the same examples at several scales, one data set per scale; the
  * softmax scores are averaged over the scales (and over each scale's views).
  */
 export async function evaluateMultiScale(model: ResNet, datasets: readonly Dataset[], options: EvaluateOptions = {}): Promise<ClassificationMetrics> {

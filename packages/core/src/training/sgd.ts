@@ -1,5 +1,5 @@
 /**
- * SGD with momentum in the form of the paper's Caffe solver (SPEC §4):
+ * SGD with momentum in the form of the paper's Caffe solver (Sec. 3.4; docs/paper.md):
  *   v ← m·v + lr·(g + wd·w),   w ← w − v.
  * With a constant learning rate this equals PyTorch's (v ← m·v + g, w ← w − lr·v); they differ
  * when the rate changes, where this form keeps the momentum's scale (the paper's ÷10 steps).

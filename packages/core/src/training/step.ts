@@ -1,5 +1,5 @@
 /**
- * One training iteration (SPEC §4): forward in training mode (BN on batch statistics, running
+ * One training iteration (Sec. 3.4, Sec. 4.2): forward in training mode (BN on batch statistics, running
  * statistics updated), softmax cross-entropy, gradients of every trainable variable, one SGD step.
  * Everything it creates is freed before it returns, so the tensor count is what it was (tested).
  * The loss and the error count are read back together, in one GPU→CPU transfer.

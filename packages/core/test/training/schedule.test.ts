@@ -1,4 +1,4 @@
-// Learning-rate schedules and recipes: the paper's numbers (SPEC §3.4, §4.2) and their state machine.
+// Learning-rate schedules and recipes: the paper's numbers (Sec. 3.4, Sec. 4.2; docs/paper.md) and their state machine.
 import { expect, test } from 'vitest';
 import { LearningRateSchedule, describeSchedule, resolveRecipe, resolveSpec } from '../../src/index.js';
 

@@ -49,9 +49,6 @@ export interface ImageFolderOptions extends NormaliseOptions {
 
 const OPTION_NAMES = ['cropSize', 'scaleRange', 'evalResize', 'view', 'flip', 'lighting', 'concurrency', 'scale', 'mean', 'std'];
 
-function isPositiveInteger(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1;
-}
 
 export class ImageFolderDataset implements Dataset {
   readonly size: number;
