@@ -16,11 +16,19 @@ const packageDirs = ['packages', 'apps', 'tooling'].flatMap((group) => {
 // Stale results must not count: turbo restores them from its cache when it replays a package.
 for (const dir of packageDirs) rmSync(path.join(dir, '.test-results'), { recursive: true, force: true });
 
+// The formatter first (.prettierrc.json; `pnpm format` applies it): a file it would change fails the run.
+const prettier = path.join(root, 'node_modules', '.bin', 'prettier');
+const format = spawnSync(prettier, ['--check', '.', '--log-level', 'warn'], { cwd: root, stdio: 'inherit' });
+if (format.status !== 0) console.log('prettier: the files above are not formatted; run `pnpm format`');
+
 const turbo = path.join(root, 'node_modules', '.bin', 'turbo');
 // --continue: one failing package must not hide the others' results.
 // --concurrency=1: the tests train real networks on real backends (wasm uses both cores); run side
 // by side on a 2-core machine they starve each other past their timeouts.
-const run = spawnSync(turbo, ['run', 'lint', 'typecheck', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+const run = spawnSync(turbo, ['run', 'lint', 'typecheck', 'test', '--continue', '--concurrency=1', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const perPackage = [];
@@ -39,5 +47,6 @@ if (perPackage.length === 0 || run.status !== 0) {
   if (run.status !== 0) console.log(`turbo exited with ${run.status ?? run.signal}`);
   if (totals.failed === 0 && run.status !== 0) totals.failed = 1; // lint, typecheck or build failed
 }
+if (format.status !== 0) totals.failed += 1;
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
-process.exit(run.status ?? 1);
+process.exit(format.status !== 0 ? 1 : (run.status ?? 1));

@@ -1,11 +1,5 @@
 /** The HTML report and the curves figure of a run, from its checkpoint metadata. */
-import {
-  describeSchedule,
-  scheduleSteps,
-  type CheckpointMeta,
-  type ClassificationMetrics,
-  type TrainingHistory,
-} from '@resnet/core';
+import { describeSchedule, scheduleSteps, type CheckpointMeta, type ClassificationMetrics, type TrainingHistory } from '@resnet/core';
 import { lineChart, type ReportCurvePoint, type ReportEvaluation, type RunReport } from '@resnet/report';
 
 export interface ReportContext {
@@ -25,7 +19,8 @@ export interface ReportContext {
 /** One row per log record, with the evaluations made at that iteration. */
 export function curveRows(history: TrainingHistory): ReportCurvePoint[] {
   const rows = new Map<number, { -readonly [K in keyof ReportCurvePoint]: ReportCurvePoint[K] }>();
-  for (const l of history.log) rows.set(l.iteration, { iteration: l.iteration, epoch: l.epoch, loss: l.loss, trainError: l.trainError, learningRate: l.learningRate });
+  for (const l of history.log)
+    rows.set(l.iteration, { iteration: l.iteration, epoch: l.epoch, loss: l.loss, trainError: l.trainError, learningRate: l.learningRate });
   for (const e of history.eval) {
     const row = rows.get(e.iteration) ?? { iteration: e.iteration };
     if (e.split === 'test') row.testError = e.top1Error;
@@ -40,7 +35,18 @@ export function runReport(meta: CheckpointMeta, ctx: ReportContext): RunReport {
   const evaluations: ReportEvaluation[] = [];
   for (const split of ['val', 'test'] as const) {
     const m = ctx.final?.[split];
-    if (m) evaluations.push({ split, iteration: meta.iteration, count: m.count, loss: m.loss, top1Error: m.top1Error, top5Error: m.top5Error, classNames: [...ctx.classNames], perClassAccuracy: m.perClassAccuracy, confusion: m.confusion });
+    if (m)
+      evaluations.push({
+        split,
+        iteration: meta.iteration,
+        count: m.count,
+        loss: m.loss,
+        top1Error: m.top1Error,
+        top5Error: m.top5Error,
+        classNames: [...ctx.classNames],
+        perClassAccuracy: m.perClassAccuracy,
+        confusion: m.confusion,
+      });
   }
   const last = meta.history.log[meta.history.log.length - 1];
   return {
@@ -49,7 +55,15 @@ export function runReport(meta: CheckpointMeta, ctx: ReportContext): RunReport {
     status: ctx.status,
     startedAt: ctx.startedAt,
     ...(ctx.status === 'finished' ? { finishedAt: meta.savedAt } : {}),
-    model: { name: meta.spec.name, params: ctx.params, macs: ctx.macs, depth: ctx.depth, shortcut: meta.spec.shortcut, numClasses: meta.spec.numClasses, inputSize: meta.spec.inputSize },
+    model: {
+      name: meta.spec.name,
+      params: ctx.params,
+      macs: ctx.macs,
+      depth: ctx.depth,
+      shortcut: meta.spec.shortcut,
+      numClasses: meta.spec.numClasses,
+      inputSize: meta.spec.inputSize,
+    },
     hyperparameters: {
       recipe: c.recipe,
       dataset: ctx.dataset,
@@ -62,12 +76,23 @@ export function runReport(meta: CheckpointMeta, ctx: ReportContext): RunReport {
       iterations: c.iterations,
       seed: c.seed,
       backend: ctx.backend,
-      augmentation: meta.spec.inputSize === 32 ? 'per-pixel mean, pad 4, random 32×32 crop, horizontal flip' : 'per-pixel mean, scale [256, 480], random 224 crop, flip, PCA lighting',
-      extra: { schedule: describeSchedule(c.schedule, meta.schedule), 'weight decay on': c.weightDecayScope, 'iterations done': meta.iteration },
+      augmentation:
+        meta.spec.inputSize === 32
+          ? 'per-pixel mean, pad 4, random 32×32 crop, horizontal flip'
+          : 'per-pixel mean, scale [256, 480], random 224 crop, flip, PCA lighting',
+      extra: {
+        schedule: describeSchedule(c.schedule, meta.schedule),
+        'weight decay on': c.weightDecayScope,
+        'iterations done': meta.iteration,
+      },
     },
     curve: curveRows(meta.history),
     evaluations,
-    timing: { wallTimeSeconds: meta.elapsed, imagesPerSecond: last?.imagesPerSecond ?? null, secondsPerIteration: meta.iteration ? meta.elapsed / meta.iteration : null },
+    timing: {
+      wallTimeSeconds: meta.elapsed,
+      imagesPerSecond: last?.imagesPerSecond ?? null,
+      secondsPerIteration: meta.iteration ? meta.elapsed / meta.iteration : null,
+    },
     ...(ctx.notes ? { notes: ctx.notes } : {}),
   };
 }

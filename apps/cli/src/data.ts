@@ -6,7 +6,18 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CIFAR10_CLASS_NAMES, Rng, SYNTHETIC_CLASSES, SYNTHETIC_SIZE, SubsetDataset, computeMeanImage, splitIndices, syntheticDatasets, type Dataset, type ImageFolderDataset } from '@resnet/core';
+import {
+  CIFAR10_CLASS_NAMES,
+  Rng,
+  SYNTHETIC_CLASSES,
+  SYNTHETIC_SIZE,
+  SubsetDataset,
+  computeMeanImage,
+  splitIndices,
+  syntheticDatasets,
+  type Dataset,
+  type ImageFolderDataset,
+} from '@resnet/core';
 import { CIFAR10_ARCHIVE, defaultCacheDir, downloadCifar10, imageFolder, loadCifar10 } from '@resnet/node-io';
 import { UsageError } from './errors.js';
 
@@ -52,7 +63,8 @@ export interface DataOptions extends SourceOptions {
   readonly valSize: number;
 }
 
-export const DATASET_FORMS = 'synthetic, cifar10, cifar10:<folder or .tar.gz>, folder:<root with train/ and val/ class folders, or class folders>';
+export const DATASET_FORMS =
+  'synthetic, cifar10, cifar10:<folder or .tar.gz>, folder:<root with train/ and val/ class folders, or class folders>';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -70,7 +82,14 @@ export async function findDataset(spec: string, options: SourceOptions): Promise
         const mean = options.mean ?? d.mean;
         const train = options.mean ? d.train.with({ mean }) : d.train;
         const test = options.mean ? d.test.with({ mean }) : d.test;
-        return { train, test, mean, classNames: d.classNames, inputSize: 32, description: `synthetic shapes (${count(train.size)} train / ${count(test.size)} test, 10 classes)` };
+        return {
+          train,
+          test,
+          mean,
+          classNames: d.classNames,
+          inputSize: 32,
+          description: `synthetic shapes (${count(train.size)} train / ${count(test.size)} test, 10 classes)`,
+        };
       };
       return { classNames: SYNTHETIC_CLASSES, inputSize: SYNTHETIC_SIZE, open };
     }
@@ -81,7 +100,15 @@ export async function findDataset(spec: string, options: SourceOptions): Promise
         // The mean is always the training part's own: the same files and split give the same mean.
         const { train, val, test, mean } = d;
         const parts = [`${count(train.size)} train`, ...(val ? [`${count(val.size)} val`] : []), `${count(test.size)} test`];
-        return { train, ...(val ? { val } : {}), test, mean, classNames: d.classNames, inputSize: 32, description: `CIFAR-10 from ${source} (${parts.join(' / ')})` };
+        return {
+          train,
+          ...(val ? { val } : {}),
+          test,
+          mean,
+          classNames: d.classNames,
+          inputSize: 32,
+          description: `CIFAR-10 from ${source} (${parts.join(' / ')})`,
+        };
       };
       return { classNames: CIFAR10_CLASS_NAMES, inputSize: 32, open };
     }
@@ -102,7 +129,9 @@ async function cachedCifar10(options: SourceOptions): Promise<string> {
   const archive = path.join(dir, CIFAR10_ARCHIVE);
   if (existsSync(archive) && !options.download) return archive;
   if (!options.download) {
-    throw new UsageError(`CIFAR-10 is not in ${dir}; pass --download to fetch it (170 MB, checksum verified) or --dataset cifar10:<folder or .tar.gz>`);
+    throw new UsageError(
+      `CIFAR-10 is not in ${dir}; pass --download to fetch it (170 MB, checksum verified) or --dataset cifar10:<folder or .tar.gz>`,
+    );
   }
   let last = 0;
   return downloadCifar10({
@@ -127,10 +156,21 @@ async function findFolder(root: string, options: SourceOptions): Promise<DataSou
   const split = existsSync(path.join(abs, 'train')) && existsSync(path.join(abs, 'val'));
   const cropSize = options.cropSize ?? 224;
   const trainAll = await imageFolder(split ? path.join(abs, 'train') : abs, { cropSize });
-  return { classNames: trainAll.classNames, inputSize: cropSize, open: (valSize) => openFolder(abs, split, trainAll, cropSize, valSize, options) };
+  return {
+    classNames: trainAll.classNames,
+    inputSize: cropSize,
+    open: (valSize) => openFolder(abs, split, trainAll, cropSize, valSize, options),
+  };
 }
 
-async function openFolder(abs: string, split: boolean, trainAll: ImageFolderDataset, cropSize: number, valSize: number, options: SourceOptions): Promise<RunData> {
+async function openFolder(
+  abs: string,
+  split: boolean,
+  trainAll: ImageFolderDataset,
+  cropSize: number,
+  valSize: number,
+  options: SourceOptions,
+): Promise<RunData> {
   const classNames = trainAll.classNames;
   let mean = options.mean;
   if (!mean) {
@@ -139,7 +179,7 @@ async function openFolder(abs: string, split: boolean, trainAll: ImageFolderData
     mean = await computeMeanImage(trainAll, { indices: sample.sort() });
   }
   const train: ImageFolderDataset = trainAll.with({ mean });
-  const test = split ? (await imageFolder(path.join(abs, 'val'), { cropSize, classNames: [...classNames], mean })) : undefined;
+  const test = split ? await imageFolder(path.join(abs, 'val'), { cropSize, classNames: [...classNames], mean }) : undefined;
   let val: Dataset | undefined;
   let trainPart: Dataset = train;
   if (valSize > 0) {

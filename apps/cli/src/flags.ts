@@ -8,7 +8,8 @@
 import { CheckError } from '@resnet/core';
 import { UsageError } from './errors.js';
 
-const refuse = (flag: string, expected: string, value: string): UsageError => new UsageError(`--${flag} must be ${expected}, got "${value}"`);
+const refuse = (flag: string, expected: string, value: string): UsageError =>
+  new UsageError(`--${flag} must be ${expected}, got "${value}"`);
 
 /** An integer ≥ 1. */
 export function positiveIntegerFlag(flag: string, value: string | undefined): number | undefined {
@@ -22,12 +23,17 @@ export function positiveIntegerFlag(flag: string, value: string | undefined): nu
 export function integerFlag(flag: string, value: string | undefined, min?: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!(value.trim() !== '' && Number.isSafeInteger(n) && (min === undefined || n >= min))) throw refuse(flag, min === undefined ? 'an integer' : `an integer ≥ ${min}`, value);
+  if (!(value.trim() !== '' && Number.isSafeInteger(n) && (min === undefined || n >= min)))
+    throw refuse(flag, min === undefined ? 'an integer' : `an integer ≥ ${min}`, value);
   return n;
 }
 
 /** A finite number, ≥ `min` or > `above` when given; `unit` names what it counts (`a number of seconds > 0`). */
-export function numberFlag(flag: string, value: string | undefined, bounds: { min?: number; above?: number; unit?: string } = {}): number | undefined {
+export function numberFlag(
+  flag: string,
+  value: string | undefined,
+  bounds: { min?: number; above?: number; unit?: string } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   const { min, above, unit } = bounds;
@@ -74,5 +80,9 @@ export function syntheticSizeFlag(value: string | undefined): { train: number; t
  */
 export function flagError(error: unknown, fields: readonly string[]): unknown {
   if (!(error instanceof CheckError && fields.includes(error.field))) return error;
-  return refuse(error.field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), error.expected, String(error.value));
+  return refuse(
+    error.field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+    error.expected,
+    String(error.value),
+  );
 }

@@ -40,7 +40,13 @@ const HELPS: Record<string, string> = {
   eval: EVAL_HELP,
   predict: PREDICT_HELP,
   experiment: EXPERIMENT_HELP,
-  models: MODELS_HELP, summary: SUMMARY_HELP, infer: INFER_HELP, doctor: DOCTOR_HELP, conformance: CONFORMANCE_HELP, bench: BENCH_HELP };
+  models: MODELS_HELP,
+  summary: SUMMARY_HELP,
+  infer: INFER_HELP,
+  doctor: DOCTOR_HELP,
+  conformance: CONFORMANCE_HELP,
+  bench: BENCH_HELP,
+};
 
 async function run(argv: string[], io: Output): Promise<number> {
   const [command, ...rest] = argv;
@@ -59,7 +65,13 @@ async function run(argv: string[], io: Output): Promise<number> {
     return 0;
   }
   // Commands with many options of their own parse them themselves.
-  const own: Record<string, (args: string[], io: Output) => Promise<number>> = { train: trainCommand, eval: evalCommand, predict: predictCommand, experiment: experimentCommand, bench: benchCommand };
+  const own: Record<string, (args: string[], io: Output) => Promise<number>> = {
+    train: trainCommand,
+    eval: evalCommand,
+    predict: predictCommand,
+    experiment: experimentCommand,
+    bench: benchCommand,
+  };
   if (own[command]) return own[command](rest, io);
   const { values, positionals } = parseArgs({
     args: rest,
@@ -115,7 +127,8 @@ async function run(argv: string[], io: Output): Promise<number> {
       if (positionals.length > 0) throw new UsageError(`doctor takes no arguments, got "${positionals.join(' ')}"`);
       return doctorCommand({ json: values.json }, io);
     case 'conformance':
-      if (!backend || backend === 'auto') throw new UsageError(`conformance needs --backend, one of ${BACKEND_NAMES.filter((b) => b !== 'auto').join(', ')}`);
+      if (!backend || backend === 'auto')
+        throw new UsageError(`conformance needs --backend, one of ${BACKEND_NAMES.filter((b) => b !== 'auto').join(', ')}`);
       return conformanceCommand({ backend, json: values.json, ...(values.filter ? { filter: values.filter } : {}) }, io);
     default:
       throw new UsageError(`unknown command "${command}"`);

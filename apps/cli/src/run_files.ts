@@ -39,12 +39,21 @@ async function readCheckpoint(file: string): Promise<Checkpoint> {
 export async function openRunFolder(out: string, resume: boolean): Promise<{ files: RunFiles; resumeFrom?: Checkpoint }> {
   const runDir = path.resolve(out);
   const at = (file: string): string => path.join(runDir, file);
-  const files = { runDir, checkpointPath: at(CHECKPOINT_FILE), metricsPath: at('metrics.jsonl'), reportPath: at('report.html'), curvesPath: at('curves.svg'), weightsPath: at('weights.safetensors') };
+  const files = {
+    runDir,
+    checkpointPath: at(CHECKPOINT_FILE),
+    metricsPath: at('metrics.jsonl'),
+    reportPath: at('report.html'),
+    curvesPath: at('curves.svg'),
+    weightsPath: at('weights.safetensors'),
+  };
   const exists = existsSync(files.checkpointPath);
   if (exists !== resume) {
     if (resume) throw new UsageError(`--resume: there is no checkpoint in ${runDir} (expected ${CHECKPOINT_FILE})`);
     const meta = (await readCheckpoint(files.checkpointPath)).meta;
-    throw new UsageError(`${runDir} already holds a run (${meta.spec.name}, iteration ${meta.iteration} of ${meta.config.iterations}); pass --resume to continue it, or choose another --out`);
+    throw new UsageError(
+      `${runDir} already holds a run (${meta.spec.name}, iteration ${meta.iteration} of ${meta.config.iterations}); pass --resume to continue it, or choose another --out`,
+    );
   }
   return { files, ...(exists ? { resumeFrom: await readCheckpoint(files.checkpointPath) } : {}) };
 }
@@ -54,7 +63,9 @@ export async function writeRunFiles(files: RunFiles, run: RunRecord | Checkpoint
   mkdirSync(files.runDir, { recursive: true });
   if ('meta' in run) {
     const h = run.meta.history;
-    const lines = [...h.log, ...h.eval].sort((a, b) => a.iteration - b.iteration || (a.type === 'log' ? -1 : 1)).map((r) => JSON.stringify(r));
+    const lines = [...h.log, ...h.eval]
+      .sort((a, b) => a.iteration - b.iteration || (a.type === 'log' ? -1 : 1))
+      .map((r) => JSON.stringify(r));
     await writeBytesAtomic(files.metricsPath, new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''));
     return;
   }
@@ -76,7 +87,8 @@ export interface LoadedRun {
 export async function loadRun(target: string): Promise<LoadedRun> {
   let file = path.resolve(target);
   if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, CHECKPOINT_FILE);
-  if (!existsSync(file)) throw new UsageError(`no checkpoint at ${file} (pass a run folder made by resnet train, or its checkpoint.safetensors)`);
+  if (!existsSync(file))
+    throw new UsageError(`no checkpoint at ${file} (pass a run folder made by resnet train, or its checkpoint.safetensors)`);
   const c = await readCheckpoint(file);
   const model = new ResNet(c.meta.spec, { bnMomentum: c.meta.bnMomentum, bnEpsilon: c.meta.bnEpsilon });
   const tensors = new Map<string, tf.Tensor>();

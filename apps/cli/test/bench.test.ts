@@ -63,12 +63,32 @@ describe('resnet bench', () => {
     expect(row).not.toHaveProperty('onnxruntimeWeb');
     expect(row).not.toHaveProperty('latencyMs');
     expect(Object.keys(row!.ratio).sort()).toEqual(['pytorch', 'pytorchBest']);
-    expect(report.settings.pytorchBest).toEqual({ memoryFormat: 'channels_last', env: { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296' } });
-    expect(out).toMatch(/resnet8 train b2\s+wasm\s+\d+\s+[\d.]+\s+[\d.]+ s\s+[\d.]+ \(heap [\d.]+\)\s+skipped \[1\]\s+skipped \[1\]\s+-\s+-/);
+    expect(report.settings.pytorchBest).toEqual({
+      memoryFormat: 'channels_last',
+      env: { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296' },
+    });
+    expect(out).toMatch(
+      /resnet8 train b2\s+wasm\s+\d+\s+[\d.]+\s+[\d.]+ s\s+[\d.]+ \(heap [\d.]+\)\s+skipped \[1\]\s+skipped \[1\]\s+-\s+-/,
+    );
     expect(out).toMatch(/÷PyTorch\s+÷best\s+÷ort-node\s+÷ort-web\s+MB ÷PyTorch\s+MB ÷best/);
     expect(out).toContain('[1] --pytorch off');
 
-    const infer = await bench('--model', 'resnet8', '--mode', 'infer', '--batch', '2', '--runs', '1', '--warmup', '0', '--backend', 'cpu', '--pytorch', 'off');
+    const infer = await bench(
+      '--model',
+      'resnet8',
+      '--mode',
+      'infer',
+      '--batch',
+      '2',
+      '--runs',
+      '1',
+      '--warmup',
+      '0',
+      '--backend',
+      'cpu',
+      '--pytorch',
+      'off',
+    );
     expect(infer.report.rows.map((r) => r.mode)).toEqual(['infer', 'infer-folded']);
     expect(infer.report.rows[0]!.tfjs.imagesPerSecond!.median).toBeGreaterThan(0);
     expect(infer.report.rows[0]!.tfjs.threads).toBe(1);
@@ -80,7 +100,24 @@ describe('resnet bench', () => {
   }, 60_000);
 
   test('the time budget skips a case whose first step says it would run too long, with its first-step time', async () => {
-    const { report, out } = await bench('--model', 'resnet8', '--batch', '2', '--runs', '200', '--warmup', '0', '--counts', 'off', '--backend', 'wasm', '--pytorch', 'off', '--max-seconds', '8');
+    const { report, out } = await bench(
+      '--model',
+      'resnet8',
+      '--batch',
+      '2',
+      '--runs',
+      '200',
+      '--warmup',
+      '0',
+      '--counts',
+      'off',
+      '--backend',
+      'wasm',
+      '--pytorch',
+      'off',
+      '--max-seconds',
+      '8',
+    );
     const { tfjs } = report.rows[0]!;
     expect(tfjs.skipped).toMatch(/^too slow here \(≈\d+ s for the timed runs; raise --max-seconds\)$/);
     expect(tfjs.firstStepOnlySeconds!).toBeGreaterThan(0);
@@ -118,28 +155,34 @@ describe('resnet bench', () => {
     expect((await run('bench', '--onnxruntime', 'yes')).err).toMatch(/--onnxruntime must be on or off, got "yes"/);
   });
 
-  test.skipIf(noTorch !== undefined)(`PyTorch runs the same case beside tfjs, with a ratio${noTorch ? ` (skipped: ${noTorch})` : ''}`, async () => {
-    const { report } = await bench(...TINY, '--backend', 'wasm', '--pytorch', 'on');
-    const [row] = report.rows;
-    expect(report.machine.pytorch).toMatch(/^torch \S+, torchvision \S+$/);
-    expect(row!.pytorch.skipped).toBeUndefined();
-    expect(row!.pytorch.threads).toBe(row!.tfjs.threads);
-    expect(row!.pytorch.imagesPerSecond!.median).toBeGreaterThan(0);
-    expect(row!.pytorch.peakRssMB!).toBeGreaterThan(row!.pytorch.baselineRssMB!);
-    expect(row!.ratio.pytorch!.imagesPerSecond).toBeCloseTo(row!.tfjs.imagesPerSecond!.median / row!.pytorch.imagesPerSecond!.median, 10);
-    expect(row!.ratio.pytorch!.peakRss).toBeCloseTo(row!.tfjs.peakRssMB! / row!.pytorch.peakRssMB!, 10);
-    expect(row!.pytorch.device).toMatch(/^PyTorch \S+, NCHW$/);
-    // PyTorch best: its own process, in channels_last, started with the glibc tunables.
-    const best = row!.pytorchBest;
-    expect(best.skipped).toBeUndefined();
-    expect(best.device).toBe(`${row!.pytorch.device!.replace(', NCHW', ', channels_last')}, GLIBC_TUNABLES=${report.settings.pytorchBest.env.GLIBC_TUNABLES}`);
-    expect(best.threads).toBe(row!.tfjs.threads);
-    expect(best.imagesPerSecond!.median).toBeGreaterThan(0);
-    expect(best.imagesPerSecond!.seconds).toHaveLength(1);
-    expect(best.peakRssMB!).toBeGreaterThan(best.baselineRssMB!);
-    expect(row!.ratio.pytorchBest!.imagesPerSecond).toBeCloseTo(row!.tfjs.imagesPerSecond!.median / best.imagesPerSecond!.median, 10);
-    expect(row!.ratio.pytorchBest!.peakRss).toBeCloseTo(row!.tfjs.peakRssMB! / best.peakRssMB!, 10);
-  }, 60_000);
+  test.skipIf(noTorch !== undefined)(
+    `PyTorch runs the same case beside tfjs, with a ratio${noTorch ? ` (skipped: ${noTorch})` : ''}`,
+    async () => {
+      const { report } = await bench(...TINY, '--backend', 'wasm', '--pytorch', 'on');
+      const [row] = report.rows;
+      expect(report.machine.pytorch).toMatch(/^torch \S+, torchvision \S+$/);
+      expect(row!.pytorch.skipped).toBeUndefined();
+      expect(row!.pytorch.threads).toBe(row!.tfjs.threads);
+      expect(row!.pytorch.imagesPerSecond!.median).toBeGreaterThan(0);
+      expect(row!.pytorch.peakRssMB!).toBeGreaterThan(row!.pytorch.baselineRssMB!);
+      expect(row!.ratio.pytorch!.imagesPerSecond).toBeCloseTo(row!.tfjs.imagesPerSecond!.median / row!.pytorch.imagesPerSecond!.median, 10);
+      expect(row!.ratio.pytorch!.peakRss).toBeCloseTo(row!.tfjs.peakRssMB! / row!.pytorch.peakRssMB!, 10);
+      expect(row!.pytorch.device).toMatch(/^PyTorch \S+, NCHW$/);
+      // PyTorch best: its own process, in channels_last, started with the glibc tunables.
+      const best = row!.pytorchBest;
+      expect(best.skipped).toBeUndefined();
+      expect(best.device).toBe(
+        `${row!.pytorch.device!.replace(', NCHW', ', channels_last')}, GLIBC_TUNABLES=${report.settings.pytorchBest.env.GLIBC_TUNABLES}`,
+      );
+      expect(best.threads).toBe(row!.tfjs.threads);
+      expect(best.imagesPerSecond!.median).toBeGreaterThan(0);
+      expect(best.imagesPerSecond!.seconds).toHaveLength(1);
+      expect(best.peakRssMB!).toBeGreaterThan(best.baselineRssMB!);
+      expect(row!.ratio.pytorchBest!.imagesPerSecond).toBeCloseTo(row!.tfjs.imagesPerSecond!.median / best.imagesPerSecond!.median, 10);
+      expect(row!.ratio.pytorchBest!.peakRss).toBeCloseTo(row!.tfjs.peakRssMB! / best.peakRssMB!, 10);
+    },
+    60_000,
+  );
 
   test('inference: onnxruntime-node and -web on the same model (or skipped with the reason), batch-1 latency beside PyTorch', async () => {
     // A cache of its own: the ONNX export runs, and must leave exactly one finished file.
@@ -156,7 +199,10 @@ describe('resnet bench', () => {
     const { report, out } = result;
     expect(report.rows.map((r) => r.case)).toEqual(['resnet8 infer b1', 'resnet8 infer-folded b1']);
     expect(report.machine.onnxruntime).toMatch(/^onnxruntime-node (\S+|skipped), onnxruntime-web (\S+|skipped)$/);
-    for (const [key, pkg] of [['onnxruntimeNode', 'onnxruntime-node'], ['onnxruntimeWeb', 'onnxruntime-web']] as const) {
+    for (const [key, pkg] of [
+      ['onnxruntimeNode', 'onnxruntime-node'],
+      ['onnxruntimeWeb', 'onnxruntime-web'],
+    ] as const) {
       const installed = existsSync(fileURLToPath(new URL(`../node_modules/${pkg}/package.json`, import.meta.url)));
       for (const row of report.rows) {
         const peer = row[key]!;
@@ -195,8 +241,25 @@ describe('resnet bench', () => {
     expect(out).toMatch(/Batch-1 latency, ms per image \(median\):\n.*tfjs\s+PyTorch\s+PyTorch best\s+onnxruntime-node/);
   }, 120_000);
 
-  test('the onednn row: measured when its provider says it can run, else skipped with the provider\'s own reason', async () => {
-    const { report } = await bench('--model', 'resnet8', '--mode', 'infer', '--batch', '2', '--runs', '1', '--warmup', '0', '--backend', 'onednn', '--pytorch', 'off', '--onnxruntime', 'off');
+  test("the onednn row: measured when its provider says it can run, else skipped with the provider's own reason", async () => {
+    const { report } = await bench(
+      '--model',
+      'resnet8',
+      '--mode',
+      'infer',
+      '--batch',
+      '2',
+      '--runs',
+      '1',
+      '--warmup',
+      '0',
+      '--backend',
+      'onednn',
+      '--pytorch',
+      'off',
+      '--onnxruntime',
+      'off',
+    );
     expect(report.rows.map((r) => `${r.backend} ${r.case}`)).toEqual(['onednn resnet8 infer b2', 'onednn resnet8 infer-folded b2']);
     expect(report.rows[0]!.onnxruntimeNode!.skipped).toBe('--onnxruntime off');
     const { tfjs } = report.rows[0]!;

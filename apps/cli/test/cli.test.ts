@@ -37,7 +37,7 @@ describe('resnet models', () => {
 });
 
 describe('resnet summary', () => {
-  test('prints layers and the paper\'s totals; --json has model, params, macs and layers', async () => {
+  test("prints layers and the paper's totals; --json has model, params, macs and layers", async () => {
     const text = await run('summary', 'resnet20');
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/layer2\.0\.shortcut\s+shortcut\s+\[16, 16, 32\]/);
@@ -51,7 +51,12 @@ describe('resnet summary', () => {
   });
 
   test('options: --shortcut, --stride-in, --classes, --input', async () => {
-    const json = async (...a: string[]) => JSON.parse((await run('summary', ...a, '--json')).out) as { params: number; macs: number; layers: Array<{ name: string; outputShape: number[] }> };
+    const json = async (...a: string[]) =>
+      JSON.parse((await run('summary', ...a, '--json')).out) as {
+        params: number;
+        macs: number;
+        layers: Array<{ name: string; outputShape: number[] }>;
+      };
     expect((await json('resnet34', '--shortcut', 'A')).params).toBe(21_623_848);
     expect((await json('resnet50', '--stride-in', '3x3')).macs).toBeGreaterThan((await json('resnet50')).macs);
     expect((await json('resnet18', '--classes', '10')).layers.at(-1)!.outputShape).toEqual([10]);
@@ -59,14 +64,34 @@ describe('resnet summary', () => {
   });
 
   test('bad names and options: clear messages, exit 1 (bad value) or 2 (bad usage)', async () => {
-    expect(await run('summary', 'resnet21')).toMatchObject({ code: 1, err: expect.stringMatching(/unknown model "resnet21"; known models: resnet18/) });
-    expect(await run('summary', 'resnet18', '--stride-in', '3x3')).toMatchObject({ code: 1, err: expect.stringMatching(/strideIn applies to bottleneck nets/) });
-    expect(await run('summary', 'plain20', '--shortcut', 'B')).toMatchObject({ code: 1, err: expect.stringMatching(/does not apply to plain net/) });
-    expect(await run('summary', 'resnet18', '--shortcut', 'D')).toMatchObject({ code: 2, err: expect.stringMatching(/--shortcut must be one of A, B, C, got "D"/) });
-    expect(await run('summary', 'resnet18', '--classes', 'ten')).toMatchObject({ code: 2, err: expect.stringMatching(/--classes must be a positive integer, got "ten"/) });
+    expect(await run('summary', 'resnet21')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/unknown model "resnet21"; known models: resnet18/),
+    });
+    expect(await run('summary', 'resnet18', '--stride-in', '3x3')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/strideIn applies to bottleneck nets/),
+    });
+    expect(await run('summary', 'plain20', '--shortcut', 'B')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/does not apply to plain net/),
+    });
+    expect(await run('summary', 'resnet18', '--shortcut', 'D')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--shortcut must be one of A, B, C, got "D"/),
+    });
+    expect(await run('summary', 'resnet18', '--classes', 'ten')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--classes must be a positive integer, got "ten"/),
+    });
     expect(await run('summary')).toMatchObject({ code: 2, err: expect.stringMatching(/summary takes one model name/) });
     expect(await run('summary', 'resnet18', '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/--bogus/) });
-    expect(await run('fit')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command "fit"; commands are train, eval, predict, experiment, models, summary, infer, doctor, conformance/) });
+    expect(await run('fit')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(
+        /unknown command "fit"; commands are train, eval, predict, experiment, models, summary, infer, doctor, conformance/,
+      ),
+    });
   });
 
   test('help for the command and each subcommand', async () => {
@@ -117,10 +142,21 @@ describe('resnet infer', () => {
   test.each([
     ['cifar_resnet14_A', 'resnet14'],
     ['cifar_resnet8_B', 'resnet8'],
-  ])('%s: logits from PyTorch weights equal PyTorch\'s within 1e-4 (the real binary)', async (fixture, model) => {
+  ])("%s: logits from PyTorch weights equal PyTorch's within 1e-4 (the real binary)", async (fixture, model) => {
     const { weights, input, expected } = fixtureFiles(fixture);
     const output = path.join(dir, `${fixture}.y.npy`);
-    const { stderr } = await promisify(execFile)(process.execPath, [BIN, 'infer', '--model', model, '--weights', weights, '--input', input, '--output', output]);
+    const { stderr } = await promisify(execFile)(process.execPath, [
+      BIN,
+      'infer',
+      '--model',
+      model,
+      '--weights',
+      weights,
+      '--input',
+      input,
+      '--output',
+      output,
+    ]);
     // auto: the fastest backend that runs natively here (wasm on a machine without a GPU).
     expect(stderr).toMatch(new RegExp(`wrote logits \\[4, 10\\] to .*${fixture}\\.y\\.npy \\(${model}, backend \\w+`));
     const y = parseNpy(new Uint8Array(readFileSync(output)));
@@ -136,12 +172,34 @@ describe('resnet infer', () => {
     const input = path.join(dir, 'x2.npy');
     writeFileSync(input, serializeNpy(x.shape, x.dataSync() as Float32Array));
     const output = path.join(dir, 'y2.npy');
-    const result = await run('infer', '--model', 'resnet8', '--weights', path.join(saved, 'model.json'), '--input', input, '--output', output, '--backend', 'cpu');
+    const result = await run(
+      'infer',
+      '--model',
+      'resnet8',
+      '--weights',
+      path.join(saved, 'model.json'),
+      '--input',
+      input,
+      '--output',
+      output,
+      '--backend',
+      'cpu',
+    );
     expect(result.err).toMatch(/\(resnet8, backend cpu \(JavaScript/);
     expect(result.code).toBe(0);
     const expected = model.predict(x);
     expect(relativeError(parseNpy(new Uint8Array(readFileSync(output))).data, expected.dataSync() as Float32Array)).toBeLessThan(1e-6);
-    const wrong = await run('infer', '--model', 'resnet14', '--weights', path.join(saved, 'model.json'), '--input', input, '--output', output);
+    const wrong = await run(
+      'infer',
+      '--model',
+      'resnet14',
+      '--weights',
+      path.join(saved, 'model.json'),
+      '--input',
+      input,
+      '--output',
+      output,
+    );
     expect(wrong).toMatchObject({ code: 1, err: expect.stringMatching(/holds resnet8, not resnet14: stages \[1,1,1\] ≠ \[2,2,2\]/) });
     tf.dispose([x, expected]);
     model.dispose();
@@ -152,18 +210,40 @@ describe('resnet infer', () => {
     const output = path.join(dir, 'bad.npy');
     const garbage = path.join(dir, 'garbage.npy');
     writeFileSync(garbage, 'not an npy file at all');
-    expect(await run('infer', '--model', 'resnet14', '--weights', weights, '--input', garbage, '--output', output)).toMatchObject({ code: 1, err: expect.stringMatching(/^npy: /) });
+    expect(await run('infer', '--model', 'resnet14', '--weights', weights, '--input', garbage, '--output', output)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^npy: /),
+    });
     const flat = path.join(dir, 'flat.npy');
     writeFileSync(flat, serializeNpy([3, 4], new Float32Array(12)));
-    expect(await run('infer', '--model', 'resnet14', '--weights', weights, '--input', flat, '--output', output)).toMatchObject({ code: 1, err: expect.stringMatching(/must hold an NHWC batch \[N, H, W, C\], got shape \[3, 4\]/) });
-    expect(await run('infer', '--model', 'resnet20', '--weights', weights, '--input', input, '--output', output)).toMatchObject({ code: 1, err: expect.stringMatching(/weights do not fit resnet20: missing "layer1.2.conv1.weight"/) });
-    expect(await run('infer', '--model', 'resnet14', '--weights', input, '--input', input, '--output', output)).toMatchObject({ code: 1, err: expect.stringMatching(/--weights must be a .safetensors file or a model.json/) });
-    expect(await run('infer', '--model', 'resnet14', '--weights', path.join(dir, 'missing.safetensors'), '--input', input, '--output', output)).toMatchObject({ code: 1, err: expect.stringMatching(/missing\.safetensors/) });
-    expect(await run('infer', '--model', 'resnet14', '--weights', garbage.replace('.npy', '.safetensors'), '--input', input, '--output', output)).toMatchObject({ code: 1 });
-    expect(await run('infer', '--model', 'resnet14', '--input', input, '--output', output)).toMatchObject({ code: 2, err: expect.stringMatching(/--weights is required/) });
+    expect(await run('infer', '--model', 'resnet14', '--weights', weights, '--input', flat, '--output', output)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/must hold an NHWC batch \[N, H, W, C\], got shape \[3, 4\]/),
+    });
+    expect(await run('infer', '--model', 'resnet20', '--weights', weights, '--input', input, '--output', output)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/weights do not fit resnet20: missing "layer1.2.conv1.weight"/),
+    });
+    expect(await run('infer', '--model', 'resnet14', '--weights', input, '--input', input, '--output', output)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/--weights must be a .safetensors file or a model.json/),
+    });
+    expect(
+      await run('infer', '--model', 'resnet14', '--weights', path.join(dir, 'missing.safetensors'), '--input', input, '--output', output),
+    ).toMatchObject({ code: 1, err: expect.stringMatching(/missing\.safetensors/) });
+    expect(
+      await run('infer', '--model', 'resnet14', '--weights', garbage.replace('.npy', '.safetensors'), '--input', input, '--output', output),
+    ).toMatchObject({ code: 1 });
+    expect(await run('infer', '--model', 'resnet14', '--input', input, '--output', output)).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--weights is required/),
+    });
     const img1 = path.join(dir, 'gray.npy');
     writeFileSync(img1, serializeNpy([1, 32, 32, 1], new Float32Array(1024)));
-    expect(await run('infer', '--model', 'resnet14', '--weights', weights, '--input', img1, '--output', output)).toMatchObject({ code: 1, err: expect.stringMatching(/input must be \[N, H, W, 3\] for resnet14, got \[1, 32, 32, 1\]/) });
+    expect(await run('infer', '--model', 'resnet14', '--weights', weights, '--input', img1, '--output', output)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/input must be \[N, H, W, 3\] for resnet14, got \[1, 32, 32, 1\]/),
+    });
   });
 
   test('the binary exits 2 on a usage error, printing to stderr', async () => {
@@ -176,7 +256,8 @@ describe('resnet doctor', () => {
   test('lists every backend, whether it runs here and why not, and what auto picks', async () => {
     const { code, out } = await run('doctor');
     expect(code).toBe(0);
-    for (const name of ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu']) expect(out).toMatch(new RegExp(`^${name}( \\*)?\\s+(yes|no)\\s`, 'm'));
+    for (const name of ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu'])
+      expect(out).toMatch(new RegExp(`^${name}( \\*)?\\s+(yes|no)\\s`, 'm'));
     expect(out).toMatch(/^node-gpu\s+no\s+-$/m);
     expect(out).toMatch(/^why not:\n {2}node-gpu: @tensorflow\/tfjs-node-gpu is not installed .*CUDA 11\.2 and cuDNN 8\.1/m);
     expect(out).toMatch(/^cpu\s+yes\s+JavaScript/m);
@@ -191,7 +272,11 @@ describe('resnet doctor', () => {
     const onednn = json.backends.find((b) => b.name === 'onednn')!;
     if (onednn.available) {
       expect(out).toMatch(/^onednn( \*)?\s+yes\s+oneDNN \d+\.\d+\.\d+ \(\w+, \d+ threads?\)$/m);
-      expect(onednn.details).toMatchObject({ onednn: expect.stringMatching(/^\d+\.\d+\.\d+$/), isa: expect.any(String), threads: expect.stringMatching(/^\d+$/) });
+      expect(onednn.details).toMatchObject({
+        onednn: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+        isa: expect.any(String),
+        threads: expect.stringMatching(/^\d+$/),
+      });
       expect(out).toMatch(/^ {2}onednn: onednn \d+\.\d+\.\d+, isa \w+, threads \d+/m);
     } else {
       expect(out).toMatch(/^onednn\s+no\s+-$/m);
@@ -211,8 +296,17 @@ describe('resnet conformance', () => {
   });
 
   test('a backend that cannot run here exits 1 with the reason; --backend is required', async () => {
-    expect(await run('conformance', '--backend', 'node-gpu')).toMatchObject({ code: 1, err: expect.stringMatching(/cannot run the conformance suite on node-gpu: @tensorflow\/tfjs-node-gpu is not installed/) });
-    expect(await run('conformance')).toMatchObject({ code: 2, err: expect.stringMatching(/conformance needs --backend, one of node-gpu, node, webgpu, onednn, wasm, cpu/) });
-    expect(await run('conformance', '--backend', 'tpu')).toMatchObject({ code: 2, err: expect.stringMatching(/--backend must be one of auto, node-gpu/) });
+    expect(await run('conformance', '--backend', 'node-gpu')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/cannot run the conformance suite on node-gpu: @tensorflow\/tfjs-node-gpu is not installed/),
+    });
+    expect(await run('conformance')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/conformance needs --backend, one of node-gpu, node, webgpu, onednn, wasm, cpu/),
+    });
+    expect(await run('conformance', '--backend', 'tpu')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--backend must be one of auto, node-gpu/),
+    });
   });
 });

@@ -24,10 +24,27 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 const quiet = { out: () => undefined, err: () => undefined };
 const tmp = (): string => mkdtempSync(path.join(tmpdir(), 'resnet-train-'));
 // A tiny run: ResNet-8 on 96 synthetic images, batches of 8.
-const TINY = ['--model', 'resnet8', '--synthetic-size', '96,40', '--batch-size', '8', '--log-every', '1', '--eval-every', '3', '--checkpoint-every', '2'];
+const TINY = [
+  '--model',
+  'resnet8',
+  '--synthetic-size',
+  '96,40',
+  '--batch-size',
+  '8',
+  '--log-every',
+  '1',
+  '--eval-every',
+  '3',
+  '--checkpoint-every',
+  '2',
+];
 
 function jsonl(file: string): Array<Record<string, number | string>> {
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number | string>);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, number | string>);
 }
 
 /** `resnet train` in a process of its own (so that `auto` picks afresh), with extra environment. */
@@ -43,7 +60,14 @@ describe('resnet train under auto', () => {
     const [asIs, without] = await Promise.all([
       trainChild({}, ...TINY, '--iterations', '1', '--out', path.join(tmp(), 'auto')),
       // As on a machine where the addon does not load: the only file tried is one that does not exist.
-      trainChild({ RESNET_ONEDNN_ADDON: path.join(tmp(), 'missing', 'resnet_onednn.node') }, ...TINY, '--iterations', '1', '--out', path.join(tmp(), 'auto-no-onednn')),
+      trainChild(
+        { RESNET_ONEDNN_ADDON: path.join(tmp(), 'missing', 'resnet_onednn.node') },
+        ...TINY,
+        '--iterations',
+        '1',
+        '--out',
+        path.join(tmp(), 'auto-no-onednn'),
+      ),
     ]);
     expect(asIs.code, asIs.stderr).toBe(0);
     expect(without.code, without.stderr).toBe(0);
@@ -60,7 +84,10 @@ describe('resnet train under auto', () => {
     const [fallback, ...notes] = header(without.stderr);
     const after = /^backend (wasm|cpu) /.test(fallback!);
     expect(notes).toHaveLength(after ? 1 : 0);
-    if (after) expect(notes[0]).toMatch(/^resnet: note: onednn, the native CPU backend \(oneDNN\), is not available here, so (wasm|cpu) runs instead: .*apt-get install libdnnl-dev/);
+    if (after)
+      expect(notes[0]).toMatch(
+        /^resnet: note: onednn, the native CPU backend \(oneDNN\), is not available here, so (wasm|cpu) runs instead: .*apt-get install libdnnl-dev/,
+      );
   }, 120_000);
 });
 
@@ -72,7 +99,8 @@ describe('resnet train', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/trained resnet8 for 6 iterations in \d\d:\d\d on wasm/);
     expect(r.out).toMatch(/test accuracy: \d+\.\d\d% \(top-1 error \d+\.\d\d%, top-5 error \d+\.\d\d%, 40 images\)/);
-    for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'report.html', 'curves.svg', 'weights.safetensors', 'config.json']) expect(existsSync(path.join(out, f))).toBe(true);
+    for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'report.html', 'curves.svg', 'weights.safetensors', 'config.json'])
+      expect(existsSync(path.join(out, f))).toBe(true);
     const records = jsonl(path.join(out, 'metrics.jsonl'));
     expect(records.filter((r) => r.type === 'log').map((r) => r.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(records.filter((r) => r.type === 'eval').map((r) => `${r.split}@${r.iteration}`)).toEqual(['test@3', 'test@6']);
@@ -118,15 +146,37 @@ describe('resnet train', () => {
 
   test('a run stopped and resumed gives the same losses and weights as one uninterrupted', async () => {
     // wasm here (the cpu backend takes minutes for this); core's trainer test proves it on cpu.
-    const base = { model: 'resnet8', dataset: 'synthetic', backend: 'wasm', download: false, progress: false, syntheticSize: { train: 48, test: 16 } };
+    const base = {
+      model: 'resnet8',
+      dataset: 'synthetic',
+      backend: 'wasm',
+      download: false,
+      progress: false,
+      syntheticSize: { train: 48, test: 16 },
+    };
     const overrides = { iterations: 6, batchSize: 8, logEvery: 1, evalEvery: 3, checkpointEvery: 0 };
     const whole = await trainRun({ ...base, overrides, out: path.join(tmp(), 'whole'), resume: false }, quiet);
     const dir = path.join(tmp(), 'parts');
     const first = await trainRun({ ...base, overrides, out: dir, resume: false, stopAt: 4 }, quiet);
     expect(first.outcome.status).toBe('stopped');
-    const resumed = await run('train', '--model', 'resnet8', '--synthetic-size', '48,16', '--backend', 'wasm', '--out', dir, '--resume', '--quiet');
+    const resumed = await run(
+      'train',
+      '--model',
+      'resnet8',
+      '--synthetic-size',
+      '48,16',
+      '--backend',
+      'wasm',
+      '--out',
+      dir,
+      '--resume',
+      '--quiet',
+    );
     expect(resumed.code).toBe(0);
-    const losses = (file: string) => jsonl(file).filter((r) => r.type === 'log').map((r) => r.loss);
+    const losses = (file: string) =>
+      jsonl(file)
+        .filter((r) => r.type === 'log')
+        .map((r) => r.loss);
     expect(losses(path.join(dir, 'metrics.jsonl'))).toEqual(losses(whole.metricsPath));
     expect(readFileSync(path.join(dir, 'weights.safetensors'))).toEqual(readFileSync(whole.weightsPath));
   }, 120_000);
@@ -148,7 +198,19 @@ describe('resnet train', () => {
     expect(damaged.code).toBe(1);
     expect(damaged.err).toMatch(/checkpoint: .*checkpoint.safetensors is damaged or not a checkpoint: its tensors' SHA-256/);
     expect(readFileSync(file)).toEqual(bytes);
-    const other = await run('train', '--model', 'resnet14', '--synthetic-size', '96,40', '--backend', 'wasm', '--out', out, '--resume', '--quiet');
+    const other = await run(
+      'train',
+      '--model',
+      'resnet14',
+      '--synthetic-size',
+      '96,40',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--resume',
+      '--quiet',
+    );
     expect(other.code).not.toBe(0);
     const bad = await run('train', '--lr', 'fast');
     expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--lr must be a number ≥ 0, got "fast"/)]);
@@ -158,7 +220,23 @@ describe('resnet train', () => {
 
   test('a diverging run stops with a clear message and keeps the last good checkpoint', async () => {
     const out = path.join(tmp(), 'nan');
-    const r = await run('train', ...TINY, '--iterations', '30', '--lr', '1e30', '--warmup', 'none', '--checkpoint-every', '1', '--backend', 'wasm', '--out', out, '--quiet');
+    const r = await run(
+      'train',
+      ...TINY,
+      '--iterations',
+      '30',
+      '--lr',
+      '1e30',
+      '--warmup',
+      'none',
+      '--checkpoint-every',
+      '1',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--quiet',
+    );
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/the loss is (NaN|Infinity) at iteration (\d+) \(learning rate 1e\+30\); training diverged/);
     const at = Number(/at iteration (\d+)/.exec(r.err)![1]);
@@ -169,7 +247,9 @@ describe('resnet train', () => {
 
   test('Ctrl-C stops after the iteration with a checkpoint (exit 130), and --resume finishes the run', async () => {
     const out = path.join(tmp(), 'sigint');
-    const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--iterations', '400', '--backend', 'wasm', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--iterations', '400', '--backend', 'wasm', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -186,7 +266,21 @@ describe('resnet train', () => {
     expect(stdout).toMatch(/continue with: resnet train --model resnet8 --dataset synthetic --out .* --resume/);
     const stoppedAt = Number(/stopped at iteration (\d+)/.exec(stdout)![1]);
     expect(stoppedAt).toBeLessThan(400);
-    const r = await run('train', '--model', 'resnet8', '--synthetic-size', '96,40', '--iterations', String(stoppedAt + 2), '--backend', 'wasm', '--out', out, '--resume', '--json');
+    const r = await run(
+      'train',
+      '--model',
+      'resnet8',
+      '--synthetic-size',
+      '96,40',
+      '--iterations',
+      String(stoppedAt + 2),
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--resume',
+      '--json',
+    );
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { iteration: number }).iteration).toBe(stoppedAt + 2);
   }, 120_000);
@@ -198,7 +292,10 @@ describe('image folders (ImageNet-style)', () => {
     const { mkdirSync } = await import('node:fs');
     const files: string[] = [];
     for (const split of ['train', 'val']) {
-      for (const [cls, rgb] of [['blue', [30, 40, 220]], ['red', [220, 30, 30]]] as const) {
+      for (const [cls, rgb] of [
+        ['blue', [30, 40, 220]],
+        ['red', [220, 30, 30]],
+      ] as const) {
         mkdirSync(path.join(root, split, cls), { recursive: true });
         for (let i = 0; i < 2; i++) {
           const [h, w] = [60, 70 + 10 * i];
@@ -211,7 +308,22 @@ describe('image folders (ImageNet-style)', () => {
       }
     }
     const out = path.join(tmp(), 'folder-run');
-    const t = await run('train', '--model', 'resnet18', '--dataset', `folder:${root}`, '--iterations', '1', '--batch-size', '2', '--backend', 'wasm', '--out', out, '--quiet');
+    const t = await run(
+      'train',
+      '--model',
+      'resnet18',
+      '--dataset',
+      `folder:${root}`,
+      '--iterations',
+      '1',
+      '--batch-size',
+      '2',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--quiet',
+    );
     expect(t.err).toBe('');
     expect(t.code).toBe(0);
     expect(t.out).toMatch(/test accuracy: \d+\.\d\d% .* 4 images\)/);

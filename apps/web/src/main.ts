@@ -3,7 +3,17 @@
  * sends it the user's choices and shows what it reports. Changing the backend starts a new worker,
  * since a tfjs engine keeps the backend it started with.
  */
-import { DEFAULT_MODEL, MODEL_CHOICES, type BackendChoice, type BackendInfo, type FromWorker, type ModelInfo, type SavedModel, type ToWorker, type TrainingState } from './protocol';
+import {
+  DEFAULT_MODEL,
+  MODEL_CHOICES,
+  type BackendChoice,
+  type BackendInfo,
+  type FromWorker,
+  type ModelInfo,
+  type SavedModel,
+  type ToWorker,
+  type TrainingState,
+} from './protocol';
 import { button, byId, element, formatNumber, input, positiveNumber } from './ui/dom';
 import { clearErrors, showError, showStatus } from './ui/status';
 import { showClassification } from './ui/top5';
@@ -49,7 +59,9 @@ function showBackend(info: BackendInfo | undefined): void {
 }
 
 function showModel(info: ModelInfo): void {
-  byId<HTMLSelectElement>('model').value = (MODEL_CHOICES as readonly string[]).includes(info.name) ? info.name : byId<HTMLSelectElement>('model').value;
+  byId<HTMLSelectElement>('model').value = (MODEL_CHOICES as readonly string[]).includes(info.name)
+    ? info.name
+    : byId<HTMLSelectElement>('model').value;
   byId('model-label').textContent = `${info.label} (${info.name})`;
   byId('model-params').textContent = info.params.toLocaleString('en-US');
   byId('model-macs').textContent = `${(info.macs / 1e6).toFixed(1)}M per image`;
@@ -67,9 +79,21 @@ function showSaved(models: readonly SavedModel[]): void {
   list.replaceChildren(
     ...models.map((m) => {
       const item = element('li', {}, [
-        element('span', { textContent: `${m.name}: ${m.model}, ${m.dataset}, ${new Date(m.savedAt).toLocaleString()}${m.hasMean ? '' : ' (no mean saved)'}` }),
-        element('button', { type: 'button', className: 'load', textContent: 'Load', onclick: () => send({ type: 'load-saved', name: m.name }) }),
-        element('button', { type: 'button', className: 'delete', textContent: 'Delete', onclick: () => send({ type: 'delete-saved', name: m.name }) }),
+        element('span', {
+          textContent: `${m.name}: ${m.model}, ${m.dataset}, ${new Date(m.savedAt).toLocaleString()}${m.hasMean ? '' : ' (no mean saved)'}`,
+        }),
+        element('button', {
+          type: 'button',
+          className: 'load',
+          textContent: 'Load',
+          onclick: () => send({ type: 'load-saved', name: m.name }),
+        }),
+        element('button', {
+          type: 'button',
+          className: 'delete',
+          textContent: 'Delete',
+          onclick: () => send({ type: 'delete-saved', name: m.name }),
+        }),
       ]);
       item.dataset.name = m.name;
       return item;
@@ -175,7 +199,12 @@ function guarded(context: Parameters<typeof showError>[0], fn: () => void): () =
 }
 
 function useSynthetic(): void {
-  guarded('data', () => send({ type: 'data', request: { source: 'synthetic', trainSize: positiveNumber('train-size', true), testSize: positiveNumber('test-size', true) } }))();
+  guarded('data', () =>
+    send({
+      type: 'data',
+      request: { source: 'synthetic', trainSize: positiveNumber('train-size', true), testSize: positiveNumber('test-size', true) },
+    }),
+  )();
 }
 
 function classifyFile(file: File | undefined): void {
@@ -187,7 +216,9 @@ function classifyFile(file: File | undefined): void {
 
 function wire(): void {
   const models = byId<HTMLSelectElement>('model');
-  models.replaceChildren(...MODEL_CHOICES.map((name) => element('option', { value: name, textContent: name, selected: name === DEFAULT_MODEL })));
+  models.replaceChildren(
+    ...MODEL_CHOICES.map((name) => element('option', { value: name, textContent: name, selected: name === DEFAULT_MODEL })),
+  );
   models.onchange = () => send({ type: 'model', name: models.value });
   const backend = byId<HTMLSelectElement>('backend');
   backend.onchange = () => startWorker(backend.value as BackendChoice);
@@ -235,7 +266,9 @@ function wire(): void {
     if (files.length) send({ type: 'load-files', files });
   };
   button('download').onclick = () => send({ type: 'export' });
-  button('responses').onclick = guarded('responses', () => send({ type: 'responses', maxExamples: positiveNumber('response-examples', true) }));
+  button('responses').onclick = guarded('responses', () =>
+    send({ type: 'responses', maxExamples: positiveNumber('response-examples', true) }),
+  );
 
   startWorker(backend.value as BackendChoice);
 }

@@ -8,11 +8,24 @@
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
 /** The CIFAR nets offered in the picker: ResNets and their plain twins (same layers, no shortcuts). */
-export const MODEL_CHOICES = ['resnet8', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'plain8', 'plain20', 'plain32', 'plain44', 'plain56'] as const;
+export const MODEL_CHOICES = [
+  'resnet8',
+  'resnet20',
+  'resnet32',
+  'resnet44',
+  'resnet56',
+  'plain8',
+  'plain20',
+  'plain32',
+  'plain44',
+  'plain56',
+] as const;
 export const DEFAULT_MODEL = 'resnet20';
 
 /** Where the three tfjs-backend-wasm binaries are served (Vite emits them; see src/wasm_paths.ts). */
-export type WasmPathMap = Readonly<Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>>;
+export type WasmPathMap = Readonly<
+  Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>
+>;
 
 /** The training settings the page lets the user edit; the rest comes from core's `synthetic` recipe. */
 export interface TrainSettings {

@@ -59,7 +59,12 @@ function setState(next: TrainingState, detail = ''): void {
 
 function labels(): Labels {
   if (weightsLabels) return weightsLabels;
-  if (data) return { mean: data.mean, classNames: data.classNames, source: `assumed: the mean and classes of the current data (${data.info.description})` };
+  if (data)
+    return {
+      mean: data.mean,
+      classNames: data.classNames,
+      source: `assumed: the mean and classes of the current data (${data.info.description})`,
+    };
   return { mean: CIFAR10_CHANNEL_MEAN, classNames: CIFAR10_CLASS_NAMES, source: 'assumed: CIFAR-10 classes and per-channel mean' };
 }
 
@@ -147,7 +152,12 @@ function runTraining(): void {
       post({ type: 'model', info: modelInfo() });
       if (outcome.status === 'finished') {
         const test = outcome.final.test;
-        setState('finished', test ? `test error ${(test.top1Error * 100).toFixed(2)}% after ${outcome.iteration} iterations` : `${outcome.iteration} iterations`);
+        setState(
+          'finished',
+          test
+            ? `test error ${(test.top1Error * 100).toFixed(2)}% after ${outcome.iteration} iterations`
+            : `${outcome.iteration} iterations`,
+        );
         post({ type: 'progress', progress: { ...lastProgress(t), testError: test?.top1Error ?? lastTestError } });
         training?.dispose();
         training = undefined;
@@ -235,7 +245,10 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'data': {
       await haltTraining();
-      post({ type: 'status', text: message.request.source === 'synthetic' ? 'generating the synthetic set…' : 'reading the CIFAR-10 files…' });
+      post({
+        type: 'status',
+        text: message.request.source === 'synthetic' ? 'generating the synthetic set…' : 'reading the CIFAR-10 files…',
+      });
       data = await loadData(message.request);
       post({ type: 'data', info: data.info });
       if (model) post({ type: 'model', info: modelInfo() });
@@ -271,7 +284,9 @@ async function handle(message: ToWorker): Promise<void> {
     case 'load-saved': {
       await haltTraining();
       const { model: loaded, meta } = await loadFromBrowser(message.name);
-      const l = meta?.mean ? { mean: meta.mean, classNames: meta.classNames, source: `saved with the weights (${meta.dataset})` } : undefined;
+      const l = meta?.mean
+        ? { mean: meta.mean, classNames: meta.classNames, source: `saved with the weights (${meta.dataset})` }
+        : undefined;
       replaceModel(loaded, `indexeddb://${message.name}`, l);
       setState('idle');
       return;
@@ -295,8 +310,17 @@ async function handle(message: ToWorker): Promise<void> {
       if (!data) throw new Error('no data to measure the responses on');
       const m = current();
       const r = await layerResponses(m, data.test, { maxExamples: message.maxExamples, batchSize: 50 });
-      const svg = responseChart({ networks: [responseNetwork(r)], title: `Layer responses of ${r.label} (${weightsOrigin})`, width: 560, height: 480 });
-      post({ type: 'responses', svg, text: `mean std ${meanResponse(r).toFixed(3)} over ${r.layers.length} 3×3 layers, on ${r.examples} test images` });
+      const svg = responseChart({
+        networks: [responseNetwork(r)],
+        title: `Layer responses of ${r.label} (${weightsOrigin})`,
+        width: 560,
+        height: 480,
+      });
+      post({
+        type: 'responses',
+        svg,
+        text: `mean std ${meanResponse(r).toFixed(3)} over ${r.layers.length} 3×3 layers, on ${r.examples} test images`,
+      });
       return;
     }
     case 'pause':

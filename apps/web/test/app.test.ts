@@ -36,7 +36,8 @@ let resnet8Params: number;
 
 beforeAll(async () => {
   if (!chromium.available) return;
-  if (!existsSync(path.join(dist, 'index.html'))) throw new Error(`no ${dist}/index.html: run \`pnpm build\` in apps/web first (turbo's test task does)`);
+  if (!existsSync(path.join(dist, 'index.html')))
+    throw new Error(`no ${dist}/index.html: run \`pnpm build\` in apps/web first (turbo's test task does)`);
   await mkdir(shots, { recursive: true });
   server = await serve(dist);
   // The fixtures: a synthetic "disc" as a PNG, a text file, and ResNet-56 weights as safetensors.
@@ -48,7 +49,9 @@ beforeAll(async () => {
   const small = createModel(TINY.model);
   resnet8Params = small.summary().params;
   // CIFAR-10's binary format with 10 records per batch file (3073 bytes each: label, then R, G, B planes).
-  const cifar = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'].map((name) => path.join(dir, name));
+  const cifar = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'].map(
+    (name) => path.join(dir, name),
+  );
   for (const file of cifar) {
     const bytes = new Uint8Array(10 * 3073);
     for (let r = 0; r < 10; r++) bytes[r * 3073] = r;
@@ -60,7 +63,14 @@ beforeAll(async () => {
   for (const file of cifar) await copyFile(file, path.join(batches, path.basename(file)));
   const cifarTarGz = path.join(dir, 'cifar-10-binary.tar.gz');
   execFileSync('tar', ['-czf', cifarTarGz, '-C', dir, 'cifar-10-batches-bin']);
-  files = { dir, image: path.join(dir, 'disc.png'), text: path.join(dir, 'notes.txt'), resnet56: path.join(dir, 'resnet56.safetensors'), cifar, cifarTarGz };
+  files = {
+    dir,
+    image: path.join(dir, 'disc.png'),
+    text: path.join(dir, 'notes.txt'),
+    resnet56: path.join(dir, 'resnet56.safetensors'),
+    cifar,
+    cifarTarGz,
+  };
   await writeFile(files.image, encodePng(pixels, 32, 32));
   await writeFile(files.text, 'these are notes, not data\n');
   await writeFile(files.resnet56, await exportSafetensors(resnet56));
@@ -77,12 +87,20 @@ afterAll(async () => {
  * A browser session that lasts across several tests (they share the page, as a user would), closed
  * in afterAll. `withChromium` always cleans up, even when a test fails.
  */
-function browserSession(options: Parameters<typeof withChromium>[1] = {}): { page: () => Page; open: () => Promise<void>; close: () => Promise<void> } {
+function browserSession(options: Parameters<typeof withChromium>[1] = {}): {
+  page: () => Page;
+  open: () => Promise<void>;
+  close: () => Promise<void>;
+} {
   let page: Page | undefined;
   let release: (() => void) | undefined;
   let session: Promise<void> | undefined;
   return {
-    page: () => page ?? (() => { throw new Error('the browser session did not start'); })(),
+    page: () =>
+      page ??
+      (() => {
+        throw new Error('the browser session did not start');
+      })(),
     open: () =>
       new Promise<void>((ready, failed) => {
         session = withChromium(
@@ -180,28 +198,34 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
   });
   afterAll(() => session.close());
 
-  test('the page loads; auto passes over the software adapter for wasm, shows it, and WebGPU can be picked', async () => {
-    const page = session.page();
-    await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 60_000 });
-    // SwiftShader is the only adapter here: auto follows core and runs wasm, saying why.
-    expect(await page.textContent('#backend-name')).toBe('wasm');
-    expect(await page.textContent('#backend-note')).toMatch(/^auto: using wasm, because this browser's only WebGPU adapter is a software one \(.*swiftshader.*\)/i);
-    expect(await page.textContent('#adapter')).toContain('fallback yes');
-    await shot(page, 'loaded-auto');
-    if (UPDATE_FIGURES) await makeFigure(page);
-    await pickWebGpu(page);
-    expect(await page.textContent('#backend-note')).toContain('webgpu was asked for');
-    const adapter = (await page.textContent('#adapter')) ?? '';
-    expect(adapter).toContain('swiftshader');
-    expect(adapter).toContain('fallback yes');
-    // The recipe's defaults fill the form (core's synthetic recipe: batch 32, 300 iterations, 0.05).
-    expect(await page.inputValue('#batch-size')).toBe('32');
-    expect(await page.inputValue('#iterations')).toBe('300');
-    expect(await page.inputValue('#lr')).toBe('0.05');
-    await page.locator('#model-label', { hasText: 'ResNet-20' }).waitFor();
-    expect(await page.textContent('#model-params')).toBe('269,722');
-    await shot(page, 'loaded');
-  }, UPDATE_FIGURES ? 1_800_000 : undefined);
+  test(
+    'the page loads; auto passes over the software adapter for wasm, shows it, and WebGPU can be picked',
+    async () => {
+      const page = session.page();
+      await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 60_000 });
+      // SwiftShader is the only adapter here: auto follows core and runs wasm, saying why.
+      expect(await page.textContent('#backend-name')).toBe('wasm');
+      expect(await page.textContent('#backend-note')).toMatch(
+        /^auto: using wasm, because this browser's only WebGPU adapter is a software one \(.*swiftshader.*\)/i,
+      );
+      expect(await page.textContent('#adapter')).toContain('fallback yes');
+      await shot(page, 'loaded-auto');
+      if (UPDATE_FIGURES) await makeFigure(page);
+      await pickWebGpu(page);
+      expect(await page.textContent('#backend-note')).toContain('webgpu was asked for');
+      const adapter = (await page.textContent('#adapter')) ?? '';
+      expect(adapter).toContain('swiftshader');
+      expect(adapter).toContain('fallback yes');
+      // The recipe's defaults fill the form (core's synthetic recipe: batch 32, 300 iterations, 0.05).
+      expect(await page.inputValue('#batch-size')).toBe('32');
+      expect(await page.inputValue('#iterations')).toBe('300');
+      expect(await page.inputValue('#lr')).toBe('0.05');
+      await page.locator('#model-label', { hasText: 'ResNet-20' }).waitFor();
+      expect(await page.textContent('#model-params')).toBe('269,722');
+      await shot(page, 'loaded');
+    },
+    UPDATE_FIGURES ? 1_800_000 : undefined,
+  );
 
   test('training runs: the iteration counter and the loss chart grow, the loss is finite', async () => {
     const page = session.page();
@@ -247,7 +271,8 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
     firstResult = await top5(page);
     expect(firstResult.labels).toHaveLength(5);
     expect(new Set(firstResult.labels).size).toBe(5);
-    for (const label of firstResult.labels) expect(['disc', 'ring', 'square', 'outline', 'triangle', 'plus', 'cross', 'h-stripes', 'v-stripes', 'checker']).toContain(label);
+    for (const label of firstResult.labels)
+      expect(['disc', 'ring', 'square', 'outline', 'triangle', 'plus', 'cross', 'h-stripes', 'v-stripes', 'checker']).toContain(label);
     expect(firstResult.sum).toBeCloseTo(1, 5);
     expect([...firstResult.probabilities].sort((a, b) => b - a)).toEqual(firstResult.probabilities);
     expect(firstResult.probabilities.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1 + 1e-6);
@@ -322,7 +347,9 @@ describe.skipIf(!chromium.available)('in a browser without WebGPU', () => {
     const page = session.page();
     await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 60_000 });
     expect(await page.textContent('#backend-name')).toBe('wasm');
-    expect(await page.textContent('#backend-note')).toMatch(/^auto: using wasm, because this browser offers no WebGPU adapter \(no WebGPU adapter: .*\)\./);
+    expect(await page.textContent('#backend-note')).toMatch(
+      /^auto: using wasm, because this browser offers no WebGPU adapter \(no WebGPU adapter: .*\)\./,
+    );
     expect(await page.textContent('#adapter')).toBe('none (not on WebGPU)');
     // Cross-origin isolated, so tfjs runs its threaded build.
     expect(await page.textContent('#backend-device')).toMatch(/WebAssembly \(SIMD, \d+ threads?\)/);

@@ -49,7 +49,8 @@ export function classifyLoadError(pkg: string, error: unknown): { kind: LoadFail
   const message = firstLine(error instanceof Error ? error.message : String(error));
   const namesPackage = [`'${pkg}'`, `"${pkg}"`, `'${pkg}/`, `"${pkg}/`].some((s) => message.includes(s));
   // Node says "Cannot find package/module"; Vite's resolver (vitest, Vite SSR) says `Could not resolve "pkg"`.
-  const notFound = (typeof code === 'string' && NOT_FOUND_CODES.has(code)) || /^(Cannot find (package|module)|Could not resolve) /.test(message);
+  const notFound =
+    (typeof code === 'string' && NOT_FOUND_CODES.has(code)) || /^(Cannot find (package|module)|Could not resolve) /.test(message);
   // A missing dependency of the package is not the package missing.
   if (notFound) return { kind: namesPackage ? 'not-installed' : 'error', message };
   if (message.includes('tfjs_binding.node) can not be found')) return { kind: 'addon-missing', message };

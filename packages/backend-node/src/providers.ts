@@ -117,7 +117,8 @@ export function createNodeProviders(options: NodeProviderOptions = {}): NodeProv
       GPU: described.gpu,
       'GPU in use': onGpu ? 'yes' : 'no',
     });
-    if (!onGpu) return { ...base, available: true, device: CPU_DEVICE, details, warnings: [fallbackWarning(version, libtensorflow, found)] };
+    if (!onGpu)
+      return { ...base, available: true, device: CPU_DEVICE, details, warnings: [fallbackWarning(version, libtensorflow, found)] };
     const gpu = found.gpus[0];
     return { ...base, available: true, device: gpu ? `${gpu.name} (CUDA)` : 'GPU (CUDA)', details };
   }

@@ -51,7 +51,10 @@ export interface CudaEnvironment {
 }
 
 function sonameVersion(soname: string): number[] {
-  return soname.replace(/^.*\.so\./, '').split('.').map(Number);
+  return soname
+    .replace(/^.*\.so\./, '')
+    .split('.')
+    .map(Number);
 }
 
 function newestFirst(a: string, b: string): number {
@@ -85,13 +88,14 @@ export function parseNvidiaSmi(text: string): Gpu[] {
     });
 }
 
-export async function detectCuda(exec: Exec, platform: string, env: Readonly<Record<string, string | undefined>>): Promise<CudaEnvironment> {
+export async function detectCuda(
+  exec: Exec,
+  platform: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<CudaEnvironment> {
   const ldconfig = async () =>
     platform === 'linux' ? ((await exec('ldconfig', ['-p'], 2000)) ?? (await exec('/sbin/ldconfig', ['-p'], 2000))) : undefined;
-  const [ld, smi] = await Promise.all([
-    ldconfig(),
-    exec('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], 3000),
-  ]);
+  const [ld, smi] = await Promise.all([ldconfig(), exec('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'], 3000)]);
   const libs = ld === undefined ? { cudart: [], cudnn: [] } : parseLdconfig(ld);
   return {
     ldconfig: ld !== undefined,

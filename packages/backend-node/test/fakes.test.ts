@@ -73,7 +73,12 @@ afterEach(() => {
 describe('a GPU build that finds its GPU', () => {
   test('is available on the GPU named by nvidia-smi, with versions; activate() switches to tensorflow', async () => {
     const exec = system(LDCONFIG_CUDA11, SMI);
-    const { nodeGpu, node } = createNodeProviders({ importModule: importing({ [GPU_PACKAGE]: fakeTfjsNode(GPU_PACKAGE, true) }), exec, platform: 'linux', env: {} });
+    const { nodeGpu, node } = createNodeProviders({
+      importModule: importing({ [GPU_PACKAGE]: fakeTfjsNode(GPU_PACKAGE, true) }),
+      exec,
+      platform: 'linux',
+      env: {},
+    });
     const status = await nodeGpu.probe();
     expect(status).toEqual({
       name: 'node-gpu',
@@ -103,11 +108,19 @@ describe('a GPU build that finds its GPU', () => {
     expect(other.available).toBe(false);
     expect(other.reason).toMatch(/^@tensorflow\/tfjs-node is not loaded: @tensorflow\/tfjs-node-gpu is already loaded in this process/);
     await expect(node.activate()).rejects.toBeInstanceOf(ResNetError);
-    expect(await nodeBackendConformanceStatus('node-gpu', { providers: { nodeGpu, node }, requireGpu: true })).toMatchObject({ run: true, onGpu: true });
+    expect(await nodeBackendConformanceStatus('node-gpu', { providers: { nodeGpu, node }, requireGpu: true })).toMatchObject({
+      run: true,
+      onGpu: true,
+    });
   });
 
   test('without nvidia-smi the device is still a GPU', async () => {
-    const { nodeGpu } = createNodeProviders({ importModule: importing({ [GPU_PACKAGE]: fakeTfjsNode(GPU_PACKAGE, true) }), exec: system(undefined, undefined), platform: 'linux', env: {} });
+    const { nodeGpu } = createNodeProviders({
+      importModule: importing({ [GPU_PACKAGE]: fakeTfjsNode(GPU_PACKAGE, true) }),
+      exec: system(undefined, undefined),
+      platform: 'linux',
+      env: {},
+    });
     expect((await nodeGpu.probe()).device).toBe('GPU (CUDA)');
   });
 });
@@ -121,12 +134,18 @@ describe('a GPU build on the CPU (the silent fallback)', () => {
       env: {},
     });
     const status = await nodeGpu.probe();
-    expect(status).toMatchObject({ available: true, device: 'CPU (libtensorflow)', details: { 'GPU in use': 'no', 'CUDA runtime': 'CUDA runtime 12.x (libcudart.so.12)' } });
+    expect(status).toMatchObject({
+      available: true,
+      device: 'CPU (libtensorflow)',
+      details: { 'GPU in use': 'no', 'CUDA runtime': 'CUDA runtime 12.x (libcudart.so.12)' },
+    });
     expect(status.warnings).toHaveLength(1);
     const warning = status.warnings![0]!;
     expect(warning).toMatch(/^WARNING: @tensorflow\/tfjs-node-gpu 4\.22\.0 runs on the CPU: libtensorflow 2\.9\.1 found no usable GPU/);
     expect(warning).toContain('It needs CUDA 11.2 (libcudart.so.11.0) and cuDNN 8.1 (libcudnn.so.8)');
-    expect(warning).toContain('found: CUDA runtime 12.x (libcudart.so.12); cuDNN 9.x (libcudnn.so.9); GPU: NVIDIA GeForce RTX 3090 (driver 550.54.15)');
+    expect(warning).toContain(
+      'found: CUDA runtime 12.x (libcudart.so.12); cuDNN 9.x (libcudnn.so.9); GPU: NVIDIA GeForce RTX 3090 (driver 550.54.15)',
+    );
     expect(warning).toContain('tensorflow/tfjs#8269');
     expect(await nodeGpu.activate()).toEqual(status);
 
@@ -151,8 +170,15 @@ describe('a GPU build on the CPU (the silent fallback)', () => {
 describe('the CPU build', () => {
   test('is available on libtensorflow and runs no system command', async () => {
     const exec = system(LDCONFIG_CUDA12, SMI);
-    const { nodeGpu, node } = createNodeProviders({ importModule: importing({ [CPU_PACKAGE]: fakeTfjsNode(CPU_PACKAGE, false) }), exec, platform: 'linux', env: {} });
-    expect((await nodeGpu.probe()).reason).toMatch(/^@tensorflow\/tfjs-node-gpu is not installed \(Cannot find package '@tensorflow\/tfjs-node-gpu' imported from /);
+    const { nodeGpu, node } = createNodeProviders({
+      importModule: importing({ [CPU_PACKAGE]: fakeTfjsNode(CPU_PACKAGE, false) }),
+      exec,
+      platform: 'linux',
+      env: {},
+    });
+    expect((await nodeGpu.probe()).reason).toMatch(
+      /^@tensorflow\/tfjs-node-gpu is not installed \(Cannot find package '@tensorflow\/tfjs-node-gpu' imported from /,
+    );
     expect(await node.probe()).toEqual({
       name: 'node',
       tfjsBackend: 'tensorflow',
@@ -166,7 +192,9 @@ describe('the CPU build', () => {
 
 describe('failures', () => {
   test('a native load failure (dlopen) is unavailable with the loader message; the CPU twin is still tried', async () => {
-    const dlopen = Object.assign(new Error('libtensorflow.so.2: cannot open shared object file: No such file or directory'), { code: 'ERR_DLOPEN_FAILED' });
+    const dlopen = Object.assign(new Error('libtensorflow.so.2: cannot open shared object file: No such file or directory'), {
+      code: 'ERR_DLOPEN_FAILED',
+    });
     const importModule = importing({ [GPU_PACKAGE]: () => Promise.reject(dlopen) });
     const { nodeGpu, node } = createNodeProviders({ importModule, exec: system(undefined, undefined), platform: 'linux', env: {} });
     const status = await nodeGpu.probe();
@@ -186,20 +214,29 @@ describe('failures', () => {
   test('not installed: ERR_MODULE_NOT_FOUND, with install instructions', async () => {
     const { nodeGpu, node } = createNodeProviders({ importModule: importing({}), exec: system(undefined, undefined) });
     const [gpu, cpu] = await Promise.all([nodeGpu.probe(), node.probe()]);
-    expect(gpu.reason).toMatch(/^@tensorflow\/tfjs-node-gpu is not installed \(Cannot find package '@tensorflow\/tfjs-node-gpu' imported from \/app\/node_modules\/@resnet\/backend-node\/dist\/providers\.js\)\. /);
+    expect(gpu.reason).toMatch(
+      /^@tensorflow\/tfjs-node-gpu is not installed \(Cannot find package '@tensorflow\/tfjs-node-gpu' imported from \/app\/node_modules\/@resnet\/backend-node\/dist\/providers\.js\)\. /,
+    );
     expect(gpu.reason).toContain(
       'Install it with `npm install @tensorflow/tfjs-node-gpu` (Linux x64 with an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 for tfjs-node-gpu 4.x), or `npm install @tensorflow/tfjs-node` for the CPU build.',
     );
     expect(gpu.reason).toContain('TFJS_NODE_BASE_URI');
     expect(cpu.reason).toContain('Install it with `npm install @tensorflow/tfjs-node` (the CPU build)');
-    await expect(nodeBackendConformanceStatus('node', { providers: { nodeGpu, node } })).resolves.toMatchObject({ run: false, skipped: cpu.reason });
+    await expect(nodeBackendConformanceStatus('node', { providers: { nodeGpu, node } })).resolves.toMatchObject({
+      run: false,
+      skipped: cpu.reason,
+    });
   });
 
   test('the loader errors are told apart', () => {
     const error = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
     const pkg = GPU_PACKAGE;
-    expect(classifyLoadError(pkg, error(`Cannot find package '${pkg}' imported from /app/x.js`, 'ERR_MODULE_NOT_FOUND')).kind).toBe('not-installed');
-    expect(classifyLoadError(pkg, error(`Could not resolve "${pkg}" imported by "@resnet/backend-node"`, undefined)).kind).toBe('not-installed'); // Vite's wording
+    expect(classifyLoadError(pkg, error(`Cannot find package '${pkg}' imported from /app/x.js`, 'ERR_MODULE_NOT_FOUND')).kind).toBe(
+      'not-installed',
+    );
+    expect(classifyLoadError(pkg, error(`Could not resolve "${pkg}" imported by "@resnet/backend-node"`, undefined)).kind).toBe(
+      'not-installed',
+    ); // Vite's wording
     expect(classifyLoadError(pkg, error(`Cannot find module '${pkg}'\nRequire stack:\n- /app/x.js`, 'MODULE_NOT_FOUND'))).toEqual({
       kind: 'not-installed',
       message: `Cannot find module '${pkg}'`,
@@ -208,13 +245,20 @@ describe('failures', () => {
     expect(classifyLoadError(pkg, error("Cannot find module '@tensorflow/tfjs'", 'MODULE_NOT_FOUND')).kind).toBe('error');
     expect(classifyLoadError(pkg, error('/x/lib/napi-v8/tfjs_binding.node: invalid ELF header')).kind).toBe('native');
     expect(classifyLoadError(pkg, error('libcudart.so.11.0: cannot open shared object file', 'ERR_DLOPEN_FAILED')).kind).toBe('native');
-    expect(classifyLoadError(pkg, error('The Node.js native addon module (tfjs_binding.node) can not be found at path: /x. \nPlease run')).kind).toBe('addon-missing');
+    expect(
+      classifyLoadError(pkg, error('The Node.js native addon module (tfjs_binding.node) can not be found at path: /x. \nPlease run')).kind,
+    ).toBe('addon-missing');
     expect(classifyLoadError(pkg, 'boom')).toEqual({ kind: 'error', message: 'boom' });
   });
 
   test('a loader that throws something odd never makes probe() throw', async () => {
     const { nodeGpu } = createNodeProviders({ importModule: () => Promise.reject(undefined), exec: system(undefined, undefined) });
-    expect(await nodeGpu.probe()).toMatchObject({ available: false, reason: '@tensorflow/tfjs-node-gpu failed to load (undefined). ' + 'Install it with `npm install @tensorflow/tfjs-node-gpu` (Linux x64 with an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 for tfjs-node-gpu 4.x), or `npm install @tensorflow/tfjs-node` for the CPU build.' });
+    expect(await nodeGpu.probe()).toMatchObject({
+      available: false,
+      reason:
+        '@tensorflow/tfjs-node-gpu failed to load (undefined). ' +
+        'Install it with `npm install @tensorflow/tfjs-node-gpu` (Linux x64 with an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 for tfjs-node-gpu 4.x), or `npm install @tensorflow/tfjs-node` for the CPU build.',
+    });
   });
 
   test('concurrent probes load each package once, in turn', async () => {
@@ -236,7 +280,10 @@ describe('failures', () => {
 
 describe('system output parsing', () => {
   test('ldconfig -p: the CUDA runtime and cuDNN sonames, newest first', () => {
-    expect(parseLdconfig(LDCONFIG_CUDA12 + LDCONFIG_CUDA11)).toEqual({ cudart: ['libcudart.so.12', 'libcudart.so.11.0'], cudnn: ['libcudnn.so.9', 'libcudnn.so.8'] });
+    expect(parseLdconfig(LDCONFIG_CUDA12 + LDCONFIG_CUDA11)).toEqual({
+      cudart: ['libcudart.so.12', 'libcudart.so.11.0'],
+      cudnn: ['libcudnn.so.9', 'libcudnn.so.8'],
+    });
     expect(parseLdconfig('')).toEqual({ cudart: [], cudnn: [] });
   });
 

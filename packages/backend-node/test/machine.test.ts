@@ -19,7 +19,9 @@ function resolvable(pkg: string): boolean {
   }
 }
 const expectedReason = (pkg: string) =>
-  resolvable(pkg) ? /is installed but its native (addon was never built|library failed to load)/ : new RegExp(`^${pkg} is not installed \\((Cannot find|Could not resolve)`);
+  resolvable(pkg)
+    ? /is installed but its native (addon was never built|library failed to load)/
+    : new RegExp(`^${pkg} is not installed \\((Cannot find|Could not resolve)`);
 
 describe('on this machine', () => {
   test('importing the package loads neither native package and registers both providers', () => {

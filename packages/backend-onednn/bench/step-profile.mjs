@@ -46,5 +46,8 @@ const stats = backend.poolStats();
 const native = [...calls.values()].reduce((a, e) => a + e.ms, 0);
 console.log(`${model} batch ${size} on ${status.device}`);
 console.log(`step ms (10 steps): ${times.map((t) => t.toFixed(0)).join(' ')}; last step native ${native.toFixed(0)} ms`);
-console.log(`peak RSS ${(peakRss / 1e6).toFixed(0)} MB; peak live pooled ${(stats.peakLiveBytes / 1e6).toFixed(0)} MB; pool ${(stats.bytes / 1e6).toFixed(0)} MB; buffers allocated ${stats.allocated}, reused ${stats.reused}`);
-for (const [name, e] of [...calls].sort((a, b) => b[1].ms - a[1].ms)) console.log(`  ${name.padEnd(24)} ${String(e.n).padStart(5)} calls ${e.ms.toFixed(1).padStart(8)} ms`);
+console.log(
+  `peak RSS ${(peakRss / 1e6).toFixed(0)} MB; peak live pooled ${(stats.peakLiveBytes / 1e6).toFixed(0)} MB; pool ${(stats.bytes / 1e6).toFixed(0)} MB; buffers allocated ${stats.allocated}, reused ${stats.reused}`,
+);
+for (const [name, e] of [...calls].sort((a, b) => b[1].ms - a[1].ms))
+  console.log(`  ${name.padEnd(24)} ${String(e.n).padStart(5)} calls ${e.ms.toFixed(1).padStart(8)} ms`);

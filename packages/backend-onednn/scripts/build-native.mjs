@@ -44,12 +44,19 @@ function say(line) {
 function searchRoots() {
   const only = process.env.RESNET_ONEDNN_SEARCH;
   if (only !== undefined) return only.split(path.delimiter).filter(Boolean);
-  return [process.env.DNNL_ROOT, '/usr', '/usr/local', '/opt/homebrew', '/opt/homebrew/opt/onednn', '/usr/local/opt/onednn'].filter(Boolean);
+  return [process.env.DNNL_ROOT, '/usr', '/usr/local', '/opt/homebrew', '/opt/homebrew/opt/onednn', '/usr/local/opt/onednn'].filter(
+    Boolean,
+  );
 }
 
 /** Where oneDNN's headers and library are, searched in `roots`. */
 function findOneDnn(roots) {
-  const libDirs = (r) => [path.join(r, 'lib', 'x86_64-linux-gnu'), path.join(r, 'lib', 'aarch64-linux-gnu'), path.join(r, 'lib64'), path.join(r, 'lib')];
+  const libDirs = (r) => [
+    path.join(r, 'lib', 'x86_64-linux-gnu'),
+    path.join(r, 'lib', 'aarch64-linux-gnu'),
+    path.join(r, 'lib64'),
+    path.join(r, 'lib'),
+  ];
   for (const r of roots) {
     const header = path.join(r, 'include', 'oneapi', 'dnnl', 'dnnl.hpp');
     if (!existsSync(header)) continue;
@@ -67,7 +74,8 @@ function newestSource() {
 
 function nodeGyp() {
   // npm and pnpm pass their bundled node-gyp to install scripts; in the workspace it is a devDependency.
-  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp)) return [process.execPath, process.env.npm_config_node_gyp];
+  if (process.env.npm_config_node_gyp && existsSync(process.env.npm_config_node_gyp))
+    return [process.execPath, process.env.npm_config_node_gyp];
   try {
     return [process.execPath, require.resolve('node-gyp/bin/node-gyp.js')];
   } catch {
@@ -80,13 +88,23 @@ function nodeGyp() {
  * or libstdc++ than this machine's must not take the install down). The error when it does not.
  */
 function prebuiltLoadError() {
-  const r = spawnSync(process.execPath, ['-e', 'const a = require(process.argv[1]); const i = a.info(); console.log(`oneDNN ${i.version} (${i.isa})`)', PREBUILT], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', 'const a = require(process.argv[1]); const i = a.info(); console.log(`oneDNN ${i.version} (${i.isa})`)', PREBUILT],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   if (r.status === 0) return { ok: r.stdout.trim() };
-  return { error: (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`).trim().split('\n').find((l) => /error/i.test(l)) ?? `exit ${r.status ?? r.signal}` };
+  return {
+    error:
+      (r.stderr || r.error?.message || `exit ${r.status ?? r.signal}`)
+        .trim()
+        .split('\n')
+        .find((l) => /error/i.test(l)) ?? `exit ${r.status ?? r.signal}`,
+  };
 }
 
 /** Not built: the status says why; exit 1 when asked to rebuild (--force) or in CI (RESNET_ONEDNN_REQUIRED=1). */
@@ -124,19 +142,37 @@ function main() {
     );
   }
   const gyp = nodeGyp();
-  if (!gyp) return notBuilt(`the native addon was not built${prebuiltNote}: node-gyp was not found. Install the build tools (python3, make, a C++17 compiler) and run ${FIX}`);
+  if (!gyp)
+    return notBuilt(
+      `the native addon was not built${prebuiltNote}: node-gyp was not found. Install the build tools (python3, make, a C++17 compiler) and run ${FIX}`,
+    );
   say(`building against oneDNN in ${dnnl.include} (${dnnl.lib})`);
   // Node's own headers, when its install has them (official builds and Debian's do): no download.
   const prefix = path.resolve(path.dirname(process.execPath), '..');
   const nodedir = process.env.npm_config_nodedir || (existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined);
-  const r = spawnSync(gyp[0], [gyp[1], 'rebuild', '--release', ...(nodedir ? [`--nodedir=${nodedir}`] : []), `--jobs=${Math.max(1, Math.min(4, (globalThis.navigator?.hardwareConcurrency ?? 2)))}`], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DNNL_INCLUDE: dnnl.include, DNNL_LIB: dnnl.lib },
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    gyp[0],
+    [
+      gyp[1],
+      'rebuild',
+      '--release',
+      ...(nodedir ? [`--nodedir=${nodedir}`] : []),
+      `--jobs=${Math.max(1, Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 2))}`,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DNNL_INCLUDE: dnnl.include, DNNL_LIB: dnnl.lib },
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0 || !existsSync(ADDON)) {
-    const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim().split('\n').filter((l) => /error|Error/.test(l)).slice(-8).join('\n');
+    const tail = `${r.stdout ?? ''}\n${r.stderr ?? ''}`
+      .trim()
+      .split('\n')
+      .filter((l) => /error|Error/.test(l))
+      .slice(-8)
+      .join('\n');
     const reason = `the native addon failed to build (node-gyp exited with ${r.status ?? r.signal}${r.error ? `: ${r.error.message}` : ''}). ${tail ? `First errors:\n${tail}\n` : ''}Fix the build tools, then run ${FIX}`;
     writeStatus({ built: false, reason });
     say(`build failed: ${reason}`);

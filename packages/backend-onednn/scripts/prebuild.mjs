@@ -78,7 +78,13 @@ function copyrightOf(file) {
 function requiredVersions(files) {
   if (!hasCommand('objdump')) return undefined;
   const newest = { glibc: '0', glibcxx: '0' };
-  const later = (a, b) => (a.split('.').map(Number).reduce((c, x, i) => c || x - (b.split('.').map(Number)[i] ?? 0), 0) > 0 ? a : b);
+  const later = (a, b) =>
+    a
+      .split('.')
+      .map(Number)
+      .reduce((c, x, i) => c || x - (b.split('.').map(Number)[i] ?? 0), 0) > 0
+      ? a
+      : b;
   for (const file of files) {
     for (const [, kind, version] of run('objdump', ['-T', file]).matchAll(/\b(GLIBC|GLIBCXX)_(\d+(?:\.\d+)*)\b/g)) {
       const key = kind === 'GLIBC' ? 'glibc' : 'glibcxx';
@@ -113,22 +119,41 @@ function verify(addon) {
 }
 
 function main() {
-  if (process.platform !== 'linux') throw new CannotHere(`prebuilds are made on Linux only (this is ${process.platform}); macOS users build from source (brew install onednn)`);
+  if (process.platform !== 'linux')
+    throw new CannotHere(
+      `prebuilds are made on Linux only (this is ${process.platform}); macOS users build from source (brew install onednn)`,
+    );
   const addon = path.resolve(values.addon);
-  if (!existsSync(addon)) throw new CannotHere(`${addon} is not built: install oneDNN (apt-get install libdnnl-dev), then pnpm --filter @resnet/backend-onednn rebuild-native`);
+  if (!existsSync(addon))
+    throw new CannotHere(
+      `${addon} is not built: install oneDNN (apt-get install libdnnl-dev), then pnpm --filter @resnet/backend-onednn rebuild-native`,
+    );
   for (const tool of ['patchelf', 'ldd']) {
     if (!hasCommand(tool)) throw new CannotHere(`${tool} is needed (Debian/Ubuntu: apt-get install ${tool === 'ldd' ? 'libc-bin' : tool})`);
   }
   const runpath = run('patchelf', ['--print-rpath', addon]).trim();
-  if (!runpath.split(':').includes('$ORIGIN')) throw new Error(`${addon} has runpath "${runpath}", without $ORIGIN (binding.gyp links it with -rpath '$ORIGIN'): it would not find the libraries beside it`);
+  if (!runpath.split(':').includes('$ORIGIN'))
+    throw new Error(
+      `${addon} has runpath "${runpath}", without $ORIGIN (binding.gyp links it with -rpath '$ORIGIN'): it would not find the libraries beside it`,
+    );
 
   const libs = resolvedLibraries(addon);
   const missing = BUNDLED.filter((soname) => !libs.has(soname));
-  if (missing.length) throw new Error(`ldd does not list ${missing.join(', ')} for ${addon}; the bundle list (scripts/prebuild.mjs) no longer matches what the addon needs`);
+  if (missing.length)
+    throw new Error(
+      `ldd does not list ${missing.join(', ')} for ${addon}; the bundle list (scripts/prebuild.mjs) no longer matches what the addon needs`,
+    );
 
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(path.join(dest, 'licenses'), { recursive: true });
-  const manifest = { target, addon: ADDON_NAME, node: process.version, napi: process.versions.napi, builtWithGlibc: process.report.getReport().header.glibcVersionRuntime, libraries: {} };
+  const manifest = {
+    target,
+    addon: ADDON_NAME,
+    node: process.version,
+    napi: process.versions.napi,
+    builtWithGlibc: process.report.getReport().header.glibcVersionRuntime,
+    libraries: {},
+  };
 
   copyFileSync(addon, path.join(dest, ADDON_NAME));
   run('patchelf', ['--set-rpath', '$ORIGIN', path.join(dest, ADDON_NAME)]);
@@ -148,12 +173,15 @@ function main() {
 
   const { info, loaded } = verify(path.join(dest, ADDON_NAME));
   const outside = BUNDLED.filter((soname) => !loaded[soname]?.startsWith(`${realpathSync(dest)}/`));
-  if (outside.length) throw new Error(`the prebuild loaded ${outside.map((s) => `${s} from ${loaded[s] ?? 'nowhere'}`).join(', ')}, not from ${dest}`);
+  if (outside.length)
+    throw new Error(`the prebuild loaded ${outside.map((s) => `${s} from ${loaded[s] ?? 'nowhere'}`).join(', ')}, not from ${dest}`);
   manifest.onednn = info.version;
   manifest.isa = info.isa;
   writeFileSync(path.join(dest, 'prebuild.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const mb = (Object.values(manifest.libraries).reduce((s, l) => s + l.bytes, 0) + statSync(path.join(dest, ADDON_NAME)).size) / 2 ** 20;
-  say(`${path.relative(process.cwd(), dest) || dest}: oneDNN ${info.version} (${info.isa} here), ${[ADDON_NAME, ...BUNDLED].join(', ')} (${mb.toFixed(1)} MiB), ${manifest.requires ? `needs glibc ≥ ${manifest.requires.glibc} and libstdc++ with GLIBCXX_${manifest.requires.glibcxx}` : 'objdump missing: glibc needed unknown'}; loads with every bundled library from there`);
+  say(
+    `${path.relative(process.cwd(), dest) || dest}: oneDNN ${info.version} (${info.isa} here), ${[ADDON_NAME, ...BUNDLED].join(', ')} (${mb.toFixed(1)} MiB), ${manifest.requires ? `needs glibc ≥ ${manifest.requires.glibc} and libstdc++ with GLIBCXX_${manifest.requires.glibcxx}` : 'objdump missing: glibc needed unknown'}; loads with every bundled library from there`,
+  );
   return 0;
 }
 

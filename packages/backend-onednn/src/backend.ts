@@ -146,7 +146,14 @@ export class OneDnnBackend extends MathBackendCPU {
   poolStats(): PoolStats {
     let buffers = 0;
     for (const list of this.free.values()) buffers += list.length;
-    return { buffers, bytes: this.freeBytes, reused: this.reused, allocated: this.allocated, liveBytes: this.liveBytes, peakLiveBytes: this.peakLiveBytes };
+    return {
+      buffers,
+      bytes: this.freeBytes,
+      reused: this.reused,
+      allocated: this.allocated,
+      liveBytes: this.liveBytes,
+      peakLiveBytes: this.peakLiveBytes,
+    };
   }
 
   /** Starts a new peak for `poolStats().peakLiveBytes`. */

@@ -31,7 +31,8 @@ function poolBytesFromEnv(): number | undefined {
   const raw = process.env.RESNET_ONEDNN_POOL_MB;
   if (raw === undefined || raw === '') return undefined;
   const mb = Number(raw);
-  if (!Number.isFinite(mb) || mb < 0) throw new Error(`onednn: RESNET_ONEDNN_POOL_MB must be a number of megabytes ≥ 0, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(mb) || mb < 0)
+    throw new Error(`onednn: RESNET_ONEDNN_POOL_MB must be a number of megabytes ≥ 0, got ${JSON.stringify(raw)}`);
   return mb * 1024 * 1024;
 }
 

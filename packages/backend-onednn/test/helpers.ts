@@ -31,11 +31,22 @@ export interface Spec {
 }
 
 function make(specs: Spec[]): tf.Tensor[] {
-  return specs.map((s) => tf.tensor(randomValues(s.shape.reduce((a, b) => a * b, 1), s.seed).map((v) => v * (s.scale ?? 1) + (s.offset ?? 0)), s.shape));
+  return specs.map((s) =>
+    tf.tensor(
+      randomValues(
+        s.shape.reduce((a, b) => a * b, 1),
+        s.seed,
+      ).map((v) => v * (s.scale ?? 1) + (s.offset ?? 0)),
+      s.shape,
+    ),
+  );
 }
 
 /** Runs `f` on cpu and on onednn with the same inputs; returns both outputs' values and shapes, and checks nothing leaked. */
-export async function both(specs: Spec[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; onednn: Float32Array[]; shapes: number[][] }> {
+export async function both(
+  specs: Spec[],
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<{ cpu: Float32Array[]; onednn: Float32Array[]; shapes: number[][] }> {
   const result: Record<string, Float32Array[]> = {};
   let shapes: number[][] = [];
   for (const backend of ['cpu', 'onednn']) {
@@ -70,5 +81,8 @@ export function expectClose(actual: Float32Array, expected: Float32Array, rtol: 
       worst = i;
     }
   }
-  expect(worst, worst >= 0 ? `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})` : '').toBe(-1);
+  expect(
+    worst,
+    worst >= 0 ? `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})` : '',
+  ).toBe(-1);
 }

@@ -29,7 +29,8 @@ describe.skipIf(skipReason !== undefined)('the onednn provider', () => {
     expect((await onednnStatus()).details?.threads).toBe('1');
     setThreadsCount(2);
     expect((await onednnStatus()).details?.threads).toBe('2');
-    for (const bad of [0, 1.5, -1, 4096, NaN]) expect(() => setThreadsCount(bad)).toThrow(/thread count must be an integer from 1 to 1024, got/);
+    for (const bad of [0, 1.5, -1, 4096, NaN])
+      expect(() => setThreadsCount(bad)).toThrow(/thread count must be an integer from 1 to 1024, got/);
   });
 });
 
@@ -47,7 +48,11 @@ describe('where the addon cannot load', () => {
       let refused = '';
       try { await useBackend('onednn'); } catch (e) { refused = e.message; }
       console.log(JSON.stringify({ available: s.available, reason: s.reason, auto: auto.name, refused }));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packageRoot, env: { ...process.env, RESNET_ONEDNN_ADDON: broken }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageRoot,
+      env: { ...process.env, RESNET_ONEDNN_ADDON: broken },
+      encoding: 'utf8',
+    });
     const r = JSON.parse(out.trim().split('\n').pop()!) as { available: boolean; reason: string; auto: string; refused: string };
     expect(r.available).toBe(false);
     expect(r.reason).toContain(broken);

@@ -44,7 +44,9 @@ describe.skipIf(skipReason !== undefined)('tfjs-core op tests on onednn', () => 
       console.log(output);
       const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
       expect(report.loadErrors, 'the tests loaded').toEqual([]);
-      const failures = Object.entries(report.files).flatMap(([file, s]) => s.failures.map((f) => `[${file}] ${f.spec}: ${f.expectations.map((e) => e.message.split('\n')[0]).join('; ')}`));
+      const failures = Object.entries(report.files).flatMap(([file, s]) =>
+        s.failures.map((f) => `[${file}] ${f.spec}: ${f.expectations.map((e) => e.message.split('\n')[0]).join('; ')}`),
+      );
       expect(failures, 'failed specs').toEqual([]);
       expect(report.knownFailuresFixed, 'known failures that pass now: take them out of KNOWN_FAILURES').toEqual([]);
       expect(report.knownFailuresMissing, 'KNOWN_FAILURES names no such spec').toEqual([]);

@@ -1,7 +1,17 @@
 // The training loop on onednn: a whole run leaks nothing, the same seed gives the same losses, and a
 // run stopped, checkpointed (serialised) and resumed continues exactly as the uninterrupted one.
 import * as tf from '@tensorflow/tfjs-core';
-import { ArrayDataset, Training, createModel, parseCheckpoint, resolveRecipe, serializeCheckpoint, type Checkpoint, type ImageArray, type LogRecord } from '@resnet/core';
+import {
+  ArrayDataset,
+  Training,
+  createModel,
+  parseCheckpoint,
+  resolveRecipe,
+  serializeCheckpoint,
+  type Checkpoint,
+  type ImageArray,
+  type LogRecord,
+} from '@resnet/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { skipReason } from './helpers.js';
 import { onednnProvider } from '../src/index.js';
@@ -17,7 +27,7 @@ function data(count: number, seed: number): ImageArray {
     for (let p = 0; p < SIZE * SIZE * 3; p++) {
       s = (s * 1103515245 + 12345) >>> 0;
       const x = Math.floor(p / 3) % SIZE;
-      images[i * SIZE * SIZE * 3 + p] = (s >>> 24) % 100 + (Math.floor((x * 3) / SIZE) === labels[i] ? 120 : 0);
+      images[i * SIZE * SIZE * 3 + p] = ((s >>> 24) % 100) + (Math.floor((x * 3) / SIZE) === labels[i] ? 120 : 0);
     }
   }
   return { images, labels, count, height: SIZE, width: SIZE, channels: 3 };
@@ -27,7 +37,11 @@ const names = ['left', 'middle', 'right'];
 const train = new ArrayDataset('tiny/train', data(96, 1), names, { pad: 2, flip: true });
 const testSet = new ArrayDataset('tiny/test', data(30, 2), names);
 
-async function runAll(stopAt?: number, resumeFrom?: Checkpoint, seed = 3): Promise<{ logs: LogRecord[]; checkpoints: Checkpoint[]; status: string; weights: Float32Array }> {
+async function runAll(
+  stopAt?: number,
+  resumeFrom?: Checkpoint,
+  seed = 3,
+): Promise<{ logs: LogRecord[]; checkpoints: Checkpoint[]; status: string; weights: Float32Array }> {
   const model = createModel('resnet8', { widths: [8, 16, 32], stemWidth: 8, inputSize: SIZE, numClasses: 3, seed });
   const config = resolveRecipe('synthetic', undefined, {
     batchSize: 16,
@@ -43,7 +57,10 @@ async function runAll(stopAt?: number, resumeFrom?: Checkpoint, seed = 3): Promi
   if (resumeFrom) run.restore(resumeFrom);
   const logs: LogRecord[] = [];
   const checkpoints: Checkpoint[] = [];
-  const outcome = await run.run({ ...(stopAt ? { stopAt } : {}), events: { onLog: (r) => logs.push(r), saveCheckpoint: async (c) => void checkpoints.push(c) } });
+  const outcome = await run.run({
+    ...(stopAt ? { stopAt } : {}),
+    events: { onLog: (r) => logs.push(r), saveCheckpoint: async (c) => void checkpoints.push(c) },
+  });
   const weights = Float32Array.from(await model.variables.get('layer3.0.conv2.weight')!.data());
   run.dispose();
   model.dispose();

@@ -7,10 +7,23 @@ import { expectClose, randomValues, skipReason } from './helpers.js';
 import { loadNative, onednnProvider, type OneDnnBackend } from '../src/index.js';
 
 function batch(size: number, seed: number): ImageBatch {
-  return { images: randomValues(size * 32 * 32 * 3, seed), labels: Int32Array.from({ length: size }, (_, i) => (i * 7 + seed) % 10), indices: Int32Array.from({ length: size }, (_, i) => i), size, views: 1, height: 32, width: 32, channels: 3 };
+  return {
+    images: randomValues(size * 32 * 32 * 3, seed),
+    labels: Int32Array.from({ length: size }, (_, i) => (i * 7 + seed) % 10),
+    indices: Int32Array.from({ length: size }, (_, i) => i),
+    size,
+    views: 1,
+    height: 32,
+    width: 32,
+    channels: 3,
+  };
 }
 
-async function run(backend: string, model: string, steps: number): Promise<{ losses: number[]; weights: Map<string, Float32Array>; kernels: string[] }> {
+async function run(
+  backend: string,
+  model: string,
+  steps: number,
+): Promise<{ losses: number[]; weights: Map<string, Float32Array>; kernels: string[] }> {
   await tf.setBackend(backend);
   const net = createModel(model, { seed: 3, stemWidth: 8, widths: [8, 16, 32] });
   const sgd = new SGD(trainableParams(net.variables), { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 });
@@ -39,19 +52,24 @@ async function run(backend: string, model: string, steps: number): Promise<{ los
 }
 
 describe.skipIf(skipReason !== undefined)('training on onednn', () => {
-  test.each(['resnet8', 'plain8'])('%s: 4 SGD steps match the cpu backend (losses, weights, BN statistics)', async (model) => {
-    await onednnProvider.activate();
-    const cpu = await run('cpu', model, 4);
-    const native = await run('onednn', model, 4);
-    // Four steps of momentum SGD amplify float32 rounding differences of the convolutions'
-    // summation order; 1e-4 relative is the conformance suite's tolerance for a model's SGD step.
-    native.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!) / cpu.losses[i]!, `loss ${i}`).toBeLessThan(1e-4));
-    for (const [name, w] of cpu.weights) expectClose(native.weights.get(name)!, w, 1e-3, 1e-4, name);
-    // The fused kernels ran, and the composite BN did not.
-    for (const k of ['ResNetBatchNormTraining', 'ResNetBatchNormTrainingGrad', 'ResNetSgdMomentum', 'Conv2D', 'Conv2DBackpropFilter']) expect(native.kernels).toContain(k);
-    expect(native.kernels).not.toContain('FusedBatchNorm');
-    if (model.startsWith('resnet')) expect(native.kernels).toContain('ResNetAddRelu');
-  }, 120_000);
+  test.each(['resnet8', 'plain8'])(
+    '%s: 4 SGD steps match the cpu backend (losses, weights, BN statistics)',
+    async (model) => {
+      await onednnProvider.activate();
+      const cpu = await run('cpu', model, 4);
+      const native = await run('onednn', model, 4);
+      // Four steps of momentum SGD amplify float32 rounding differences of the convolutions'
+      // summation order; 1e-4 relative is the conformance suite's tolerance for a model's SGD step.
+      native.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!) / cpu.losses[i]!, `loss ${i}`).toBeLessThan(1e-4));
+      for (const [name, w] of cpu.weights) expectClose(native.weights.get(name)!, w, 1e-3, 1e-4, name);
+      // The fused kernels ran, and the composite BN did not.
+      for (const k of ['ResNetBatchNormTraining', 'ResNetBatchNormTrainingGrad', 'ResNetSgdMomentum', 'Conv2D', 'Conv2DBackpropFilter'])
+        expect(native.kernels).toContain(k);
+      expect(native.kernels).not.toContain('FusedBatchNorm');
+      if (model.startsWith('resnet')) expect(native.kernels).toContain('ResNetAddRelu');
+    },
+    120_000,
+  );
 
   test('the same seed gives the same losses twice on onednn', async () => {
     await onednnProvider.activate();
@@ -79,7 +97,8 @@ describe.skipIf(skipReason !== undefined)("core's variableGrads on onednn", () =
     };
     const ours = measure(variableGrads);
     const theirs = measure((g, v) => tf.variableGrads(g, [...v]));
-    for (const [k, g] of Object.entries(theirs.r.grads)) expectClose(Float32Array.from(await ours.r.grads[k]!.data()), Float32Array.from(await g!.data()), 0, 0, k);
+    for (const [k, g] of Object.entries(theirs.r.grads))
+      expectClose(Float32Array.from(await ours.r.grads[k]!.data()), Float32Array.from(await g!.data()), 0, 0, k);
     expect(ours.peak).toBeLessThan(0.6 * theirs.peak);
     tf.dispose([ours.r.value, theirs.r.value, ...Object.values(ours.r.grads), ...Object.values(theirs.r.grads)] as tf.Tensor[]);
     tf.dispose([x, labels]);

@@ -70,7 +70,9 @@ async function measure(backend, warmup, steps) {
 }
 
 const status = await wasmBackend.probe();
-console.log(`ResNet-20 training step, batch ${batch}, 32×32×3 — Node ${process.versions.node}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`);
+console.log(
+  `ResNet-20 training step, batch ${batch}, 32×32×3 — Node ${process.versions.node}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})`,
+);
 console.log(`wasm: ${status.device}, tfjs ${tf.version_core}${status.available ? '' : ` — unavailable: ${status.reason}`}`);
 
 const wasm = await measure('wasm', count('wasm-warmup'), Math.max(1, count('wasm-steps')));
@@ -81,9 +83,13 @@ const cpu = cpuSteps > 0 ? await measure('cpu', count('cpu-warmup'), cpuSteps) :
 const rate = (seconds) => batch / seconds;
 console.log('');
 console.log(`backend  steps  s/step (median)  images/s (median)  images/s (mean)`);
-console.log(`wasm     ${String(count('wasm-steps')).padStart(5)}  ${wasm.median.toFixed(3).padStart(15)}  ${rate(wasm.median).toFixed(2).padStart(17)}  ${rate(wasm.mean).toFixed(2).padStart(15)}`);
+console.log(
+  `wasm     ${String(count('wasm-steps')).padStart(5)}  ${wasm.median.toFixed(3).padStart(15)}  ${rate(wasm.median).toFixed(2).padStart(17)}  ${rate(wasm.mean).toFixed(2).padStart(15)}`,
+);
 if (cpu) {
-  console.log(`cpu      ${String(cpuSteps).padStart(5)}  ${cpu.median.toFixed(3).padStart(15)}  ${rate(cpu.median).toFixed(3).padStart(17)}  ${rate(cpu.mean).toFixed(3).padStart(15)}`);
+  console.log(
+    `cpu      ${String(cpuSteps).padStart(5)}  ${cpu.median.toFixed(3).padStart(15)}  ${rate(cpu.median).toFixed(3).padStart(17)}  ${rate(cpu.mean).toFixed(3).padStart(15)}`,
+  );
   const ratio = cpu.median / wasm.median;
   console.log(`\nwasm / cpu: ${ratio.toFixed(1)}× (target ≥ 20×: ${ratio >= 20 ? 'met' : 'NOT met'})`);
 }

@@ -5,7 +5,12 @@
  * threaded build on worker_threads; `index.ts` (browsers, bundlers) leaves both to tfjs.
  */
 import '@tensorflow/tfjs-backend-wasm';
-import { getThreadsCount as tfjsThreadsCount, setThreadsCount as tfjsSetThreadsCount, setWasmPaths as tfjsSetWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  getThreadsCount as tfjsThreadsCount,
+  setThreadsCount as tfjsSetThreadsCount,
+  setWasmPaths as tfjsSetWasmPaths,
+  version_wasm,
+} from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError, registerBackendProvider, type BackendProvider, type BackendStatus } from '@resnet/core';
 import { registerTrainingKernels } from './register_kernels.js';
@@ -51,7 +56,9 @@ export function wasmStarted(): boolean {
 
 function refuseAfterStart(what: string): void {
   if (wasmStarted()) {
-    throw new ResNetError(`resnet: ${what} must be called before the wasm backend starts (before useBackend('wasm') or tf.setBackend('wasm'))`);
+    throw new ResNetError(
+      `resnet: ${what} must be called before the wasm backend starts (before useBackend('wasm') or tf.setBackend('wasm'))`,
+    );
   }
 }
 
@@ -67,7 +74,8 @@ export function setWasmPaths(paths: WasmPaths, usePlatformFetch = false): void {
     if (paths === '') throw new ResNetError('resnet: setWasmPaths needs a directory or URL prefix ending with "/", got ""');
   } else {
     const missing = WASM_BINARIES.filter((name) => typeof paths[name] !== 'string');
-    if (missing.length) throw new ResNetError(`resnet: setWasmPaths's map has no entry for ${missing.join(', ')}; give all three files or a directory`);
+    if (missing.length)
+      throw new ResNetError(`resnet: setWasmPaths's map has no entry for ${missing.join(', ')}; give all three files or a directory`);
   }
   tfjsSetWasmPaths(paths as Parameters<typeof tfjsSetWasmPaths>[0], usePlatformFetch);
   state.paths = paths;
@@ -111,7 +119,8 @@ export async function wasmStatus(): Promise<BackendStatus> {
   const platform = state.platform;
   const base = { name: 'wasm', tfjsBackend: 'wasm' } as const;
   try {
-    if (!platform) return { ...base, available: false, reason: '@resnet/backend-wasm was loaded without an entry point (import the package itself)' };
+    if (!platform)
+      return { ...base, available: false, reason: '@resnet/backend-wasm was loaded without an entry point (import the package itself)' };
     const simd = await simdSupported();
     const started = wasmStarted();
     const threads = started ? tfjsThreadsCount() : await platform.plannedThreads(simd);

@@ -26,9 +26,22 @@ install({
     return Math.min(cores, state.threads ?? Math.min(cores, 8));
   },
   wasmLocation: () =>
-    state.paths === undefined ? 'next to the tfjs-backend-wasm script (call setWasmPaths if a bundler moved them)' : typeof state.paths === 'string' ? state.paths : 'a file map (setWasmPaths)',
+    state.paths === undefined
+      ? 'next to the tfjs-backend-wasm script (call setWasmPaths if a bundler moved them)'
+      : typeof state.paths === 'string'
+        ? state.paths
+        : 'a file map (setWasmPaths)',
   failureHint: 'Call setWasmPaths() with the URL where the three tfjs-backend-wasm .wasm files are served, before the backend starts.',
 });
 
-export { MAX_THREADS, WASM_BINARIES, setThreadsCount, setWasmPaths, wasmBackend, wasmStatus, type WasmBinary, type WasmPaths } from './backend.js';
+export {
+  MAX_THREADS,
+  WASM_BINARIES,
+  setThreadsCount,
+  setWasmPaths,
+  wasmBackend,
+  wasmStatus,
+  type WasmBinary,
+  type WasmPaths,
+} from './backend.js';
 export { TRAINING_KERNELS, registerTrainingKernels } from './register_kernels.js';

@@ -65,11 +65,15 @@ function localPath(location: string): { file: string } | { error: string } {
 
 function binaryPath(name: WasmBinary): { file: string } | { error: string } {
   if (state.paths === undefined && defaultDir === undefined) {
-    return { error: 'cannot find @tensorflow/tfjs-backend-wasm/dist (is it installed?); call setWasmPaths with the directory of its .wasm files' };
+    return {
+      error: 'cannot find @tensorflow/tfjs-backend-wasm/dist (is it installed?); call setWasmPaths with the directory of its .wasm files',
+    };
   }
   const located = localPath(wasmFile(name, defaultDir ?? ''));
   if ('file' in located && !existsSync(located.file)) {
-    return { error: `the .wasm file ${located.file} does not exist (reinstall @tensorflow/tfjs-backend-wasm, or call setWasmPaths with the directory holding it)` };
+    return {
+      error: `the .wasm file ${located.file} does not exist (reinstall @tensorflow/tfjs-backend-wasm, or call setWasmPaths with the directory holding it)`,
+    };
   }
   return located;
 }
@@ -95,7 +99,10 @@ interface EmscriptenModule {
 interface EmscriptenConfig {
   locateFile(name: string, prefix: string): string;
   mainScriptUrlOrBlob: string;
-  instantiateWasm(imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void): WebAssembly.Exports;
+  instantiateWasm(
+    imports: WebAssembly.Imports,
+    receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  ): WebAssembly.Exports;
 }
 type EmscriptenFactory = (config: EmscriptenConfig) => Promise<EmscriptenModule>;
 
@@ -112,7 +119,9 @@ async function startThreaded(threads: number): Promise<tf.KernelBackend> {
     mainScriptUrlOrBlob: gluePath,
     instantiateWasm(imports, receive) {
       const env = imports['env'] as Record<string, unknown>;
-      const key = Object.keys(env).find((k) => k === 'emscripten_num_logical_cores' || (env[k] as { name?: string } | undefined)?.name === '_emscripten_num_logical_cores');
+      const key = Object.keys(env).find(
+        (k) => k === 'emscripten_num_logical_cores' || (env[k] as { name?: string } | undefined)?.name === '_emscripten_num_logical_cores',
+      );
       if (key === undefined) throw new Error('the threaded build has no emscripten_num_logical_cores import to size its thread pool with');
       // tfjs's C++ takes half of this as its core count and caps the pool there: see the file comment.
       env[key] = () => 2 * threads;
@@ -177,5 +186,14 @@ install({
   failureHint: 'In Node the .wasm files come from the installed @tensorflow/tfjs-backend-wasm; setWasmPaths() takes another directory.',
 });
 
-export { MAX_THREADS, WASM_BINARIES, setThreadsCount, setWasmPaths, wasmBackend, wasmStatus, type WasmBinary, type WasmPaths } from './backend.js';
+export {
+  MAX_THREADS,
+  WASM_BINARIES,
+  setThreadsCount,
+  setWasmPaths,
+  wasmBackend,
+  wasmStatus,
+  type WasmBinary,
+  type WasmPaths,
+} from './backend.js';
 export { TRAINING_KERNELS, registerTrainingKernels } from './register_kernels.js';

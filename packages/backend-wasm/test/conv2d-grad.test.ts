@@ -28,15 +28,43 @@ const CASES: Case[] = [
   { name: 'batch 1, 3×3, stride 1, same', x: [1, 8, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same' },
   { name: 'ResNet 3×3 stride 2, pad 1, odd sizes', x: [2, 7, 9, 3], filter: [3, 3, 3, 5], strides: 2, pad: 1 },
   { name: 'ResNet 3×3 stride 2, pad 1, even sizes', x: [2, 8, 8, 4], filter: [3, 3, 4, 6], strides: 2, pad: 1 },
-  { name: 'ResNet projection 1×1 stride 2, valid, even (last row unused)', x: [2, 8, 8, 4], filter: [1, 1, 4, 8], strides: 2, pad: 'valid' },
+  {
+    name: 'ResNet projection 1×1 stride 2, valid, even (last row unused)',
+    x: [2, 8, 8, 4],
+    filter: [1, 1, 4, 8],
+    strides: 2,
+    pad: 'valid',
+  },
   { name: '1×1 stride 2, valid, odd', x: [1, 9, 7, 3], filter: [1, 1, 3, 2], strides: 2, pad: 'valid' },
   { name: '1×1 stride 1 (bottleneck)', x: [3, 5, 5, 6], filter: [1, 1, 6, 7], strides: 1, pad: 'valid' },
   { name: 'ImageNet stem 7×7 stride 2, pad 3, odd sizes', x: [1, 33, 31, 3], filter: [7, 7, 3, 4], strides: 2, pad: 3 },
   { name: '7×7 stride 2, same', x: [2, 16, 16, 3], filter: [7, 7, 3, 5], strides: 2, pad: 'same' },
   { name: '3×3 stride 1, valid', x: [1, 6, 5, 2], filter: [3, 3, 2, 3], strides: 1, pad: 'valid' },
   { name: '3×3 stride 2, valid, even (trailing rows unused)', x: [2, 8, 10, 3], filter: [3, 3, 3, 2], strides: 2, pad: 'valid' },
-  { name: 'explicit, asymmetric', x: [2, 9, 8, 3], filter: [3, 3, 3, 4], strides: 2, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
-  { name: 'explicit, wider than the kernel', x: [1, 5, 5, 2], filter: [3, 3, 2, 3], strides: 1, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
+  {
+    name: 'explicit, asymmetric',
+    x: [2, 9, 8, 3],
+    filter: [3, 3, 3, 4],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  },
+  {
+    name: 'explicit, wider than the kernel',
+    x: [1, 5, 5, 2],
+    filter: [3, 3, 2, 3],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 3],
+      [3, 3],
+      [0, 0],
+    ],
+  },
   { name: 'strides [2, 1], 3×1 filter', x: [1, 7, 6, 2], filter: [3, 1, 2, 3], strides: [2, 1], pad: 'same' },
   { name: 'stride 3 > kernel 2 (skipped pixels)', x: [1, 10, 11, 2], filter: [2, 2, 2, 2], strides: 3, pad: 'valid' },
   { name: 'numeric pad, rounding ceil', x: [1, 8, 8, 2], filter: [3, 3, 2, 2], strides: 2, pad: 1, dimRoundingMode: 'ceil' },
@@ -51,18 +79,33 @@ function dyShape(c: Case): number[] {
 }
 
 function attrs(c: Case): tf.NamedAttrMap {
-  return { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat ?? 'NHWC', ...(c.dimRoundingMode ? { dimRoundingMode: c.dimRoundingMode } : {}) };
+  return {
+    strides: c.strides,
+    pad: c.pad,
+    dataFormat: c.dataFormat ?? 'NHWC',
+    ...(c.dimRoundingMode ? { dimRoundingMode: c.dimRoundingMode } : {}),
+  };
 }
 
 describe('Conv2DBackpropFilter (missing from tfjs-backend-wasm 4.22)', () => {
   test.each(CASES)('$name', async (c) => {
-    await expectSameAsCpu('Conv2DBackpropFilter', { x: randomInput(c.x, 1), dy: randomInput(dyShape(c), 2) }, { ...attrs(c), filterShape: c.filter }, TOLERANCE);
+    await expectSameAsCpu(
+      'Conv2DBackpropFilter',
+      { x: randomInput(c.x, 1), dy: randomInput(dyShape(c), 2) },
+      { ...attrs(c), filterShape: c.filter },
+      TOLERANCE,
+    );
   });
 });
 
 describe('Conv2DBackpropInput (replaces the shipped scalar loop)', () => {
   test.each(CASES)('$name', async (c) => {
-    await expectSameAsCpu('Conv2DBackpropInput', { dy: randomInput(dyShape(c), 3), filter: randomInput(c.filter, 4) }, { ...attrs(c), inputShape: c.x }, TOLERANCE);
+    await expectSameAsCpu(
+      'Conv2DBackpropInput',
+      { dy: randomInput(dyShape(c), 3), filter: randomInput(c.filter, 4) },
+      { ...attrs(c), inputShape: c.x },
+      TOLERANCE,
+    );
   });
 });
 
@@ -85,7 +128,8 @@ describe('the gradients tfjs computes with them', () => {
       return Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!))) / scale;
     };
     // Same reason as TOLERANCE.
-    if (close(wx!, cx!) > TOLERANCE || close(ww!, cw!) > TOLERANCE) throw new Error(`gradients differ: dx ${close(wx!, cx!)}, dw ${close(ww!, cw!)}`);
+    if (close(wx!, cx!) > TOLERANCE || close(ww!, cw!) > TOLERANCE)
+      throw new Error(`gradients differ: dx ${close(wx!, cx!)}, dw ${close(ww!, cw!)}`);
   });
 });
 

@@ -21,8 +21,12 @@ function bareImports(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return found;
   seen.add(file);
   // Comments may show imports (the README example in index.ts): drop them.
-  const source = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  for (const match of source.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+  const source = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+  for (const match of source.matchAll(
+    /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
     const specifier = match[1] ?? match[2] ?? match[3] ?? match[4]!;
     if (specifier.startsWith('.')) {
       const target = path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts'));
@@ -47,13 +51,16 @@ describe('the browser entry point (index.ts)', () => {
   test('setWasmPaths tells tfjs where the .wasm files are', async () => {
     const { setWasmPaths, wasmBackend } = await import('../src/index.js');
     expect((await wasmBackend.probe()).details!['wasmFiles']).toMatch(/next to the tfjs-backend-wasm script/);
-    const installed = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + '/';
+    const installed =
+      path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + '/';
     setWasmPaths(installed);
     // Under Node, tfjs itself never runs its threaded build (its browser loader cannot start workers here).
     const status = await useBackend('wasm');
     expect(status).toMatchObject({ name: 'wasm', available: true, device: 'WebAssembly (SIMD, 1 thread)' });
     expect(status.details!['wasmFiles']).toBe(installed);
-    const g = tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid')))(tf.ones([2, 2, 1, 1]));
+    const g = tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid')))(
+      tf.ones([2, 2, 1, 1]),
+    );
     expect(Array.from(await g.data())).toEqual([4, 4, 4, 4]);
   });
 });
@@ -72,7 +79,11 @@ describe('the built package (exports → node)', () => {
       'console.log(JSON.stringify({ entry, status, y: (await y.data())[(1 * 8 + 1) * 4] }));',
     ].join('\n');
     // No process.exit: if XNNPACK's worker threads held the event loop, this would time out.
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: packageDir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     const { entry, status, y } = JSON.parse(out.trim().split('\n').pop()!);
     expect(entry).toMatch(/\/dist\/node\.js$/);
     const threads = Math.min(MAX_THREADS, os.availableParallelism());

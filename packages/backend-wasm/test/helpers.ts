@@ -29,17 +29,30 @@ export function randomValues(size: number, seed: number): Float32Array {
 }
 
 export function randomInput(shape: number[], seed: number): Input {
-  return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed), shape, dtype: 'float32' };
+  return {
+    values: randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+    dtype: 'float32',
+  };
 }
 
 /**
  * One kernel run on `backend`: its output, and a check that it freed every intermediate (the
  * backend holds exactly one more buffer, the result, until that is disposed).
  */
-export async function runKernel(backend: 'cpu' | 'wasm', kernel: string, inputs: Record<string, Input>, attrs: tf.NamedAttrMap): Promise<Output> {
+export async function runKernel(
+  backend: 'cpu' | 'wasm',
+  kernel: string,
+  inputs: Record<string, Input>,
+  attrs: tf.NamedAttrMap,
+): Promise<Output> {
   if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend did not start`);
   const tensors: tf.NamedTensorMap = {};
-  for (const [name, input] of Object.entries(inputs)) tensors[name] = tf.tensor(input.values as tf.backend_util.TypedArray, input.shape, input.dtype);
+  for (const [name, input] of Object.entries(inputs))
+    tensors[name] = tf.tensor(input.values as tf.backend_util.TypedArray, input.shape, input.dtype);
   const buffers = tf.backend().numDataIds();
   const out = tf.engine().runKernel(kernel, tensors, attrs) as tf.Tensor;
   expect(tf.backend().numDataIds(), `${kernel} on ${backend} leaves only its result behind`).toBe(buffers + 1);
@@ -49,7 +62,12 @@ export async function runKernel(backend: 'cpu' | 'wasm', kernel: string, inputs:
 }
 
 /** The kernel on wasm against cpu: same shape and dtype, values within `tolerance` of the largest |reference|. */
-export async function expectSameAsCpu(kernel: string, inputs: Record<string, Input>, attrs: tf.NamedAttrMap, tolerance: number): Promise<void> {
+export async function expectSameAsCpu(
+  kernel: string,
+  inputs: Record<string, Input>,
+  attrs: tf.NamedAttrMap,
+  tolerance: number,
+): Promise<void> {
   const expected = await runKernel('cpu', kernel, inputs, attrs);
   const actual = await runKernel('wasm', kernel, inputs, attrs);
   expect(actual.shape).toEqual(expected.shape);

@@ -15,7 +15,9 @@ function shifted(input: Input, by: number): Input {
 }
 
 describe('MaxPoolGrad (replaces the shipped one, which loses windows whose values are all ≤ 0)', () => {
-  const cases: Array<[string, Input, number | [number, number], number | [number, number], 'same' | 'valid' | number, ('ceil' | 'round')?]> = [
+  const cases: Array<
+    [string, Input, number | [number, number], number | [number, number], 'same' | 'valid' | number, ('ceil' | 'round')?]
+  > = [
     ['the ImageNet stem pool 3×3/2 pad 1', randomInput([2, 16, 16, 3], 1), 3, 2, 1],
     ['all values negative (the shipped kernel loses every window)', shifted(randomInput([1, 8, 8, 2], 2), -2), 3, 2, 1],
     ['mostly negative, odd size, same', shifted(randomInput([2, 9, 7, 3], 3), -0.6), 3, 2, 'same'],
@@ -25,9 +27,21 @@ describe('MaxPoolGrad (replaces the shipped one, which loses windows whose value
     ['numeric pad, rounding ceil', randomInput([1, 8, 8, 2], 7), 3, 2, 1, 'ceil'],
   ];
   test.each(cases)('%s', async (_name, input, filterSize, strides, pad, dimRoundingMode) => {
-    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
     const attrs = { filterSize, strides, pad, ...(dimRoundingMode ? { dimRoundingMode } : {}) };
-    await expectSameAsCpu('MaxPoolGrad', { dy: randomInput(info.outShape, 9), input, output: randomInput(info.outShape, 10) }, attrs, POOL_TOLERANCE);
+    await expectSameAsCpu(
+      'MaxPoolGrad',
+      { dy: randomInput(info.outShape, 9), input, output: randomInput(info.outShape, 10) },
+      attrs,
+      POOL_TOLERANCE,
+    );
   });
 
   test('ties: the first maximum in the window takes the gradient, as on cpu', async () => {
@@ -70,6 +84,6 @@ describe('Sum and Mean (float64 accumulation where the innermost axis is kept)',
     (x.values as Float32Array).forEach((v, i) => (exact[i % 4] = exact[i % 4]! + v));
     const sum = await runKernel('wasm', 'Sum', { x }, { axis: [0, 1, 2], keepDims: false });
     // One float32 rounding of the float64 total: half an ulp.
-    for (let c = 0; c < 4; c++) expect(Math.abs(sum.values[c] as number - exact[c]!) / exact[c]!).toBeLessThanOrEqual(2 ** -24);
+    for (let c = 0; c < 4; c++) expect(Math.abs((sum.values[c] as number) - exact[c]!) / exact[c]!).toBeLessThanOrEqual(2 ** -24);
   });
 });

@@ -17,7 +17,9 @@ test('settings are checked before anything starts', () => {
   expect(() => setThreadsCount(0)).toThrow(ResNetError);
   expect(() => setThreadsCount(MAX_THREADS + 1)).toThrow(/integer from 1 to 8, got 9/);
   expect(() => setThreadsCount(1.5)).toThrow(/got 1.5/);
-  expect(() => setWasmPaths({ 'tfjs-backend-wasm.wasm': 'a.wasm' } as never)).toThrow(/no entry for tfjs-backend-wasm-simd.wasm, tfjs-backend-wasm-threaded-simd.wasm/);
+  expect(() => setWasmPaths({ 'tfjs-backend-wasm.wasm': 'a.wasm' } as never)).toThrow(
+    /no entry for tfjs-backend-wasm-simd.wasm, tfjs-backend-wasm-threaded-simd.wasm/,
+  );
   expect(() => setWasmPaths('')).toThrow(/ending with "\/"/);
 });
 

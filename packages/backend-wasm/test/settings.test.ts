@@ -8,7 +8,8 @@ import { ResNetError, useBackend } from '@resnet/core';
 import { expect, test } from 'vitest';
 import { setThreadsCount, setWasmPaths, wasmBackend } from '../src/node.js';
 
-const installed = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + path.sep;
+const installed =
+  path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm')) + path.sep;
 
 test('a directory without the .wasm files: unavailable, naming the file', async () => {
   const missing = path.join(installed, 'no-such-dir') + path.sep;
@@ -24,7 +25,9 @@ test('a directory without the .wasm files: unavailable, naming the file', async 
 
 test('an http URL is refused in Node, which reads the files from disk', async () => {
   setWasmPaths('https://cdn.example/tfjs-wasm/');
-  expect((await wasmBackend.probe()).reason).toMatch(/Node reads the .wasm files from disk, but setWasmPaths gave the URL https:\/\/cdn.example/);
+  expect((await wasmBackend.probe()).reason).toMatch(
+    /Node reads the .wasm files from disk, but setWasmPaths gave the URL https:\/\/cdn.example/,
+  );
 });
 
 test('setWasmPaths with a file: URL, and one thread: the single-threaded SIMD build', async () => {

@@ -12,7 +12,7 @@ function ints(shape: number[]): Input {
 
 function bools(shape: number[]): Input {
   const size = shape.reduce((a, b) => a * b, 1);
-  return { values: Uint8Array.from({ length: size }, (_, i) => (i * 5) % 3 === 0 ? 1 : 0), shape, dtype: 'bool' };
+  return { values: Uint8Array.from({ length: size }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)), shape, dtype: 'bool' };
 }
 
 function strings(shape: number[]): Input {

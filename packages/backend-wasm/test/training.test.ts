@@ -28,7 +28,13 @@ async function trainStep(backend: string, name: string, options: CreateOptions, 
   const model = createModel(name, { seed: 7, ...options });
   const { inputSize: size, inputChannels: channels, numClasses } = model.spec;
   const x = tf.tensor4d(randomValues(batch * size * size * channels, 11), [batch, size, size, channels]);
-  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 3) % numClasses), 'int32'), numClasses);
+  const labels = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => (i * 3) % numClasses),
+      'int32',
+    ),
+    numClasses,
+  );
   const sgd = new SGD(trainableParams(model.variables), { learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   const before = await readAll(model.variables);
 
@@ -81,7 +87,9 @@ function compare(wasm: StepResult, cpu: StepResult): void {
       worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
     }
     const allowed = stats ? STATS_TOLERANCE * Math.max(1, scale) : UPDATE_TOLERANCE * scale;
-    expect(worst, `${name}: differs by ${worst} where its ${stats ? 'values reach' : 'update reaches'} ${scale}`).toBeLessThanOrEqual(allowed);
+    expect(worst, `${name}: differs by ${worst} where its ${stats ? 'values reach' : 'update reaches'} ${scale}`).toBeLessThanOrEqual(
+      allowed,
+    );
   }
 }
 

@@ -77,7 +77,7 @@ function installNavigatorGpu(gpu: GpuLike): void {
 
 function noAdapterReason(userDriver: string | undefined, loader: boolean | undefined): string {
   const swiftshader =
-    'without a GPU, install SwiftShader\'s Vulkan driver: apt-get install chromium (this package then uses ' +
+    "without a GPU, install SwiftShader's Vulkan driver: apt-get install chromium (this package then uses " +
     `${SWIFTSHADER_ICD} by itself; or set VK_ICD_FILENAMES=${SWIFTSHADER_ICD} yourself)`;
   switch (process.platform) {
     case 'linux':
@@ -113,7 +113,9 @@ export async function dawnGpu(): Promise<GpuSource> {
   if (existing) {
     details.gpu = 'navigator.gpu (set up before @resnet/backend-webgpu)';
     const adapter = await requestAdapter(existing);
-    return adapter ? { gpu: existing, adapter, details } : { details, reason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null' };
+    return adapter
+      ? { gpu: existing, adapter, details }
+      : { details, reason: 'no WebGPU adapter: navigator.gpu.requestAdapter() returned null' };
   }
 
   let dawn: DawnModule;

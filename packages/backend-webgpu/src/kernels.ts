@@ -71,7 +71,17 @@ export function patchWebGPUKernels(): void {
       const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
       const next = [...shape];
       next[axis] = before + shape[axis]! + after;
-      const padded = padAs(current, [outer, shape[axis]! * inner], [[0, 0], [before * inner, after * inner]], next, constantValue, backend);
+      const padded = padAs(
+        current,
+        [outer, shape[axis]! * inner],
+        [
+          [0, 0],
+          [before * inner, after * inner],
+        ],
+        next,
+        constantValue,
+        backend,
+      );
       if (current !== x) backend.disposeData(current.dataId);
       current = padded;
       shape.splice(0, shape.length, ...next);

@@ -115,7 +115,12 @@ export function createWebGPUProvider(findGpu: () => Promise<GpuSource>): Backend
     try {
       source = await findGpu();
     } catch (e) {
-      return { ...base, available: false, reason: `looking for a WebGPU adapter failed: ${errorMessage(e)}`, details: { tfjs: tf.version_core } };
+      return {
+        ...base,
+        available: false,
+        reason: `looking for a WebGPU adapter failed: ${errorMessage(e)}`,
+        details: { tfjs: tf.version_core },
+      };
     }
     const { gpu, adapter } = source;
     if (!gpu || !adapter) {

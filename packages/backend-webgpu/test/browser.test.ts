@@ -14,7 +14,6 @@ const page = path.join(here, 'fixtures', 'page.ts');
 const chromium = chromiumAvailable();
 if (!chromium.available) console.log(`SKIPPED: the Chromium tests: ${chromium.reason}`);
 
-
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'backend-webgpu-bundle-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
@@ -28,21 +27,27 @@ test('the browser bundle takes the browser entry: navigator.gpu, no Dawn, no Nod
   expect(code).not.toMatch(/from\s*["']webgpu["']|import\(["']webgpu["']\)|["']node:/);
 });
 
-test.skipIf(!chromium.available)('in Chromium, resnet8 on webgpu gives the cpu backend\'s logits and gradients, and the adapter is reported', async () => {
-  const started = Date.now();
-  const result = await runInChromium<PageResult>(page, { logPrefix: '[chromium]' });
-  console.log(`Chromium session: ${Date.now() - started} ms`);
-  console.log('probe in Chromium:', JSON.stringify(result.status, null, 2));
-  expect(result.status, result.status.reason).toMatchObject({ name: 'webgpu', available: true });
-  expect(result.status.device).toMatch(/\S/);
-  expect(result.status.details).toMatchObject({ 'adapter.vendor': expect.any(String), 'adapter.fallback': expect.stringMatching(/^(true|false)$/) });
-  const { cpu, webgpu } = result;
-  expect([cpu?.backend, webgpu?.backend]).toEqual(['cpu', 'webgpu']);
-  console.log(`resnet8 predict + gradient in Chromium: cpu ${cpu!.ms} ms, webgpu ${webgpu!.ms} ms`);
-  expectClose('logits (Chromium)', cpu!.logits, webgpu!.logits);
-  expectClose('loss (Chromium)', [cpu!.loss], [webgpu!.loss]);
-  const names = Object.keys(cpu!.grads);
-  expectClose('gradients (Chromium)', flatten(cpu!.grads, names), flatten(webgpu!.grads, names));
-  const stats = Object.keys(cpu!.runningStats);
-  expectClose('BN running statistics (Chromium)', flatten(cpu!.runningStats, stats), flatten(webgpu!.runningStats, stats));
-});
+test.skipIf(!chromium.available)(
+  "in Chromium, resnet8 on webgpu gives the cpu backend's logits and gradients, and the adapter is reported",
+  async () => {
+    const started = Date.now();
+    const result = await runInChromium<PageResult>(page, { logPrefix: '[chromium]' });
+    console.log(`Chromium session: ${Date.now() - started} ms`);
+    console.log('probe in Chromium:', JSON.stringify(result.status, null, 2));
+    expect(result.status, result.status.reason).toMatchObject({ name: 'webgpu', available: true });
+    expect(result.status.device).toMatch(/\S/);
+    expect(result.status.details).toMatchObject({
+      'adapter.vendor': expect.any(String),
+      'adapter.fallback': expect.stringMatching(/^(true|false)$/),
+    });
+    const { cpu, webgpu } = result;
+    expect([cpu?.backend, webgpu?.backend]).toEqual(['cpu', 'webgpu']);
+    console.log(`resnet8 predict + gradient in Chromium: cpu ${cpu!.ms} ms, webgpu ${webgpu!.ms} ms`);
+    expectClose('logits (Chromium)', cpu!.logits, webgpu!.logits);
+    expectClose('loss (Chromium)', [cpu!.loss], [webgpu!.loss]);
+    const names = Object.keys(cpu!.grads);
+    expectClose('gradients (Chromium)', flatten(cpu!.grads, names), flatten(webgpu!.grads, names));
+    const stats = Object.keys(cpu!.runningStats);
+    expectClose('BN running statistics (Chromium)', flatten(cpu!.runningStats, stats), flatten(webgpu!.runningStats, stats));
+  },
+);

@@ -20,7 +20,6 @@ const available = status.available;
 if (available) console.log(`webgpu adapter: ${status.device}`);
 else console.log(`SKIPPED: the tests that run on webgpu, because there is no WebGPU adapter here: ${status.reason}`);
 
-
 describe('the provider', () => {
   test('importing registers webgpu with core: tfjs backend webgpu, priority 30', () => {
     expect(backendProviders()).toContain(webgpuBackend);
@@ -44,10 +43,21 @@ describe('the provider', () => {
   });
 
   test('the device line names the adapter as Dawn and as Chromium report it', () => {
-    const dawn = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0' };
-    expect(describeAdapter(dawn, true)).toBe('SwiftShader driver 5.0.0 [google swiftshader, swiftshader-device-subzero-] (fallback adapter)');
-    expect(describeAdapter({ vendor: 'google', architecture: 'swiftshader', device: '', description: '' }, true)).toBe('google swiftshader (fallback adapter)');
-    expect(describeAdapter({ vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA GeForce RTX 3060' }, false)).toBe('NVIDIA GeForce RTX 3060 [nvidia ampere]');
+    const dawn = {
+      vendor: 'google',
+      architecture: 'swiftshader',
+      device: 'swiftshader-device-subzero-',
+      description: 'SwiftShader driver 5.0.0',
+    };
+    expect(describeAdapter(dawn, true)).toBe(
+      'SwiftShader driver 5.0.0 [google swiftshader, swiftshader-device-subzero-] (fallback adapter)',
+    );
+    expect(describeAdapter({ vendor: 'google', architecture: 'swiftshader', device: '', description: '' }, true)).toBe(
+      'google swiftshader (fallback adapter)',
+    );
+    expect(describeAdapter({ vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA GeForce RTX 3060' }, false)).toBe(
+      'NVIDIA GeForce RTX 3060 [nvidia ampere]',
+    );
     expect(describeAdapter({}, false)).toBe('unnamed adapter');
   });
 
@@ -67,8 +77,7 @@ describe('the provider', () => {
   test.runIf(process.platform === 'linux')(
     'a Vulkan driver chosen by VK_ICD_FILENAMES that gives no adapter is named in the reason (child process)',
     () => {
-      const script =
-        "import { webgpuBackend } from '@resnet/backend-webgpu'; console.log(JSON.stringify(await webgpuBackend.probe()));";
+      const script = "import { webgpuBackend } from '@resnet/backend-webgpu'; console.log(JSON.stringify(await webgpuBackend.probe()));";
       const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
         cwd: packageDir,
         env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' },
@@ -76,7 +85,11 @@ describe('the provider', () => {
         timeout: 60_000,
       });
       expect(child.status, child.stderr).toBe(0);
-      const probed = JSON.parse(child.stdout.trim().split('\n').pop()!) as { available: boolean; reason: string; details: Record<string, string> };
+      const probed = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+        available: boolean;
+        reason: string;
+        details: Record<string, string>;
+      };
       expect(probed.available).toBe(false);
       expect(probed.reason).toContain('VK_ICD_FILENAMES/VK_DRIVER_FILES=/nonexistent/icd.json');
       expect(probed.details.dawn).toMatch(/^webgpu \d+\.\d+/);
@@ -116,21 +129,80 @@ describe('the provider', () => {
 describe('rank-5 and rank-6 pads (tfjs-backend-webgpu 4.22 fails them; fixed here)', () => {
   test('padded axes merge with the unpadded axes after them', () => {
     // The gradient of option A's subsample: [n, h/2, 1, w/2, 1, c] → [n, h/2, 2, w/2, 2, c].
-    expect(collapsePaddings([2, 4, 1, 4, 1, 3], [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]])).toEqual({
+    expect(
+      collapsePaddings(
+        [2, 4, 1, 4, 1, 3],
+        [
+          [0, 0],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+        ],
+      ),
+    ).toEqual({
       shape: [8, 4, 3],
-      paddings: [[0, 0], [0, 4], [0, 3]],
+      paddings: [
+        [0, 0],
+        [0, 4],
+        [0, 3],
+      ],
     });
-    expect(collapsePaddings([2, 3, 4, 5, 6], [[1, 0], [0, 0], [0, 0], [2, 1], [0, 0]])).toEqual({
+    expect(
+      collapsePaddings(
+        [2, 3, 4, 5, 6],
+        [
+          [1, 0],
+          [0, 0],
+          [0, 0],
+          [2, 1],
+          [0, 0],
+        ],
+      ),
+    ).toEqual({
       shape: [24, 30],
-      paddings: [[12, 0], [12, 6]],
+      paddings: [
+        [12, 0],
+        [12, 6],
+      ],
     });
   });
 
   test.skipIf(!available)('match the cpu backend and free their intermediates', async () => {
     const cases: Array<{ shape: number[]; paddings: Array<[number, number]> }> = [
-      { shape: [2, 4, 1, 4, 1, 3], paddings: [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]] },
-      { shape: [2, 3, 2, 3, 2], paddings: [[1, 0], [0, 0], [0, 2], [1, 1], [0, 0]] },
-      { shape: [2, 2, 2, 2, 2, 2], paddings: [[1, 0], [0, 1], [1, 1], [0, 0], [2, 0], [0, 1]] }, // 5 padded axes
+      {
+        shape: [2, 4, 1, 4, 1, 3],
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+          [0, 1],
+          [0, 0],
+        ],
+      },
+      {
+        shape: [2, 3, 2, 3, 2],
+        paddings: [
+          [1, 0],
+          [0, 0],
+          [0, 2],
+          [1, 1],
+          [0, 0],
+        ],
+      },
+      {
+        shape: [2, 2, 2, 2, 2, 2],
+        paddings: [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+          [0, 0],
+          [2, 0],
+          [0, 1],
+        ],
+      }, // 5 padded axes
     ];
     for (const { shape, paddings } of cases) {
       await useBackend('cpu');
@@ -159,13 +231,13 @@ describe('a tiny ResNet on webgpu against cpu', () => {
       return { cpu, webgpu };
     })());
 
-  test.skipIf(!available)('predict gives the cpu backend\'s logits', async () => {
+  test.skipIf(!available)("predict gives the cpu backend's logits", async () => {
     const { cpu, webgpu } = await both();
     expect([cpu.backend, webgpu.backend]).toEqual(['cpu', 'webgpu']);
     expectClose('logits (Node)', cpu.logits, webgpu.logits);
   });
 
-  test.skipIf(!available)('a training-mode gradient step gives the cpu backend\'s loss, gradients and BN statistics', async () => {
+  test.skipIf(!available)("a training-mode gradient step gives the cpu backend's loss, gradients and BN statistics", async () => {
     const { cpu, webgpu } = await both();
     expectClose('loss (Node)', [cpu.loss], [webgpu.loss]);
     const names = Object.keys(cpu.grads);

@@ -1,7 +1,13 @@
 import type { OutputComparison, Tolerance } from './types.js';
 
 /** Compares one output elementwise (numpy's allclose rule) and summarises the errors. */
-export function compareOutput(output: string, shape: readonly number[], actual: Float32Array, expected: Float32Array, tol: Tolerance): OutputComparison {
+export function compareOutput(
+  output: string,
+  shape: readonly number[],
+  actual: Float32Array,
+  expected: Float32Array,
+  tol: Tolerance,
+): OutputComparison {
   if (actual.length !== expected.length) {
     return { output, shape, maxAbsError: Infinity, maxRelError: Infinity, mismatches: expected.length, ok: false };
   }
@@ -19,5 +25,12 @@ export function compareOutput(output: string, shape: readonly number[], actual: 
   }
   // Relative to the tensor's largest value, but never to less than atol: a gradient that is
   // mathematically zero comes out as ~1e-9 noise, and its "relative error" would say nothing.
-  return { output, shape, maxAbsError: maxAbs, maxRelError: maxAbs / Math.max(scale, tol.atol, Number.MIN_VALUE), mismatches, ok: mismatches === 0 };
+  return {
+    output,
+    shape,
+    maxAbsError: maxAbs,
+    maxRelError: maxAbs / Math.max(scale, tol.atol, Number.MIN_VALUE),
+    mismatches,
+    ok: mismatches === 0,
+  };
 }

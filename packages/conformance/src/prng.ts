@@ -36,9 +36,26 @@ export function uniformValues(count: number, seed: number, low: number, high: nu
 }
 
 export function normal(shape: number[], seed: number, scale = 1): tf.Tensor {
-  return tf.tensor(normalValues(shape.reduce((a, b) => a * b, 1), seed, scale), shape, 'float32');
+  return tf.tensor(
+    normalValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      scale,
+    ),
+    shape,
+    'float32',
+  );
 }
 
 export function uniform(shape: number[], seed: number, low: number, high: number): tf.Tensor {
-  return tf.tensor(uniformValues(shape.reduce((a, b) => a * b, 1), seed, low, high), shape, 'float32');
+  return tf.tensor(
+    uniformValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      low,
+      high,
+    ),
+    shape,
+    'float32',
+  );
 }

@@ -70,7 +70,8 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       outputs = [...expected].map(([name, e]) => {
         const a = actual.get(name);
         if (!a) return { output: name, shape: e.shape, maxAbsError: Infinity, maxRelError: Infinity, mismatches: e.data.length, ok: false };
-        if (a.shape.join() !== e.shape.join()) return { output: name, shape: a.shape, maxAbsError: Infinity, maxRelError: Infinity, mismatches: e.data.length, ok: false };
+        if (a.shape.join() !== e.shape.join())
+          return { output: name, shape: a.shape, maxAbsError: Infinity, maxRelError: Infinity, mismatches: e.data.length, ok: false };
         return compareOutput(name, e.shape, a.data, e.data, c.tolerance);
       });
       const bad = outputs.filter((o) => !o.ok);
@@ -99,5 +100,12 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   }
   await switchTo(options.backend);
   const passed = results.filter((r) => r.status === 'passed').length;
-  return { backend: options.backend, reference, ...(status.device ? { device: status.device } : {}), results, passed, failed: results.length - passed };
+  return {
+    backend: options.backend,
+    reference,
+    ...(status.device ? { device: status.device } : {}),
+    results,
+    passed,
+    failed: results.length - passed,
+  };
 }

@@ -16,7 +16,8 @@ describe.each(['onednn', 'wasm', 'webgpu', 'node-gpu', 'node'])('conformance on 
     expect(provider, `${name} registers a provider`).toBeDefined();
     const status = await provider!.probe();
     // CI installs oneDNN and sets RESNET_ONEDNN_REQUIRED=1: there a missing onednn is a failure, not a skip.
-    if (name === 'onednn' && process.env.RESNET_ONEDNN_REQUIRED === '1') expect(status.available, `onednn must run in CI: ${status.reason}`).toBe(true);
+    if (name === 'onednn' && process.env.RESNET_ONEDNN_REQUIRED === '1')
+      expect(status.available, `onednn must run in CI: ${status.reason}`).toBe(true);
     if (!status.available) {
       console.log(`conformance: ${name} vs cpu\nSKIPPED: ${status.reason}`);
       ctx.skip(`${name} cannot run here: ${status.reason}`);
@@ -24,7 +25,13 @@ describe.each(['onednn', 'wasm', 'webgpu', 'node-gpu', 'node'])('conformance on 
     }
     const report = await runConformance({ backend: name });
     console.log(formatReport(report));
-    expect(report.failed, report.results.filter((r) => r.message).map((r) => `${r.name}: ${r.message}`).join('\n')).toBe(0);
+    expect(
+      report.failed,
+      report.results
+        .filter((r) => r.message)
+        .map((r) => `${r.name}: ${r.message}`)
+        .join('\n'),
+    ).toBe(0);
     expect(report.passed).toBeGreaterThanOrEqual(28);
   }, 900_000);
 });

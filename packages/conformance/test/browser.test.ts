@@ -27,15 +27,26 @@ interface PageResult {
 
 describe.skipIf(!chromium.available)('conformance in headless Chromium', () => {
   let result: Promise<PageResult> | undefined;
-  const run = (): Promise<PageResult> => (result ??= runInChromium<PageResult>(path.join(here, 'browser/entry.ts'), { assets, title: 'conformance' }));
+  const run = (): Promise<PageResult> =>
+    (result ??= runInChromium<PageResult>(path.join(here, 'browser/entry.ts'), { assets, title: 'conformance' }));
 
-  test.each(['webgpu', 'wasm'] as const)('%s in the page matches the cpu reference on every case, no tensor left behind', async (backend) => {
-    const page = await run();
-    const { report, text } = page[backend];
-    console.log(`${page.userAgent}\n${text}`);
-    expect(report.skipped, `${backend} must run in Chromium`).toBeUndefined();
-    expect(report.failed, report.results.filter((r) => r.message).map((r) => `${r.name}: ${r.message}`).join('\n')).toBe(0);
-    expect(report.passed).toBeGreaterThanOrEqual(28);
-    if (backend === 'webgpu') expect(report.device).toMatch(/\S/);
-  }, 900_000);
+  test.each(['webgpu', 'wasm'] as const)(
+    '%s in the page matches the cpu reference on every case, no tensor left behind',
+    async (backend) => {
+      const page = await run();
+      const { report, text } = page[backend];
+      console.log(`${page.userAgent}\n${text}`);
+      expect(report.skipped, `${backend} must run in Chromium`).toBeUndefined();
+      expect(
+        report.failed,
+        report.results
+          .filter((r) => r.message)
+          .map((r) => `${r.name}: ${r.message}`)
+          .join('\n'),
+      ).toBe(0);
+      expect(report.passed).toBeGreaterThanOrEqual(28);
+      if (backend === 'webgpu') expect(report.device).toMatch(/\S/);
+    },
+    900_000,
+  );
 });

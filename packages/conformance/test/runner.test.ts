@@ -3,7 +3,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { allCases, batchNormTrainingCases, compareOutput, formatReport, opCases, runConformance, type ConformanceCase } from '../src/index.js';
+import {
+  allCases,
+  batchNormTrainingCases,
+  compareOutput,
+  formatReport,
+  opCases,
+  runConformance,
+  type ConformanceCase,
+} from '../src/index.js';
 // core's float64 JavaScript implementation of the fused training-BN kernels (test-only, not published).
 import { registerFusedBatchNormCpu } from '../../core/test/helpers/fused_batch_norm_cpu.js';
 
@@ -11,15 +19,16 @@ import { registerFusedBatchNormCpu } from '../../core/test/helpers/fused_batch_n
 function registerBrokenCpu(): void {
   tf.registerBackend('cpu-broken', () => new MathBackendCPU(), 1);
   for (const kernel of tf.getKernelsForBackend('cpu')) {
-    const kernelFunc = kernel.kernelName === 'Conv2D'
-      ? (args: Parameters<tf.KernelFunc>[0]) => {
-          const out = kernel.kernelFunc(args) as tf.TensorInfo;
-          const backend = args.backend as MathBackendCPU;
-          const values = backend.data.get(out.dataId)!.values as Float32Array;
-          values[0]! += 1e-3;
-          return out;
-        }
-      : kernel.kernelFunc;
+    const kernelFunc =
+      kernel.kernelName === 'Conv2D'
+        ? (args: Parameters<tf.KernelFunc>[0]) => {
+            const out = kernel.kernelFunc(args) as tf.TensorInfo;
+            const backend = args.backend as MathBackendCPU;
+            const values = backend.data.get(out.dataId)!.values as Float32Array;
+            values[0]! += 1e-3;
+            return out;
+          }
+        : kernel.kernelFunc;
     tf.registerKernel({ ...kernel, backendName: 'cpu-broken', kernelFunc });
   }
 }
@@ -47,7 +56,8 @@ describe('cpu against itself', () => {
       for (const o of r.outputs) expect(o.maxAbsError, `${r.name}: ${o.output}`).toBe(0);
     }
     const kinds = new Set(report.results.map((r) => r.name.split(' ')[0]));
-    for (const op of ['conv2d', 'batchNorm', 'relu', 'add,', 'maxPool', 'avgPool', 'option-A', 'matMul', 'softmax']) expect(kinds).toContain(op);
+    for (const op of ['conv2d', 'batchNorm', 'relu', 'add,', 'maxPool', 'avgPool', 'option-A', 'matMul', 'softmax'])
+      expect(kinds).toContain(op);
     const models = report.results.filter((r) => r.kind === 'model');
     expect(models.length).toBeGreaterThanOrEqual(9);
     const big = models.find((r) => r.name.includes('bottleneck, shortcut C'))!;
@@ -88,7 +98,14 @@ describe('catching a wrong backend', () => {
   });
 
   test('a case that throws fails with its message; filter selects cases', async () => {
-    const throwing: ConformanceCase = { name: 'boom', kind: 'op', tolerance: { rtol: 0, atol: 0, why: 'test' }, run: async () => { throw new Error('kernel missing'); } };
+    const throwing: ConformanceCase = {
+      name: 'boom',
+      kind: 'op',
+      tolerance: { rtol: 0, atol: 0, why: 'test' },
+      run: async () => {
+        throw new Error('kernel missing');
+      },
+    };
     const report = await runConformance({ backend: 'cpu', cases: [throwing] });
     expect(report.results[0]).toMatchObject({ status: 'failed', message: 'threw: kernel missing' });
     const only = await runConformance({ backend: 'cpu', filter: 'maxPool', cases: opCases() });
@@ -97,7 +114,7 @@ describe('catching a wrong backend', () => {
 });
 
 describe('training-mode BN, fused and composite', () => {
-  test('a backend with the fused kernels passes against cpu\'s composite, and the notes say which path ran', async () => {
+  test("a backend with the fused kernels passes against cpu's composite, and the notes say which path ran", async () => {
     const fused = await runConformance({ backend: 'cpu-fused', cases: batchNormTrainingCases() });
     console.log(formatReport(fused));
     expect(fused.failed).toBe(0);

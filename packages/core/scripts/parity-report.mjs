@@ -22,15 +22,27 @@ const rel = (a, b) => {
 };
 
 console.log('fixture                  eval logits  train logits  running stats (worst)');
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.safetensors'))
+  .sort()) {
   const st = parseSafetensors(new Uint8Array(readFileSync(path.join(dir, file))));
   const meta = JSON.parse(st.metadata.fixture);
   const state = new Map();
   const extra = new Map();
-  for (const [k, t] of st.tensors) (k.startsWith('__fixture__.') ? extra : state).set(k.replace('__fixture__.', ''), { shape: t.shape, data: toFloat32(t) });
+  for (const [k, t] of st.tensors)
+    (k.startsWith('__fixture__.') ? extra : state).set(k.replace('__fixture__.', ''), { shape: t.shape, data: toFloat32(t) });
   const model = new ResNet({
-    name: meta.case, family: meta.family, block: meta.block, stages: meta.layers, stemWidth: meta.stemWidth, widths: meta.widths,
-    shortcut: meta.shortcut, strideIn: meta.strideIn ?? '1x1', numClasses: meta.classes, inputSize: meta.inputSize, inputChannels: 3,
+    name: meta.case,
+    family: meta.family,
+    block: meta.block,
+    stages: meta.layers,
+    stemWidth: meta.stemWidth,
+    widths: meta.widths,
+    shortcut: meta.shortcut,
+    strideIn: meta.strideIn ?? '1x1',
+    numClasses: meta.classes,
+    inputSize: meta.inputSize,
+    inputChannels: 3,
   });
   importStateDict(model, state);
   const x = tf.tensor4d(extra.get('input').data, extra.get('input').shape);
@@ -41,6 +53,8 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.safetensors')).so
     const m = /^after_train\.(.+)$/.exec(k);
     if (m) worst = Math.max(worst, rel(model.variables.get(m[1]).dataSync(), v.data));
   }
-  console.log(`${meta.case.padEnd(24)} ${e.toExponential(2).padStart(11)}  ${t.toExponential(2).padStart(12)}  ${worst.toExponential(2).padStart(21)}`);
+  console.log(
+    `${meta.case.padEnd(24)} ${e.toExponential(2).padStart(11)}  ${t.toExponential(2).padStart(12)}  ${worst.toExponential(2).padStart(21)}`,
+  );
   model.dispose();
 }

@@ -12,7 +12,10 @@ const [iterations = '300', batch = '32', lr = '0.05', seed = '0', warmup = '30']
 const dir = mkdtempSync(path.join(tmpdir(), 'synthetic-pytorch-'));
 try {
   const d = syntheticDatasets();
-  for (const [name, ds] of [['train', d.train], ['test', d.test]]) {
+  for (const [name, ds] of [
+    ['train', d.train],
+    ['test', d.test],
+  ]) {
     const all = await ds.batch(Int32Array.from({ length: ds.size }, (_, i) => i)); // no rng: no augmentation
     writeFileSync(path.join(dir, `${name}_x.bin`), all.images);
     writeFileSync(path.join(dir, `${name}_y.bin`), all.labels);

@@ -76,7 +76,8 @@ export function positiveInteger(where: string, field: string, value: unknown, no
 
 /** A finite number > 0: rates, scales. */
 export function positiveNumber(where: string, field: string, value: unknown, note?: string): number {
-  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw new CheckError(where, field, 'a positive number', value, note);
+  if (!(typeof value === 'number' && Number.isFinite(value) && value > 0))
+    throw new CheckError(where, field, 'a positive number', value, note);
   return value;
 }
 

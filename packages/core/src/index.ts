@@ -27,7 +27,16 @@ export {
 export { listModels, type ModelInfo } from './architectures/list.js';
 
 // Building blocks and the model
-export { BN_EPSILON, BN_MOMENTUM, subsample, type BatchStats, type BlockPlan, type ConvBnObserver, type ConvPlan, type ShortcutPlan } from './blocks/index.js';
+export {
+  BN_EPSILON,
+  BN_MOMENTUM,
+  subsample,
+  type BatchStats,
+  type BlockPlan,
+  type ConvBnObserver,
+  type ConvPlan,
+  type ShortcutPlan,
+} from './blocks/index.js';
 // Training-mode BN (+ ReLU), fused into one kernel on backends that register it (oneDNN)
 export {
   BATCH_NORM_TRAINING_GRAD_KERNEL,
@@ -41,7 +50,15 @@ export {
 export { ADD_RELU_KERNEL, RELU_GRAD_KERNEL, addRelu, hasFusedAddRelu } from './blocks/index.js';
 export { backbone, forward, head, type BackboneResult, type ForwardOptions, type ForwardResult } from './model/forward.js';
 export type { InitMode } from './model/init.js';
-export { planNetwork, planWeights, type NetworkPlan, type PoolPlan, type StagePlan, type WeightInfo, type WeightRole } from './model/plan.js';
+export {
+  planNetwork,
+  planWeights,
+  type NetworkPlan,
+  type PoolPlan,
+  type StagePlan,
+  type WeightInfo,
+  type WeightRole,
+} from './model/plan.js';
 export { ResNet, createModel, type ApplyOptions, type CreateOptions, type StageFeatures } from './model/resnet.js';
 export { FoldedResNet, foldBatchNorm } from './model/fold_bn.js';
 export { formatCount, formatSummary, summarize, type LayerSummary, type LayerType, type ModelSummary } from './model/summary.js';

@@ -18,7 +18,11 @@ function registerCpuKernels(): () => void {
       const a = read(backend, inputs['a']!);
       const b = read(backend, inputs['b']!);
       const y = a.map((v, i) => Math.max(v + b[i]!, 0));
-      return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(inputs['a']!.shape, 'float32', y);
+      return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(
+        inputs['a']!.shape,
+        'float32',
+        y,
+      );
     },
   });
   tf.registerKernel({
@@ -27,7 +31,11 @@ function registerCpuKernels(): () => void {
     kernelFunc: ({ inputs, backend }) => {
       const dy = read(backend, inputs['dy']!);
       const y = read(backend, inputs['y']!);
-      return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(inputs['y']!.shape, 'float32', dy.map((v, i) => (y[i]! > 0 ? v : 0)));
+      return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(
+        inputs['y']!.shape,
+        'float32',
+        dy.map((v, i) => (y[i]! > 0 ? v : 0)),
+      );
     },
   });
   return () => {
@@ -44,9 +52,18 @@ afterEach(() => {
 
 function valuesAndGrads(f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor): Float32Array[] {
   return tf.tidy(() => {
-    const a = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 3 * 4 }, (_, i) => Math.sin(i)), [2, 3, 3, 4]);
-    const b = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 3 * 4 }, (_, i) => Math.cos(2 * i)), [2, 3, 3, 4]);
-    const r = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 3 * 4 }, (_, i) => Math.sin(3 * i + 1)), [2, 3, 3, 4]);
+    const a = tf.tensor4d(
+      Float32Array.from({ length: 2 * 3 * 3 * 4 }, (_, i) => Math.sin(i)),
+      [2, 3, 3, 4],
+    );
+    const b = tf.tensor4d(
+      Float32Array.from({ length: 2 * 3 * 3 * 4 }, (_, i) => Math.cos(2 * i)),
+      [2, 3, 3, 4],
+    );
+    const r = tf.tensor4d(
+      Float32Array.from({ length: 2 * 3 * 3 * 4 }, (_, i) => Math.sin(3 * i + 1)),
+      [2, 3, 3, 4],
+    );
     const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), r)))([a, b]);
     // + 0 makes −0 (a masked negative dy times 0 in the composite) equal to the fused kernel's +0.
     return [f(a, b), da!, db!].map((t) => (t.dataSync() as Float32Array).map((v) => v + 0));

@@ -30,7 +30,7 @@ describe('CIFAR-10 nets (Sec. 4.2, Table 6)', () => {
     [110, 18, 1.7e6],
     [1202, 200, 19.4e6],
   ];
-  test.each(table6)('resnet%i (n=%i) has the paper\'s %d parameters', (depth, n, paper) => {
+  test.each(table6)("resnet%i (n=%i) has the paper's %d parameters", (depth, n, paper) => {
     const p = params(`resnet${depth}`);
     expect(p).toBe(cifarParams(n));
     // Table 6 rounds to 2 significant figures below 1M and 1 decimal of a million above.
@@ -43,7 +43,7 @@ describe('CIFAR-10 nets (Sec. 4.2, Table 6)', () => {
     expect(params('resnet20')).toBe(269_722);
   });
 
-  test('option A is parameter-free: every ResNet has exactly its plain twin\'s parameters', () => {
+  test("option A is parameter-free: every ResNet has exactly its plain twin's parameters", () => {
     for (const depth of [20, 32, 44, 56, 110, 1202]) expect(params(`resnet${depth}`)).toBe(params(`plain${depth}`));
   });
 
@@ -76,7 +76,7 @@ describe('ImageNet nets (Table 1)', () => {
     ['resnet101', 44_549_160],
     ['resnet152', 60_192_808],
   ];
-  test.each(torchvision)('%s has torchvision\'s %i parameters', (name, count) => {
+  test.each(torchvision)("%s has torchvision's %i parameters", (name, count) => {
     expect(params(name)).toBe(count);
     // The stride's position does not change the parameters.
     if (name !== 'resnet18' && name !== 'resnet34') expect(params(name, { strideIn: '3x3' })).toBe(count);
@@ -89,12 +89,12 @@ describe('ImageNet nets (Table 1)', () => {
     ['resnet101', 7.6e9],
     ['resnet152', 11.3e9],
   ];
-  test.each(flops)('%s has Table 1\'s %d multiply-adds within 3% (paper layout)', (name, paper) => {
+  test.each(flops)("%s has Table 1's %d multiply-adds within 3% (paper layout)", (name, paper) => {
     const macs = summarize(resolveSpec(name)).macs;
     expect(Math.abs(macs - paper) / paper).toBeLessThan(0.03);
   });
 
-  test('the plain 34-layer net is 18% of VGG-19\'s 19.6 GFLOPs (Sec. 3.3)', () => {
+  test("the plain 34-layer net is 18% of VGG-19's 19.6 GFLOPs (Sec. 3.3)", () => {
     const macs = summarize(resolveSpec('plain34')).macs;
     expect(macs / 19.6e9).toBeGreaterThan(0.17);
     expect(macs / 19.6e9).toBeLessThan(0.19);
@@ -105,7 +105,7 @@ describe('ImageNet nets (Table 1)', () => {
     expect(summarize(resolveSpec('resnet50')).macs / 1e9).toBeCloseTo(3.858, 2);
   });
 
-  test.each(['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'])('%s stage outputs are Table 1\'s', (name) => {
+  test.each(['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'])("%s stage outputs are Table 1's", (name) => {
     const s = summarize(resolveSpec(name));
     const c = resolveSpec(name).block === 'basic' ? 1 : 4;
     expect(s.layers.find((l) => l.name === 'conv1')!.outputShape).toEqual([112, 112, 64]);
@@ -125,7 +125,9 @@ describe('shortcut options A/B/C (Sec. 3.3, Table 3)', () => {
 
   test('ResNet-34: A = plain, B adds the three projections where dimensions increase', () => {
     expect(params('resnet34', { shortcut: 'A' })).toBe(params('plain34'));
-    expect(params('resnet34', { shortcut: 'B' }) - params('resnet34', { shortcut: 'A' })).toBe(proj(64, 128) + proj(128, 256) + proj(256, 512));
+    expect(params('resnet34', { shortcut: 'B' }) - params('resnet34', { shortcut: 'A' })).toBe(
+      proj(64, 128) + proj(128, 256) + proj(256, 512),
+    );
   });
 
   test('ResNet-34: C adds a projection to every one of the 16 blocks', () => {
@@ -147,7 +149,9 @@ describe('shortcut options A/B/C (Sec. 3.3, Table 3)', () => {
   });
 
   test('ResNet-50 B has four projections (layer1.0 changes channels at stride 1); CIFAR B/C add `shortcut.0/.1`', () => {
-    const names = summarize(resolveSpec('resnet50')).layers.filter((l) => l.name.includes('downsample.0')).map((l) => l.name);
+    const names = summarize(resolveSpec('resnet50'))
+      .layers.filter((l) => l.name.includes('downsample.0'))
+      .map((l) => l.name);
     expect(names).toEqual(['layer1.0.downsample.0', 'layer2.0.downsample.0', 'layer3.0.downsample.0', 'layer4.0.downsample.0']);
     const cifarB = summarize(resolveSpec('resnet20', { shortcut: 'B' })).layers.filter((l) => l.name.includes('shortcut.0'));
     expect(cifarB.map((l) => l.name)).toEqual(['layer2.0.shortcut.0', 'layer3.0.shortcut.0']);
@@ -175,7 +179,14 @@ describe('registry', () => {
   });
 
   test('options change the spec', () => {
-    const s = resolveSpec('resnet50', { numClasses: 7, shortcut: 'C', strideIn: '3x3', inputSize: 64, stemWidth: 8, widths: [8, 16, 32, 64] });
+    const s = resolveSpec('resnet50', {
+      numClasses: 7,
+      shortcut: 'C',
+      strideIn: '3x3',
+      inputSize: 64,
+      stemWidth: 8,
+      widths: [8, 16, 32, 64],
+    });
     expect(s).toMatchObject({ numClasses: 7, shortcut: 'C', strideIn: '3x3', inputSize: 64, stemWidth: 8, widths: [8, 16, 32, 64] });
     expect(summarize(s).layers.at(-1)!.outputShape).toEqual([7]);
   });

@@ -36,7 +36,14 @@ afterEach(() => {
  * |a − e| ≤ atol + rtol·|e| elementwise, or atol + rtol·max|e| with `relativeTo: 'max'` (for whole
  * networks, whose gradients mix large and near-zero elements).
  */
-async function expectClose(actual: tf.Tensor, expected: tf.Tensor, label: string, rtol = 1e-5, atol = 1e-5, relativeTo: 'element' | 'max' = 'element'): Promise<void> {
+async function expectClose(
+  actual: tf.Tensor,
+  expected: tf.Tensor,
+  label: string,
+  rtol = 1e-5,
+  atol = 1e-5,
+  relativeTo: 'element' | 'max' = 'element',
+): Promise<void> {
   expect(actual.shape, label).toEqual(expected.shape);
   const [a, e] = [Float64Array.from(await actual.data()), Float64Array.from(await expected.data())];
   const scale = relativeTo === 'max' ? e.reduce((m, v) => Math.max(m, Math.abs(v)), 0) : 0;
@@ -59,7 +66,9 @@ function run(path: Path, shape: [number, number, number, number], relu: boolean,
     const beta = tf.randomNormal([c], 0, 0.5, 'float32', seed + 2);
     const r = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
     const { y, mean, variance } = path(x, gamma, beta, 1e-5, relu);
-    const [dx, dgamma, dbeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(path(a as tf.Tensor4D, g, b, 1e-5, relu).y, r)))([x, gamma, beta]);
+    const [dx, dgamma, dbeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(path(a as tf.Tensor4D, g, b, 1e-5, relu).y, r)),
+    )([x, gamma, beta]);
     return { y, mean, variance, dx: dx!, dgamma: dgamma!, dbeta: dbeta! };
   });
 }
@@ -112,7 +121,9 @@ describe('which path runs', () => {
     const { x, gamma, beta } = bnInputs();
     const forward = await kernelsOf(() => batchNormTraining(x, gamma, beta, 1e-5, true).y);
     expect(forward).toEqual([BATCH_NORM_TRAINING_KERNEL]);
-    const backward = await kernelsOf(() => tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(batchNormTraining(a as tf.Tensor4D, g, beta, 1e-5, true).y))([x, gamma]));
+    const backward = await kernelsOf(() =>
+      tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(batchNormTraining(a as tf.Tensor4D, g, beta, 1e-5, true).y))([x, gamma]),
+    );
     expect(backward).toContain(BATCH_NORM_TRAINING_GRAD_KERNEL);
     expect(backward).not.toContain('FusedBatchNorm');
     expect(backward).not.toContain('Relu');
@@ -145,15 +156,22 @@ describe('which path runs', () => {
 
   test('shapes are checked, naming the offending one', () => {
     const { x, gamma, beta } = bnInputs();
-    expect(() => batchNormTraining(x, tf.ones([3]), beta, 1e-5, false)).toThrow('batchNormTraining: gamma must be [4] for x of [2, 3, 3, 4], got [3]');
-    expect(() => batchNormTraining(tf.ones([2, 4]) as unknown as tf.Tensor4D, gamma, beta, 1e-5, false)).toThrow('x must be NHWC [N, H, W, C], got [2, 4]');
+    expect(() => batchNormTraining(x, tf.ones([3]), beta, 1e-5, false)).toThrow(
+      'batchNormTraining: gamma must be [4] for x of [2, 3, 3, 4], got [3]',
+    );
+    expect(() => batchNormTraining(tf.ones([2, 4]) as unknown as tf.Tensor4D, gamma, beta, 1e-5, false)).toThrow(
+      'x must be NHWC [N, H, W, C], got [2, 4]',
+    );
     tf.dispose([x, gamma, beta]);
   });
 });
 
 const NETS: [string, () => ResNet][] = [
   ['resnet8 (option A)', () => createModel('resnet8', { seed: 1, inputSize: 8, widths: [4, 8, 8], stemWidth: 4, numClasses: 3 })],
-  ['resnet8 (option B)', () => createModel('resnet8', { seed: 2, inputSize: 8, widths: [4, 8, 8], stemWidth: 4, numClasses: 3, shortcut: 'B' })],
+  [
+    'resnet8 (option B)',
+    () => createModel('resnet8', { seed: 2, inputSize: 8, widths: [4, 8, 8], stemWidth: 4, numClasses: 3, shortcut: 'B' }),
+  ],
   ['plain8', () => createModel('plain8', { seed: 3, inputSize: 8, widths: [4, 8, 8], stemWidth: 4, numClasses: 3 })],
   ['resnet50 bottleneck', () => createModel('resnet50', { seed: 4, inputSize: 32, widths: [2, 2, 4, 4], stemWidth: 4, numClasses: 3 })],
 ];
@@ -161,7 +179,16 @@ const NETS: [string, () => ResNet][] = [
 function batchOf(model: ResNet, n = 4): ImageBatch {
   const { inputSize: s, inputChannels: c } = model.spec;
   const images = Float32Array.from({ length: n * s * s * c }, (_, i) => Math.sin(i * 0.37) + 0.1 * ((i * 7) % 5));
-  return { images, labels: Int32Array.from({ length: n }, (_, i) => i % 3), size: n, views: 1, height: s, width: s, channels: c, indices: Int32Array.from({ length: n }, (_, i) => i) };
+  return {
+    images,
+    labels: Int32Array.from({ length: n }, (_, i) => i % 3),
+    size: n,
+    views: 1,
+    height: s,
+    width: s,
+    channels: c,
+    indices: Int32Array.from({ length: n }, (_, i) => i),
+  };
 }
 
 /** The loss, every gradient and every running statistic after one training forward + backward. */
@@ -210,7 +237,13 @@ describe.each(NETS)('%s', (_, make) => {
     // What ReLUs remain are those after a shortcut's addition, one per residual block, none in a plain net.
     const blocks = model.plan.stages.reduce((s, st) => s + st.blocks.length, 0);
     expect(count(fused, 'Relu')).toBe(model.spec.shortcut === 'none' ? 0 : blocks);
-    expect(count(composite, 'Relu') - count(fused, 'Relu')).toBe(1 + model.plan.stages.reduce((s, st) => s + st.blocks.reduce((b, bl) => b + bl.convs.length - (model.spec.shortcut === 'none' ? 0 : 1), 0), 0));
+    expect(count(composite, 'Relu') - count(fused, 'Relu')).toBe(
+      1 +
+        model.plan.stages.reduce(
+          (s, st) => s + st.blocks.reduce((b, bl) => b + bl.convs.length - (model.spec.shortcut === 'none' ? 0 : 1), 0),
+          0,
+        ),
+    );
     x.dispose();
 
     const sgd = new SGD(trainableParams(model.variables), { learningRate: 0.05 });

@@ -56,7 +56,8 @@ describe.skipIf(!chromium.available)('browserImageDecoder in headless Chromium',
   test('resizing: shorter side (aspect kept) and exact size; a solid colour stays that colour', async () => {
     const page = await run();
     expect([page.shorter.height, page.shorter.width]).toEqual([20, 30]);
-    for (let i = 0; i < page.shorter.data.length; i++) expect(Math.abs(page.shorter.data[i]! - (i % 3 === 0 ? 255 : 0))).toBeLessThanOrEqual(1);
+    for (let i = 0; i < page.shorter.data.length; i++)
+      expect(Math.abs(page.shorter.data[i]! - (i % 3 === 0 ? 255 : 0))).toBeLessThanOrEqual(1);
     expect([page.fixed.height, page.fixed.width, page.fixed.data.length]).toEqual([3, 5, 45]);
     for (let i = 2; i < 45; i += 3) expect(Math.abs(page.fixed.data[i]! - 200)).toBeLessThanOrEqual(1);
   }, 180_000);
@@ -64,7 +65,9 @@ describe.skipIf(!chromium.available)('browserImageDecoder in headless Chromium',
   test('truncated bytes are refused; through the data set the error names the file', async () => {
     const page = await run();
     expect(page.corrupt).not.toBe('decoded');
-    expect(page.brokenError).toMatch(/^ResNetError: folder:picked: cannot decode picked\/x\/broken\.png \(40 bytes\) with createImageBitmap/);
+    expect(page.brokenError).toMatch(
+      /^ResNetError: folder:picked: cannot decode picked\/x\/broken\.png \(40 bytes\) with createImageBitmap/,
+    );
   }, 180_000);
 
   test('an image folder of Blobs reads through ImageFolderDataset', async () => {

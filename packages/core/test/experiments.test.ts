@@ -35,8 +35,22 @@ function tinyModel(name: string, seed = 1): ResNet {
   const rng = new Rng(seed + 100);
   const weights = new Map<string, tf.Tensor>();
   for (const [key, v] of model.variables) {
-    if (key.endsWith('.running_mean') || key.endsWith('.bias')) weights.set(key, tf.tensor(Float32Array.from({ length: v.size }, () => rng.uniform(-0.5, 0.5)), v.shape));
-    else if (key.endsWith('.running_var') || (key.includes('bn') && key.endsWith('.weight'))) weights.set(key, tf.tensor(Float32Array.from({ length: v.size }, () => rng.uniform(0.5, 2)), v.shape));
+    if (key.endsWith('.running_mean') || key.endsWith('.bias'))
+      weights.set(
+        key,
+        tf.tensor(
+          Float32Array.from({ length: v.size }, () => rng.uniform(-0.5, 0.5)),
+          v.shape,
+        ),
+      );
+    else if (key.endsWith('.running_var') || (key.includes('bn') && key.endsWith('.weight')))
+      weights.set(
+        key,
+        tf.tensor(
+          Float32Array.from({ length: v.size }, () => rng.uniform(0.5, 2)),
+          v.shape,
+        ),
+      );
     else weights.set(key, tf.clone(v));
   }
   model.setWeights(weights);
@@ -56,7 +70,16 @@ function floatDataset(images: Float32Array, count: number, size = SIZE): Dataset
       const n = indices.length;
       const out = new Float32Array(n * per);
       for (let k = 0; k < n; k++) out.set(images.subarray(indices[k]! * per, (indices[k]! + 1) * per), k * per);
-      return { images: out, labels: new Int32Array(n), size: n, views: 1, height: size, width: size, channels: 3, indices: Int32Array.from(indices) };
+      return {
+        images: out,
+        labels: new Int32Array(n),
+        size: n,
+        views: 1,
+        height: size,
+        width: size,
+        channels: 3,
+        indices: Int32Array.from(indices),
+      };
     },
   };
 }
@@ -91,7 +114,14 @@ function manualResponses(model: ResNet, x: tf.Tensor4D): Record<string, tf.Tenso
   return tf.tidy(() => {
     const w = (n: string): tf.Tensor => model.variables.get(n)!;
     const bn = (name: string, t: tf.Tensor4D): tf.Tensor4D =>
-      tf.batchNorm(t, w(`${name}.running_mean`) as tf.Tensor1D, w(`${name}.running_var`) as tf.Tensor1D, w(`${name}.bias`) as tf.Tensor1D, w(`${name}.weight`) as tf.Tensor1D, model.bnEpsilon);
+      tf.batchNorm(
+        t,
+        w(`${name}.running_mean`) as tf.Tensor1D,
+        w(`${name}.running_var`) as tf.Tensor1D,
+        w(`${name}.bias`) as tf.Tensor1D,
+        w(`${name}.weight`) as tf.Tensor1D,
+        model.bnEpsilon,
+      );
     const conv = (name: string, t: tf.Tensor4D, stride: number): tf.Tensor4D => tf.conv2d(t, w(`${name}.weight`) as tf.Tensor4D, stride, 1);
     const bn1 = bn('bn1', conv('conv1', x, 1));
     const stem = tf.relu(bn1);
@@ -109,8 +139,24 @@ describe('layer responses (Fig. 7)', () => {
       const model = tinyModel(name);
       const layers = responseLayers(model);
       // CIFAR nets: the 3×3 stem and two 3×3 convs per block: 6n+1 layers.
-      expect(layers.map((l) => l.bn)).toEqual(['bn1', 'layer1.0.bn1', 'layer1.0.bn2', 'layer2.0.bn1', 'layer2.0.bn2', 'layer3.0.bn1', 'layer3.0.bn2']);
-      expect(layers.map((l) => l.name)).toEqual(['conv1', 'layer1.0.conv1', 'layer1.0.conv2', 'layer2.0.conv1', 'layer2.0.conv2', 'layer3.0.conv1', 'layer3.0.conv2']);
+      expect(layers.map((l) => l.bn)).toEqual([
+        'bn1',
+        'layer1.0.bn1',
+        'layer1.0.bn2',
+        'layer2.0.bn1',
+        'layer2.0.bn2',
+        'layer3.0.bn1',
+        'layer3.0.bn2',
+      ]);
+      expect(layers.map((l) => l.name)).toEqual([
+        'conv1',
+        'layer1.0.conv1',
+        'layer1.0.conv2',
+        'layer2.0.conv1',
+        'layer2.0.conv2',
+        'layer3.0.conv1',
+        'layer3.0.conv2',
+      ]);
       model.dispose();
     }
     const resnet20 = createModel('resnet20', { seed: 1 });
@@ -122,7 +168,12 @@ describe('layer responses (Fig. 7)', () => {
     for (const strideIn of ['1x1', '3x3'] as const) {
       const model = createModel('resnet50', { widths: [2, 2, 2, 2], stemWidth: 4, inputSize: 32, numClasses: 3, strideIn, seed: 2 });
       const plan = model.plan;
-      const threeByThree = [plan.stem, ...plan.stages.flatMap((s) => s.blocks.flatMap((b) => [...b.convs, ...(b.shortcut.kind === 'projection' ? [b.shortcut.conv] : [])]))].filter((c) => c.kernel === 3);
+      const threeByThree = [
+        plan.stem,
+        ...plan.stages.flatMap((s) =>
+          s.blocks.flatMap((b) => [...b.convs, ...(b.shortcut.kind === 'projection' ? [b.shortcut.conv] : [])]),
+        ),
+      ].filter((c) => c.kernel === 3);
       expect(threeByThree).toHaveLength(16);
       const layers = responseLayers(model);
       expect(layers.map((l) => l.bn)).toEqual(threeByThree.map((c) => c.bn));
@@ -202,7 +253,9 @@ describe('layer responses (Fig. 7)', () => {
     await expect(layerResponses(model, data, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer, got 0/);
     await expect(layerResponses(model, data, { maxExamples: 1.5 })).rejects.toThrow(/maxExamples must be a positive integer, got 1.5/);
     const gray = { ...data, imageShape: [SIZE, SIZE, 1] as const };
-    await expect(layerResponses(model, gray)).rejects.toThrow(/floats\/test's images must be \[N, H, W, 3\] images for resnet8, got \[1, 8, 8, 1\]/);
+    await expect(layerResponses(model, gray)).rejects.toThrow(
+      /floats\/test's images must be \[N, H, W, 3\] images for resnet8, got \[1, 8, 8, 1\]/,
+    );
     model.dispose();
     await expect(layerResponses(model, data)).rejects.toThrow(/resnet8 was disposed/);
   });
@@ -227,16 +280,36 @@ describe('degradation (Fig. 4/6)', () => {
     const evals = [];
     for (let it = 10; it <= iterations; it += 10) {
       const f = it / iterations;
-      log.push({ type: 'log' as const, iteration: it, epoch: it / 100, learningRate: 0.1, loss: 1, trainError: 0.9 - (0.9 - finalTrain) * f, imagesPerSecond: 10, elapsed: it });
+      log.push({
+        type: 'log' as const,
+        iteration: it,
+        epoch: it / 100,
+        learningRate: 0.1,
+        loss: 1,
+        trainError: 0.9 - (0.9 - finalTrain) * f,
+        imagesPerSecond: 10,
+        elapsed: it,
+      });
       if (it % 20 === 0) {
         evals.push({ type: 'eval' as const, iteration: it, split: 'val' as const, top1Error: 0.99, top5Error: 0.5, loss: 1 });
-        evals.push({ type: 'eval' as const, iteration: it, split: 'test' as const, top1Error: 0.9 - (0.9 - finalTest) * f, top5Error: 0.5, loss: 1 });
+        evals.push({
+          type: 'eval' as const,
+          iteration: it,
+          split: 'test' as const,
+          top1Error: 0.9 - (0.9 - finalTest) * f,
+          top5Error: 0.5,
+          loss: 1,
+        });
       }
     }
     return { log, eval: evals };
   }
 
-  const run = (model: string, train: number, test: number): ExperimentRun => ({ model, spec: resolveSpec(model), history: history(train, test) });
+  const run = (model: string, train: number, test: number): ExperimentRun => ({
+    model,
+    spec: resolveSpec(model),
+    history: history(train, test),
+  });
   const runs = [run('plain20', 0.1, 0.2), run('resnet20', 0.08, 0.15), run('plain56', 0.2, 0.3), run('resnet56', 0.05, 0.12)];
 
   test('curves: train error from the log, test error from test-split evaluations only', () => {
@@ -246,11 +319,14 @@ describe('degradation (Fig. 4/6)', () => {
     expect(curve[3]).toEqual({ iteration: 40, trainError: expect.closeTo(0.1, 12), testError: expect.closeTo(0.2, 12) });
     expect(curve.every((p) => p.testError !== 0.99)).toBe(true);
     // An evaluation at an iteration that was not logged gets its own point, in order.
-    const extra = trainingCurve({ log: [], eval: [{ type: 'eval', iteration: 5, split: 'test', top1Error: 0.5, top5Error: 0.2, loss: 1 }] });
+    const extra = trainingCurve({
+      log: [],
+      eval: [{ type: 'eval', iteration: 5, split: 'test', top1Error: 0.5, top5Error: 0.2, loss: 1 }],
+    });
     expect(extra).toEqual([{ iteration: 5, trainError: null, testError: 0.5 }]);
   });
 
-  test('runs for degradationFigure: kind and depth from the spec, the paper\'s labels', () => {
+  test("runs for degradationFigure: kind and depth from the spec, the paper's labels", () => {
     const figureRuns = degradationRuns(runs);
     expect(figureRuns.map((r) => [r.name, r.kind, r.depth])).toEqual([
       ['plain-20', 'plain', 20],
@@ -287,8 +363,12 @@ describe('degradation (Fig. 4/6)', () => {
   });
 
   test('malformed histories are refused, naming the run and the record', () => {
-    expect(() => degradationRuns([{ ...runs[0]!, history: { log: [] } as unknown as TrainingHistory }])).toThrow(/runs\[0\] \(plain20\)\.history must be \{ log: LogRecord\[\], eval: EvalRecord\[\] \}/);
+    expect(() => degradationRuns([{ ...runs[0]!, history: { log: [] } as unknown as TrainingHistory }])).toThrow(
+      /runs\[0\] \(plain20\)\.history must be \{ log: LogRecord\[\], eval: EvalRecord\[\] \}/,
+    );
     const bad = { log: [{ iteration: 1, trainError: '5%' }], eval: [] } as unknown as TrainingHistory;
-    expect(() => degradationSummary([{ ...runs[1]!, history: bad }])).toThrow(/runs\[0\] \(resnet20\)\.history\.log\[0\] must have numeric iteration and trainError/);
+    expect(() => degradationSummary([{ ...runs[1]!, history: bad }])).toThrow(
+      /runs\[0\] \(resnet20\)\.history\.log\[0\] must have numeric iteration and trainError/,
+    );
   });
 });

@@ -10,10 +10,12 @@ import { useCpu } from './helpers/cpu.js';
 beforeAll(useCpu);
 
 const nets = {
-  'CIFAR basic, option A, ε 0.1': () => createModel('resnet8', { seed: 11, inputSize: 16, widths: [4, 8, 16], stemWidth: 4, bnEpsilon: 0.1 }),
+  'CIFAR basic, option A, ε 0.1': () =>
+    createModel('resnet8', { seed: 11, inputSize: 16, widths: [4, 8, 16], stemWidth: 4, bnEpsilon: 0.1 }),
   'CIFAR basic, option B': () => createModel('resnet8', { seed: 12, inputSize: 16, widths: [4, 8, 16], stemWidth: 4, shortcut: 'B' }),
   'CIFAR plain': () => createModel('plain8', { seed: 13, inputSize: 16, widths: [4, 8, 16], stemWidth: 4 }),
-  'ImageNet bottleneck, option B, stride in 1×1': () => createModel('resnet50', { seed: 14, inputSize: 32, widths: [2, 4, 4, 4], stemWidth: 4, numClasses: 5 }),
+  'ImageNet bottleneck, option B, stride in 1×1': () =>
+    createModel('resnet50', { seed: 14, inputSize: 32, widths: [2, 4, 4, 4], stemWidth: 4, numClasses: 5 }),
   'ImageNet bottleneck, option C, stride in 3×3': () =>
     createModel('resnet50', { seed: 15, inputSize: 32, widths: [2, 4, 4, 4], stemWidth: 4, numClasses: 5, shortcut: 'C', strideIn: '3x3' }),
   'ImageNet plain bottleneck': () => createModel('plain50', { seed: 16, inputSize: 32, widths: [2, 4, 4, 4], stemWidth: 4, numClasses: 5 }),
@@ -52,7 +54,7 @@ function diff(a: tf.Tensor, b: tf.Tensor): { abs: number; rel: number } {
 }
 
 describe.each(Object.entries(nets))('%s', (label, make) => {
-  test('folded logits equal the unfolded model\'s within 1e-4 (abs and relative)', () => {
+  test("folded logits equal the unfolded model's within 1e-4 (abs and relative)", () => {
     const model = make();
     const x = input(model);
     const identityBn = model.predict(x);
@@ -61,7 +63,9 @@ describe.each(Object.entries(nets))('%s', (label, make) => {
     const folded = foldBatchNorm(model);
     const actual = folded.predict(x);
     const d = diff(actual, expected);
-    console.log(`fold ${label}: max abs ${d.abs.toExponential(2)}, max rel ${d.rel.toExponential(2)} (logits up to ${tf.max(tf.abs(expected)).dataSync()[0]!.toFixed(2)})`);
+    console.log(
+      `fold ${label}: max abs ${d.abs.toExponential(2)}, max rel ${d.rel.toExponential(2)} (logits up to ${tf.max(tf.abs(expected)).dataSync()[0]!.toFixed(2)})`,
+    );
     expect(actual.shape).toEqual(expected.shape);
     expect(d.abs).toBeLessThanOrEqual(1e-4);
     expect(d.rel).toBeLessThanOrEqual(1e-4);

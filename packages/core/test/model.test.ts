@@ -14,7 +14,8 @@ const tiny = {
   cifarPlain: () => createModel('plain8', { seed: 3, inputSize: 12, widths: [4, 8, 16], stemWidth: 4 }),
   basicC: () => createModel('resnet18', { seed: 4, inputSize: 32, widths: [4, 8, 8, 8], stemWidth: 4, numClasses: 5, shortcut: 'C' }),
   bottleneck1x1: () => createModel('resnet50', { seed: 5, inputSize: 32, widths: [2, 4, 4, 4], stemWidth: 4, numClasses: 5 }),
-  bottleneck3x3A: () => createModel('resnet50', { seed: 6, inputSize: 33, widths: [2, 4, 4, 4], stemWidth: 4, numClasses: 5, strideIn: '3x3', shortcut: 'A' }),
+  bottleneck3x3A: () =>
+    createModel('resnet50', { seed: 6, inputSize: 33, widths: [2, 4, 4, 4], stemWidth: 4, numClasses: 5, strideIn: '3x3', shortcut: 'A' }),
 };
 
 function input(model: ResNet, n = 2, size = model.spec.inputSize): tf.Tensor4D {
@@ -22,7 +23,7 @@ function input(model: ResNet, n = 2, size = model.spec.inputSize): tf.Tensor4D {
 }
 
 describe.each(Object.entries(tiny))('%s', (_, make) => {
-  test('stage outputs and logits have the summary\'s shapes', () => {
+  test("stage outputs and logits have the summary's shapes", () => {
     const model = make();
     const x = input(model);
     const summary = model.summary();
@@ -62,7 +63,10 @@ describe.each(Object.entries(tiny))('%s', (_, make) => {
     expect(names.length).toBe(model.trainableVariables().length);
     for (const g of Object.values(grads)) expect(Number.isFinite(tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0]!))).toBe(true);
     // Every conv's weight gets a nonzero gradient (option A's subsample passes it back to earlier layers).
-    const convGrads = model.trainableVariables().filter((v) => v.name.endsWith('.weight')).map((v) => grads[v.name]!);
+    const convGrads = model
+      .trainableVariables()
+      .filter((v) => v.name.endsWith('.weight'))
+      .map((v) => grads[v.name]!);
     for (const g of convGrads) expect(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]!)).toBeGreaterThan(0);
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
@@ -92,7 +96,7 @@ describe('batch norm in training and inference mode', () => {
     model.dispose();
   });
 
-  test('training mode updates running statistics with momentum 0.1 and the unbiased variance (PyTorch\'s rule)', () => {
+  test("training mode updates running statistics with momentum 0.1 and the unbiased variance (PyTorch's rule)", () => {
     const model = tiny.cifarA();
     const x = input(model, 3);
     const conv = tf.conv2d(x, model.variables.get('conv1.weight') as tf.Tensor4D, 1, 1);
@@ -117,7 +121,10 @@ describe('batch norm in training and inference mode', () => {
 describe('option A shortcut', () => {
   test('subsample takes x[:, ::2, ::2, :] for even and odd sizes, and passes gradients back to those pixels', () => {
     for (const size of [4, 5, 7]) {
-      const x = tf.tensor4d(Array.from({ length: 2 * size * size * 3 }, (_, i) => i), [2, size, size, 3]);
+      const x = tf.tensor4d(
+        Array.from({ length: 2 * size * size * 3 }, (_, i) => i),
+        [2, size, size, 3],
+      );
       const got = subsample(x, 2);
       const half = Math.ceil(size / 2);
       expect(got.shape).toEqual([2, half, half, 3]);
@@ -125,7 +132,9 @@ describe('option A shortcut', () => {
       const want = src.map((img) => img.filter((_, r) => r % 2 === 0).map((row) => row.filter((_, c) => c % 2 === 0)));
       expect(got.arraySync()).toEqual(want);
       const g = (tf.grad((t: tf.Tensor) => tf.sum(subsample(t as tf.Tensor4D, 2)))(x) as tf.Tensor4D).arraySync();
-      g.forEach((img) => img.forEach((row, r) => row.forEach((px, c) => px.forEach((v: number) => expect(v).toBe(r % 2 === 0 && c % 2 === 0 ? 1 : 0)))));
+      g.forEach((img) =>
+        img.forEach((row, r) => row.forEach((px, c) => px.forEach((v: number) => expect(v).toBe(r % 2 === 0 && c % 2 === 0 ? 1 : 0)))),
+      );
       tf.dispose([x, got]);
     }
   });
@@ -139,10 +148,17 @@ describe('option A shortcut', () => {
 });
 
 describe('weights and initialisation', () => {
-  test('names are torchvision\'s for ImageNet nets and the CIFAR reproduction\'s for CIFAR nets', () => {
+  test("names are torchvision's for ImageNet nets and the CIFAR reproduction's for CIFAR nets", () => {
     const r50 = tiny.bottleneck1x1();
     const names = [...r50.variables.keys()];
-    expect(names.slice(0, 6)).toEqual(['conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'layer1.0.conv1.weight']);
+    expect(names.slice(0, 6)).toEqual([
+      'conv1.weight',
+      'bn1.weight',
+      'bn1.bias',
+      'bn1.running_mean',
+      'bn1.running_var',
+      'layer1.0.conv1.weight',
+    ]);
     expect(names).toContain('layer2.0.downsample.0.weight');
     expect(names).toContain('layer4.2.bn3.running_var');
     expect(names.slice(-2)).toEqual(['fc.weight', 'fc.bias']);
@@ -198,7 +214,10 @@ describe('weights and initialisation', () => {
 describe('input checks', () => {
   test('wrong rank, size, channels or dtype are refused with the expected shape', () => {
     const model = createModel('resnet20');
-    const bad = (shape: number[], dtype: 'float32' | 'int32' = 'float32') => () => model.predict(tf.zeros(shape, dtype) as unknown as tf.Tensor4D);
+    const bad =
+      (shape: number[], dtype: 'float32' | 'int32' = 'float32') =>
+      () =>
+        model.predict(tf.zeros(shape, dtype) as unknown as tf.Tensor4D);
     expect(bad([8, 28, 28, 1])).toThrow('resnet: input must be [N, 32, 32, 3] for resnet20, got [8, 28, 28, 1] (1 channels, expected 3)');
     expect(bad([32, 32, 3])).toThrow(/got \[32, 32, 3\] \(rank 3, expected 4: NHWC\)/);
     expect(bad([2, 28, 28, 3])).toThrow(/got \[2, 28, 28, 3\] \(pass anyInputSize: true/);
@@ -212,7 +231,9 @@ describe('input checks', () => {
   test('model options are checked too', () => {
     expect(() => createModel('resnet20', { bnMomentum: 2 })).toThrow(/bnMomentum must be in \(0, 1\], got 2/);
     expect(() => createModel('resnet20', { init: 'xavier' as never })).toThrow(/init must be "fan_out" or "fan_in", got "xavier"/);
-    expect(() => createModel('resnet20', { seeed: 1 } as never)).toThrow(/unknown option "seeed" for model "resnet20"; options are numClasses, .*, seed, init/);
+    expect(() => createModel('resnet20', { seeed: 1 } as never)).toThrow(
+      /unknown option "seeed" for model "resnet20"; options are numClasses, .*, seed, init/,
+    );
   });
 });
 

@@ -12,7 +12,13 @@ const TOLERANCE = 1e-4;
 beforeAll(useCpu);
 
 test('the fixtures are all here', () => {
-  expect(fixtureNames()).toEqual(['cifar_resnet14_A', 'cifar_resnet8_B', 'paper_bottleneck', 'torchvision_basic', 'torchvision_bottleneck']);
+  expect(fixtureNames()).toEqual([
+    'cifar_resnet14_A',
+    'cifar_resnet8_B',
+    'paper_bottleneck',
+    'torchvision_basic',
+    'torchvision_bottleneck',
+  ]);
 });
 
 describe.each(fixtureNames())('%s', (name) => {
@@ -22,7 +28,7 @@ describe.each(fixtureNames())('%s', (name) => {
     return tf.tensor4d(t.data, t.shape as [number, number, number, number]);
   };
 
-  test('through a safetensors file of the state dict alone, logits equal PyTorch\'s eval() logits', () => {
+  test("through a safetensors file of the state dict alone, logits equal PyTorch's eval() logits", () => {
     const stateOnly = serializeSafetensors(
       [...fx.stateDict].map(([key, t]) =>
         key.endsWith('num_batches_tracked')
@@ -78,5 +84,9 @@ test('options are read back from a state dict: widths, classes, shortcut option'
     shortcut: 'A',
   });
   expect(optionsFromStateDict('resnet8', loadFixture('cifar_resnet8_B').stateDict).shortcut).toBe('B');
-  expect(optionsFromStateDict('resnet18', loadFixture('torchvision_basic').stateDict)).toMatchObject({ widths: [8, 16, 32, 64], stemWidth: 8, shortcut: 'B' });
+  expect(optionsFromStateDict('resnet18', loadFixture('torchvision_basic').stateDict)).toMatchObject({
+    widths: [8, 16, 32, 64],
+    stemWidth: 8,
+    shortcut: 'B',
+  });
 });

@@ -22,7 +22,8 @@ import { loadFixture } from './helpers/fixtures.js';
 
 beforeAll(useCpu);
 
-const small = (seed: number, options = {}): ResNet => createModel('resnet8', { seed, inputSize: 8, widths: [4, 8, 16], stemWidth: 4, ...options });
+const small = (seed: number, options = {}): ResNet =>
+  createModel('resnet8', { seed, inputSize: 8, widths: [4, 8, 16], stemWidth: 4, ...options });
 
 function expectSameWeights(a: ResNet, b: ResNet): void {
   expect([...b.variables.keys()]).toEqual([...a.variables.keys()]);
@@ -43,7 +44,7 @@ describe('safetensors (PyTorch names and layouts)', () => {
     [a, b].forEach((m) => m.dispose());
   });
 
-  test('the file is in PyTorch\'s layouts: OIHW convs, [out, in] fc, int64 num_batches_tracked, format pt', async () => {
+  test("the file is in PyTorch's layouts: OIHW convs, [out, in] fc, int64 num_batches_tracked, format pt", async () => {
     const a = small(3);
     const file = parseSafetensors(await exportSafetensors(a));
     expect(file.metadata['format']).toBe('pt');
@@ -86,7 +87,7 @@ describe('safetensors (PyTorch names and layouts)', () => {
     model.dispose();
   });
 
-  test('a file that is not safetensors gets the parser\'s error', () => {
+  test("a file that is not safetensors gets the parser's error", () => {
     const model = small(4);
     expect(() => importSafetensors(model, new Uint8Array([1, 2, 3]))).toThrow(/^safetensors: /);
     model.dispose();
@@ -97,10 +98,13 @@ describe('TensorFlow.js weights format (model.json + shards, through tf.io)', ()
   test('save → loadWeights and loadModel through memory handlers reproduce the model', async () => {
     const a = small(5, { shortcut: 'C', numClasses: 7 });
     let saved: tf.io.ModelArtifacts | undefined;
-    await saveWeights(a, tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await saveWeights(
+      a,
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     expect(saved!.format).toBe('resnet-weights');
     expect(saved!.weightSpecs!.map((s) => s.name)).toEqual([...a.layout.keys()]);
     const b = small(6, { shortcut: 'C', numClasses: 7 });
@@ -116,7 +120,9 @@ describe('TensorFlow.js weights format (model.json + shards, through tf.io)', ()
     const a = small(7);
     const artifacts = await toModelArtifacts(a);
     const other = createModel('resnet14', { inputSize: 8, widths: [4, 8, 16], stemWidth: 4 });
-    await expect(loadWeights(other, tf.io.fromMemory(artifacts))).rejects.toThrow(/are for resnet8, not this resnet14: stages \[1,1,1\] ≠ \[2,2,2\]/);
+    await expect(loadWeights(other, tf.io.fromMemory(artifacts))).rejects.toThrow(
+      /are for resnet8, not this resnet14: stages \[1,1,1\] ≠ \[2,2,2\]/,
+    );
     const notOurs = { ...artifacts, format: 'layers-model' };
     await expect(loadWeights(a, tf.io.fromMemory(notOurs))).rejects.toThrow(/is not a ResNet weights file \(format "layers-model"/);
     await expect(loadWeights(a, 'nosuchscheme://x')).rejects.toThrow(/no tf.io handler can load "nosuchscheme:\/\/x"/);

@@ -60,8 +60,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function validateManifest(manifest: unknown, modelJson: string): io.WeightsManifestConfig {
-  const invalid = (what: string) =>
-    new FileIOError(`node-io: ${modelJson} has an invalid weightsManifest: ${what}`);
+  const invalid = (what: string) => new FileIOError(`node-io: ${modelJson} has an invalid weightsManifest: ${what}`);
   if (!Array.isArray(manifest)) throw invalid('expected an array of {paths, weights} groups');
   manifest.forEach((group: unknown, i) => {
     if (!isObject(group)) throw invalid(`group ${i} is not an object`);
@@ -174,10 +173,10 @@ export function fileSystem(path: string): io.IOHandler {
                 return await readBytes(shardPath);
               } catch (error) {
                 if ((error as FileIOError).code !== 'ENOENT') throw error;
-                throw new FileIOError(
-                  `node-io: weight file "${shard}" listed in ${modelJson} is missing (looked for ${shardPath})`,
-                  { cause: error, code: 'ENOENT' },
-                );
+                throw new FileIOError(`node-io: weight file "${shard}" listed in ${modelJson} is missing (looked for ${shardPath})`, {
+                  cause: error,
+                  code: 'ENOENT',
+                });
               }
             }),
           );

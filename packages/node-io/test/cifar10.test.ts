@@ -40,7 +40,10 @@ async function writeBatches(dir: string, skip: string[] = []): Promise<void> {
 async function makeArchive(): Promise<Uint8Array> {
   const dir = await tempDir();
   await writeBatches(join(dir, 'cifar-10-batches-bin'));
-  await writeFile(join(dir, 'cifar-10-batches-bin', 'batches.meta.txt'), 'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n');
+  await writeFile(
+    join(dir, 'cifar-10-batches-bin', 'batches.meta.txt'),
+    'airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n',
+  );
   execFileSync('tar', ['-czf', join(dir, CIFAR10_ARCHIVE), '-C', dir, 'cifar-10-batches-bin']);
   return new Uint8Array(await readFile(join(dir, CIFAR10_ARCHIVE)));
 }
@@ -106,7 +109,9 @@ describe('loadCifar10', () => {
     error = await errorOf(() => loadCifar10(join(dir, 'some')));
     expect(error).toBeInstanceOf(FileIOError);
     expect((error as FileIOError).code).toBe('ENOENT');
-    expect(error.message).toMatch(`node-io: ${join(dir, 'some', 'cifar-10-batches-bin')} has no data_batch_3.bin, test_batch.bin; expected`);
+    expect(error.message).toMatch(
+      `node-io: ${join(dir, 'some', 'cifar-10-batches-bin')} has no data_batch_3.bin, test_batch.bin; expected`,
+    );
 
     await mkdir(join(dir, 'empty'));
     error = await errorOf(() => loadCifar10(join(dir, 'empty')));
@@ -164,12 +169,20 @@ describe('downloadCifar10', () => {
     status = 200;
   });
 
-  const local = (cacheDir: string, more: Record<string, unknown> = {}) => ({ cacheDir, url: `${base}/${CIFAR10_ARCHIVE}`, md5, size: archive.length, ...more });
+  const local = (cacheDir: string, more: Record<string, unknown> = {}) => ({
+    cacheDir,
+    url: `${base}/${CIFAR10_ARCHIVE}`,
+    md5,
+    size: archive.length,
+    ...more,
+  });
 
   test('downloads into the cache with progress, then reuses the cached archive without fetching again', async () => {
     const cacheDir = join(await tempDir(), 'nested', 'cache');
     const progress: Array<[number, number]> = [];
-    const path = await downloadCifar10(local(cacheDir, { onProgress: (received: number, total: number) => progress.push([received, total]) }));
+    const path = await downloadCifar10(
+      local(cacheDir, { onProgress: (received: number, total: number) => progress.push([received, total]) }),
+    );
     expect(path).toBe(join(cacheDir, CIFAR10_ARCHIVE));
     expect(Buffer.from(await readFile(path)).equals(archive)).toBe(true);
     expect(await listDir(cacheDir)).toEqual([CIFAR10_ARCHIVE]);
@@ -208,9 +221,13 @@ describe('downloadCifar10', () => {
   test('a short download, an HTTP error and an unreachable server leave nothing behind', async () => {
     const cacheDir = await tempDir();
     let error = await errorOf(() => downloadCifar10(local(cacheDir, { size: archive.length + 1 })));
-    expect(error.message).toBe(`node-io: ${base}/${CIFAR10_ARCHIVE} sent ${archive.length} bytes, expected ${archive.length + 1}: the download was cut short`);
+    expect(error.message).toBe(
+      `node-io: ${base}/${CIFAR10_ARCHIVE} sent ${archive.length} bytes, expected ${archive.length + 1}: the download was cut short`,
+    );
     error = await errorOf(() => downloadCifar10(local(cacheDir, { size: archive.length - 1 })));
-    expect(error.message).toBe(`node-io: ${base}/${CIFAR10_ARCHIVE} sent more than the expected ${archive.length - 1} bytes: not the CIFAR-10 archive`);
+    expect(error.message).toBe(
+      `node-io: ${base}/${CIFAR10_ARCHIVE} sent more than the expected ${archive.length - 1} bytes: not the CIFAR-10 archive`,
+    );
     status = 503;
     error = await errorOf(() => downloadCifar10(local(cacheDir)));
     expect(error.message).toBe(`node-io: cannot download ${base}/${CIFAR10_ARCHIVE}: HTTP 503 Service Unavailable`);

@@ -65,9 +65,7 @@ describe('fileSystem(dir) save and load', () => {
     expect(await listDir(join(dir, 'nested', 'deeper'))).toEqual(['model.json', 'weights.bin']);
     expect(decodedValues(decode(await loadWith(fileSystem(target))))).toEqual(decodedValues(tensors));
     // The directory form finds the same files.
-    expect(decodedValues(decode(await loadWith(fileSystem(join(dir, 'nested', 'deeper')))))).toEqual(
-      decodedValues(tensors),
-    );
+    expect(decodedValues(decode(await loadWith(fileSystem(join(dir, 'nested', 'deeper')))))).toEqual(decodedValues(tensors));
   });
 
   test('another .json name gets its own weights file, so models can share a directory', async () => {
@@ -83,7 +81,10 @@ describe('fileSystem(dir) save and load', () => {
   test('sharded weightData (ArrayBuffer[]) is joined; absent topology is written as null', async () => {
     const dir = await tempDir();
     const a = tf.tensor1d([1, 2, 3]);
-    const b = tf.tensor2d([[4, 5], [6, 7]]);
+    const b = tf.tensor2d([
+      [4, 5],
+      [6, 7],
+    ]);
     const encodedA = await tf.io.encodeWeights({ a });
     const encodedB = await tf.io.encodeWeights({ b });
     await saveWith(fileSystem(dir), {
@@ -280,7 +281,9 @@ describe('atomicity', () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'model.json'));
     const { artifacts } = await sampleArtifacts();
-    await expect(saveWith(fileSystem(dir), artifacts)).rejects.toThrow(/^node-io: cannot write .*model\.json: it is a directory \(EISDIR\)/);
+    await expect(saveWith(fileSystem(dir), artifacts)).rejects.toThrow(
+      /^node-io: cannot write .*model\.json: it is a directory \(EISDIR\)/,
+    );
     expect(await listDir(dir)).toEqual(['model.json', 'weights.bin']);
     expect(await listDir(join(dir, 'model.json'))).toEqual([]);
   });

@@ -29,10 +29,13 @@ export async function listDir(dir: string): Promise<string[]> {
 
 export function sampleTensors(): tf.NamedTensorMap {
   return {
-    'conv1/kernel': tf.tensor4d(Array.from({ length: 24 }, (_, i) => i / 8 - 1), [2, 2, 2, 3]),
+    'conv1/kernel': tf.tensor4d(
+      Array.from({ length: 24 }, (_, i) => i / 8 - 1),
+      [2, 2, 2, 3],
+    ),
     'bn1/moving_mean': tf.tensor1d([0.5, -0.25, 3]),
     'fc/step': tf.tensor1d([7, -3], 'int32'),
-    'mask': tf.tensor1d([true, false, true], 'bool'),
+    mask: tf.tensor1d([true, false, true], 'bool'),
   };
 }
 

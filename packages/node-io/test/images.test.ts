@@ -30,8 +30,22 @@ let corruptRoot: string;
 beforeAll(async () => {
   root = await tempDir();
   const files: Record<string, Record<string, Promise<Buffer>>> = {
-    red: { 'a.png': raw(solid([255, 0, 0])).png().toBuffer(), 'B.JPG': raw(solid([255, 0, 0])).jpeg({ quality: 90 }).toBuffer() },
-    green: { 'g.jpeg': raw(solid([0, 255, 0])).jpeg({ quality: 90 }).toBuffer(), 'h.PNG': raw(solid([0, 200, 0])).png().toBuffer() },
+    red: {
+      'a.png': raw(solid([255, 0, 0]))
+        .png()
+        .toBuffer(),
+      'B.JPG': raw(solid([255, 0, 0]))
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    },
+    green: {
+      'g.jpeg': raw(solid([0, 255, 0]))
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+      'h.PNG': raw(solid([0, 200, 0]))
+        .png()
+        .toBuffer(),
+    },
     blue: { 'grad.png': raw(gradient).png().toBuffer(), 'grad.jpg': raw(gradient).jpeg({ quality: 95 }).toBuffer() },
   };
   for (const [cls, images] of Object.entries(files)) {
@@ -168,22 +182,40 @@ describe('imageFolder', () => {
     expect(ds.file(0).path).toBe(path);
     const error = await ds.batch([0, 1]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResNetError);
-    expect((error as Error).message).toMatch(new RegExp(`^folder:${corruptRoot}: cannot decode ${path} \\(\\d+ bytes\\) with sharp 0\\.34\\.\\d+ \\(linear\\): .*premature end`, 'i'));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^folder:${corruptRoot}: cannot decode ${path} \\(\\d+ bytes\\) with sharp 0\\.34\\.\\d+ \\(linear\\): .*premature end`,
+        'i',
+      ),
+    );
     await expect(ds.batch([0], new Rng(1))).rejects.toThrow(path);
     expect((await ds.batch([1])).size).toBe(1);
   });
 
   test('folder errors name the folder and what was expected', async () => {
     const missing = join(root, 'nope');
-    await expect(imageFolder(missing)).rejects.toThrow(`node-io: cannot open the image folder ${missing}: no such file or directory (ENOENT)`);
-    await expect(imageFolder(join(root, 'readme.png'))).rejects.toThrow(`node-io: image folder ${join(root, 'readme.png')} is not a directory`);
+    await expect(imageFolder(missing)).rejects.toThrow(
+      `node-io: cannot open the image folder ${missing}: no such file or directory (ENOENT)`,
+    );
+    await expect(imageFolder(join(root, 'readme.png'))).rejects.toThrow(
+      `node-io: image folder ${join(root, 'readme.png')} is not a directory`,
+    );
     const empty = await tempDir();
-    await expect(imageFolder(empty)).rejects.toThrow(new FileIOError(`node-io: image folder ${empty}: no class folders (expected ${empty}/<class name>/*.jpg|jpeg|png)`));
+    await expect(imageFolder(empty)).rejects.toThrow(
+      new FileIOError(`node-io: image folder ${empty}: no class folders (expected ${empty}/<class name>/*.jpg|jpeg|png)`),
+    );
     await mkdir(join(empty, 'ok'));
-    await writeFile(join(empty, 'ok', '1.png'), await raw(solid([1, 2, 3], 4, 4), 4, 4).png().toBuffer());
+    await writeFile(
+      join(empty, 'ok', '1.png'),
+      await raw(solid([1, 2, 3], 4, 4), 4, 4)
+        .png()
+        .toBuffer(),
+    );
     await mkdir(join(empty, 'lonely'));
     await writeFile(join(empty, 'lonely', 'x.txt'), 'text');
-    await expect(imageFolder(empty)).rejects.toThrow(`node-io: image folder ${empty}: class folder "lonely" has no images (.jpg, .jpeg or .png)`);
+    await expect(imageFolder(empty)).rejects.toThrow(
+      `node-io: image folder ${empty}: class folder "lonely" has no images (.jpg, .jpeg or .png)`,
+    );
     await expect(imageFolder(root, { cropSize: 300 })).rejects.toThrow('node-io: folder:');
     const val = await imageFolder(root, { classNames: ['red', 'green', 'blue', 'yellow'] });
     expect(val.classNames).toEqual(['red', 'green', 'blue', 'yellow']);
@@ -207,20 +239,29 @@ describe('sharpImageDecoder', () => {
   });
 
   test('greyscale and RGBA images come out as 3 channels; EXIF orientation is applied', async () => {
-    const grey = await sharp(Buffer.alloc(6 * 4, 77), { raw: { width: 6, height: 4, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.alloc(6 * 4, 77), { raw: { width: 6, height: 4, channels: 1 } })
+      .png()
+      .toBuffer();
     const g = await decoder.decode(grey);
     expect([g.height, g.width, Array.from(g.data.subarray(0, 3))]).toEqual([4, 6, [77, 77, 77]]);
-    const rgba = await sharp(Buffer.from([10, 20, 30, 128, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+    const rgba = await sharp(Buffer.from([10, 20, 30, 128, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } })
+      .png()
+      .toBuffer();
     expect(Array.from((await decoder.decode(rgba)).data)).toEqual([10, 20, 30, 40, 50, 60]);
     // Stored 30 wide × 20 high, tagged "rotate 90°": upright it is 20 wide × 30 high.
-    const rotated = await raw(solid([0, 0, 255], 20, 30), 20, 30).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const rotated = await raw(solid([0, 0, 255], 20, 30), 20, 30)
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     const r = await decoder.decode(rotated, { shorterSide: 10 });
     expect([r.height, r.width]).toEqual([15, 10]);
   });
 
   test('bytes that are not an image are refused; bad options are named', async () => {
     await expect(decoder.decode(new TextEncoder().encode('hello'))).rejects.toThrow(/unsupported image format/);
-    expect(() => sharpImageDecoder({ kernel: 'box' as SharpKernel })).toThrow('node-io: sharpImageDecoder: kernel must be one of nearest, linear');
+    expect(() => sharpImageDecoder({ kernel: 'box' as SharpKernel })).toThrow(
+      'node-io: sharpImageDecoder: kernel must be one of nearest, linear',
+    );
   });
 });
 
@@ -242,7 +283,9 @@ describe('loadImageForModel', () => {
 
   test('missing and corrupt files are named', async () => {
     const missing = join(root, 'missing.jpg');
-    await expect(loadImageForModel(missing, { size: 224 })).rejects.toThrow(`node-io: cannot read ${missing}: no such file or directory (ENOENT)`);
+    await expect(loadImageForModel(missing, { size: 224 })).rejects.toThrow(
+      `node-io: cannot read ${missing}: no such file or directory (ENOENT)`,
+    );
     const broken = join(corruptRoot, 'cls', 'broken.jpg');
     const error = await loadImageForModel(broken, { size: 224 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FileIOError);

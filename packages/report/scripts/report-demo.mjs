@@ -38,7 +38,11 @@ function makeCurve(train, test, seed) {
   for (let it = 0; it <= 64000; it += 100) {
     const tr = level(it, train) * (1 + (r() - 0.5) * 0.12);
     const te = it % 400 === 0 ? level(it, test) + (r() - 0.5) * 0.5 : null;
-    curve.push({ iteration: it, trainError: Math.min(1, Math.max(0, tr / 100)), testError: te === null ? null : Math.min(1, Math.max(0, te / 100)) });
+    curve.push({
+      iteration: it,
+      trainError: Math.min(1, Math.max(0, tr / 100)),
+      testError: te === null ? null : Math.min(1, Math.max(0, te / 100)),
+    });
   }
   return curve;
 }
@@ -62,7 +66,10 @@ files['degradation.svg'] = degradationFigure(runs, { title: 'CIFAR-10: plain net
 // Fig. 7: the std of each 3×3 layer's response; ResNets' responses are smaller, deeper ones smaller still.
 const response = (name, kind, layers, scale, seed) => {
   const r = rng(seed);
-  const std = Array.from({ length: layers }, (_, i) => scale * (0.6 + 0.5 * Math.abs(Math.sin(i / 3)) + r() * 0.5) * (i % 2 === 0 ? 1.2 : 0.8));
+  const std = Array.from(
+    { length: layers },
+    (_, i) => scale * (0.6 + 0.5 * Math.abs(Math.sin(i / 3)) + r() * 0.5) * (i % 2 === 0 ? 1.2 : 0.8),
+  );
   return { name, kind, std };
 };
 files['responses.svg'] = responseChart({
@@ -88,7 +95,9 @@ files['line-log.svg'] = lineChart({
     {
       name: 'test error (gap at 8k–16k)',
       width: 2.5,
-      points: runs[7].curve.filter((p) => p.testError !== null).map((p) => [p.iteration, p.iteration > 8000 && p.iteration < 16000 ? NaN : p.testError * 100]),
+      points: runs[7].curve
+        .filter((p) => p.testError !== null)
+        .map((p) => [p.iteration, p.iteration > 8000 && p.iteration < 16000 ? NaN : p.testError * 100]),
     },
     { name: 'a single point', marker: 'diamond', points: [[1000, 40]] },
   ],
@@ -110,7 +119,7 @@ files['per-class.svg'] = barChart({
   title: 'Per-class accuracy (ResNet-56)',
   yLabel: 'accuracy (%)',
   categories: classes,
-  series: [{ name: 'ResNet-56', values: confusion.map((row, i) => (row[i] / 10)) }],
+  series: [{ name: 'ResNet-56', values: confusion.map((row, i) => row[i] / 10) }],
   yRange: [0, 100],
 });
 
@@ -150,7 +159,16 @@ files['report.html'] = htmlReport({
     learningRate: p.iteration < 32000 ? 0.1 : p.iteration < 48000 ? 0.01 : 0.001,
   })),
   evaluations: [
-    { split: 'test', iteration: 64000, count: 10000, loss: 0.3012, top1Error: 1 - correct / 10000, top5Error: 0.0021, classNames: classes, confusion },
+    {
+      split: 'test',
+      iteration: 64000,
+      count: 10000,
+      loss: 0.3012,
+      top1Error: 1 - correct / 10000,
+      top5Error: 0.0021,
+      classNames: classes,
+      confusion,
+    },
     { split: 'val', iteration: 64000, count: 5000, top1Error: 0.0661 },
   ],
   timing: { wallTimeSeconds: 65529, imagesPerSecond: 125.1, secondsPerIteration: 1.023 },

@@ -105,13 +105,19 @@ export function plotArea(box: Rect, t: PanelText, yTickLabels: readonly string[]
 export function panelFrame(box: Rect, plot: Rect, t: PanelText, y: Axis): string {
   const parts: string[] = [];
   const cx = plot.x + plot.width / 2;
-  if (t.title) parts.push(text(cx, box.y + 18, t.title, { 'font-size': TITLE_SIZE, 'font-weight': 'bold', 'text-anchor': 'middle', fill: INK }));
+  if (t.title)
+    parts.push(text(cx, box.y + 18, t.title, { 'font-size': TITLE_SIZE, 'font-weight': 'bold', 'text-anchor': 'middle', fill: INK }));
   if (t.xLabel) parts.push(text(cx, box.y + box.height - 6, t.xLabel, { 'font-size': LABEL_SIZE, 'text-anchor': 'middle', fill: INK }));
   if (t.yLabel) {
     const cy = plot.y + plot.height / 2;
     const lx = box.x + 14;
     parts.push(
-      text(lx, cy, t.yLabel, { 'font-size': LABEL_SIZE, 'text-anchor': 'middle', fill: INK, transform: `rotate(-90 ${num(lx)} ${num(cy)})` }),
+      text(lx, cy, t.yLabel, {
+        'font-size': LABEL_SIZE,
+        'text-anchor': 'middle',
+        fill: INK,
+        transform: `rotate(-90 ${num(lx)} ${num(cy)})`,
+      }),
     );
   }
   const minor = (y.ticks.minor ?? []).map((v) => `M${num(plot.x)} ${num(y.map(v))}H${num(plot.x + plot.width)}`);
@@ -152,7 +158,16 @@ export function xAxisMarks(plot: Rect, x: Axis): string {
 
 /** The box around the plot area, drawn last so it sits over clipped line ends. */
 export function plotBorder(plot: Rect): string {
-  return el('rect', { class: 'plot-area', x: plot.x, y: plot.y, width: plot.width, height: plot.height, fill: 'none', stroke: INK, 'stroke-width': 1 });
+  return el('rect', {
+    class: 'plot-area',
+    x: plot.x,
+    y: plot.y,
+    width: plot.width,
+    height: plot.height,
+    fill: 'none',
+    stroke: INK,
+    'stroke-width': 1,
+  });
 }
 
 /** "no data" in the middle of an empty plot. */

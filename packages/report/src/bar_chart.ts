@@ -56,21 +56,26 @@ function check(o: BarChartOptions): void {
   }
   if (!Array.isArray(o.series)) throw new ResNetError(`report: barChart series must be an array, got ${typeof o.series}`);
   o.series.forEach((s: Partial<BarSeries>, i) => {
-    if (typeof s?.name !== 'string') throw new ResNetError(`report: barChart series[${i}].name must be a string, got ${JSON.stringify(s?.name)}`);
+    if (typeof s?.name !== 'string')
+      throw new ResNetError(`report: barChart series[${i}].name must be a string, got ${JSON.stringify(s?.name)}`);
     if (!Array.isArray(s.values) || s.values.length !== o.categories.length) {
       throw new ResNetError(
         `report: barChart series[${i}].values ("${s.name}") must have one value per category (${o.categories.length}), got ${Array.isArray(s.values) ? s.values.length : typeof s.values}`,
       );
     }
     s.values.forEach((v: unknown, j) => {
-      if (v !== null && typeof v !== 'number') throw new ResNetError(`report: barChart series[${i}].values[${j}] ("${s.name}") must be a number or null, got ${JSON.stringify(v)}`);
+      if (v !== null && typeof v !== 'number')
+        throw new ResNetError(
+          `report: barChart series[${i}].values[${j}] ("${s.name}") must be a number or null, got ${JSON.stringify(v)}`,
+        );
     });
   });
 }
 
 /** A standalone SVG bar chart with grouped bars. */
 export function barChart(options: BarChartOptions): string {
-  if (typeof options !== 'object' || options === null) throw new ResNetError(`report: barChart options must be an object, got ${JSON.stringify(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new ResNetError(`report: barChart options must be an object, got ${JSON.stringify(options)}`);
   check(options);
   const width = checkSize(options.width, 'width', 640);
   const height = checkSize(options.height, 'height', 360);
@@ -87,7 +92,11 @@ export function barChart(options: BarChartOptions): string {
   const every = rotate ? Math.max(1, Math.ceil(14 / slotGuess)) : 1;
   const rows = rotate ? Math.min(8, Math.max(1, Math.ceil((longest * 0.72) / 18))) : 1;
 
-  const yTicks = axisTicks(values.length ? [0, ...values] : [], { range: options.yRange, target: tickTarget(height - 80, 45), name: 'yRange' });
+  const yTicks = axisTicks(values.length ? [0, ...values] : [], {
+    range: options.yRange,
+    target: tickTarget(height - 80, 45),
+    name: 'yRange',
+  });
   const yLabels = makeAxis(yTicks, false, 0, 1, options.yFormat).labels;
   const plot = plotArea(box, options, yLabels, legendReserve(entries, position), rows);
   const y = makeAxis(yTicks, false, plot.y + plot.height, plot.y, options.yFormat);
@@ -102,7 +111,11 @@ export function barChart(options: BarChartOptions): string {
       if (typeof v !== 'number' || !Number.isFinite(v)) return '';
       const x = plot.x + j * slot + slot * 0.1 + i * barW;
       const py = clampY(y.map(v));
-      return el('rect', { x, y: Math.min(py, base), width: Math.max(0.5, barW - 0.5), height: Math.abs(base - py), fill: color }, el('title', {}, escapeXml(`${categories[j] ?? ''}: ${(options.yFormat ?? formatNumber)(v)}`)));
+      return el(
+        'rect',
+        { x, y: Math.min(py, base), width: Math.max(0.5, barW - 0.5), height: Math.abs(base - py), fill: color },
+        el('title', {}, escapeXml(`${categories[j] ?? ''}: ${(options.yFormat ?? formatNumber)(v)}`)),
+      );
     });
     return el('g', { class: 'series', 'data-series': s.name }, rects);
   });

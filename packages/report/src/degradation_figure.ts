@@ -45,14 +45,16 @@ function checkRuns(runs: unknown): readonly DegradationRun[] {
   runs.forEach((r: unknown, i) => {
     const { name, kind, depth, curve } = (r ?? {}) as Partial<DegradationRun>;
     if (typeof name !== 'string') throw new ResNetError(`report: runs[${i}].name must be a string, got ${JSON.stringify(name)}`);
-    if (kind !== 'plain' && kind !== 'residual') throw new ResNetError(`report: runs[${i}].kind ("${name}") must be 'plain' or 'residual', got ${JSON.stringify(kind)}`);
+    if (kind !== 'plain' && kind !== 'residual')
+      throw new ResNetError(`report: runs[${i}].kind ("${name}") must be 'plain' or 'residual', got ${JSON.stringify(kind)}`);
     if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 1) {
       throw new ResNetError(`report: runs[${i}].depth ("${name}") must be a positive integer, got ${JSON.stringify(depth)}`);
     }
     if (!Array.isArray(curve)) throw new ResNetError(`report: runs[${i}].curve ("${name}") must be an array, got ${typeof curve}`);
     curve.forEach((p: unknown, j) => {
       const pt = (p ?? {}) as Partial<TrainingCurvePoint>;
-      if (typeof pt.iteration !== 'number') throw new ResNetError(`report: runs[${i}].curve[${j}].iteration ("${name}") must be a number, got ${JSON.stringify(pt.iteration)}`);
+      if (typeof pt.iteration !== 'number')
+        throw new ResNetError(`report: runs[${i}].curve[${j}].iteration ("${name}") must be a number, got ${JSON.stringify(pt.iteration)}`);
       for (const key of ['trainError', 'testError'] as const) checkFraction(pt[key], `runs[${i}].curve[${j}].${key} ("${name}")`);
     });
   });
@@ -121,7 +123,10 @@ export function degradationFigure(runs: readonly DegradationRun[], options: Degr
   const depths = [...new Set(checked.map((r) => r.depth))].sort((a, b) => a - b);
   const colorOf = (depth: number): string => paletteColor(depths.indexOf(depth));
   const yRange =
-    options.yRange ?? focusRange(checked.flatMap((r) => r.curve.flatMap((p) => [[p.iteration, pct(p.trainError)] as const, [p.iteration, pct(p.testError)] as const])));
+    options.yRange ??
+    focusRange(
+      checked.flatMap((r) => r.curve.flatMap((p) => [[p.iteration, pct(p.trainError)] as const, [p.iteration, pct(p.testError)] as const])),
+    );
   const xRange = options.xRange ?? iterationRange(checked.flatMap((r) => r.curve.map((p) => p.iteration)));
   const titles = options.panelTitles ?? ['plain networks', 'ResNets'];
   const titleH = options.title ? 26 : 0;
@@ -135,11 +140,13 @@ export function degradationFigure(runs: readonly DegradationRun[], options: Degr
       const color = colorOf(r.depth);
       const hasTrain = r.curve.some((p) => typeof p.trainError === 'number');
       const hasTest = r.curve.some((p) => typeof p.testError === 'number');
-      if (hasTrain) series.push({ name: `${r.name} train`, color, dash: 'dashed', width: TRAIN_WIDTH, points: measured(r.curve, 'trainError') });
+      if (hasTrain)
+        series.push({ name: `${r.name} train`, color, dash: 'dashed', width: TRAIN_WIDTH, points: measured(r.curve, 'trainError') });
       if (hasTest) series.push({ name: `${r.name} test`, color, width: TEST_WIDTH, points: measured(r.curve, 'testError') });
       entries.push({ label: r.name, color, width: hasTest ? TEST_WIDTH : TRAIN_WIDTH, dash: hasTest ? 'solid' : 'dashed' });
     }
-    if (series.some((s) => s.dash === 'dashed')) entries.push({ label: 'training error (dashed)', color: '#666666', dash: 'dashed', width: TRAIN_WIDTH });
+    if (series.some((s) => s.dash === 'dashed'))
+      entries.push({ label: 'training error (dashed)', color: '#666666', dash: 'dashed', width: TRAIN_WIDTH });
     if (series.some((s) => s.dash !== 'dashed')) entries.push({ label: 'test error (bold)', color: '#666666', width: TEST_WIDTH });
     return linePanel(
       { x, y: titleH, width: half, height: height - titleH },

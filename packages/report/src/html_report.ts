@@ -10,7 +10,14 @@ import { MISSING, formatDuration, formatInteger, formatNumber, formatPercent, fo
 import { esc, h } from './html.js';
 import { lineChart, type LineSeries } from './line_chart.js';
 import { PALETTE } from './palette.js';
-import { checkRunReport, type ReportCurvePoint, type ReportEvaluation, type ReportHyperparameters, type ReportLrStep, type RunReport } from './run_report.js';
+import {
+  checkRunReport,
+  type ReportCurvePoint,
+  type ReportEvaluation,
+  type ReportHyperparameters,
+  type ReportLrStep,
+  type RunReport,
+} from './run_report.js';
 
 /** Beyond this many classes the confusion matrix is summarised by its largest off-diagonal cells. */
 export const MAX_MATRIX_CLASSES = 40;
@@ -80,7 +87,8 @@ function cards(run: RunReport): string {
   if (isNum(test?.top5Error)) items.push(['test top-5 error', formatPercent(test.top5Error)]);
   if (!isNum(test?.top1Error)) {
     const latest = lastOf(curve, 'testError');
-    if (latest) items.push([`test error (latest, iteration ${formatInteger(latest.iteration)})`, formatPercent(latest.testError ?? undefined)]);
+    if (latest)
+      items.push([`test error (latest, iteration ${formatInteger(latest.iteration)})`, formatPercent(latest.testError ?? undefined)]);
   }
   const best = bestOf(curve, 'testError');
   if (best) items.push([`best test error (iteration ${formatInteger(best.iteration)})`, formatPercent(best.testError ?? undefined)]);
@@ -147,7 +155,8 @@ function hyperparameters(hp: ReportHyperparameters | undefined): string {
     ['backend', str(hp.backend)],
   );
   if (hp.augmentation) rows.push(['augmentation', hp.augmentation]);
-  for (const [k, v] of Object.entries(hp.extra ?? {})) rows.push([k, v === null ? MISSING : typeof v === 'number' ? formatNumber(v, 6) : String(v)]);
+  for (const [k, v] of Object.entries(hp.extra ?? {}))
+    rows.push([k, v === null ? MISSING : typeof v === 'number' ? formatNumber(v, 6) : String(v)]);
   return kvTable(rows);
 }
 
@@ -169,7 +178,8 @@ function curves(run: RunReport): string {
   const xRange = iterationRange(curve.map((p) => p.iteration));
   const errorSeries: LineSeries[] = [];
   const add = (key: 'trainError' | 'valError' | 'testError', s: Omit<LineSeries, 'points'>): void => {
-    if (curve.some((p) => isNum(p[key]))) errorSeries.push({ ...s, points: curve.filter((p) => typeof p[key] === 'number').map((p) => [p.iteration, pct(p[key])] as const) });
+    if (curve.some((p) => isNum(p[key])))
+      errorSeries.push({ ...s, points: curve.filter((p) => typeof p[key] === 'number').map((p) => [p.iteration, pct(p[key])] as const) });
   };
   const c = COLORS;
   add('trainError', { name: 'training error', color: c.train, dash: 'dashed', width: 1.25 });
@@ -179,7 +189,16 @@ function curves(run: RunReport): string {
     const yRange = focusRange(errorSeries.flatMap((s) => s.points.map(([x, y]) => [x ?? NaN, y] as const)));
     out.push(
       figure(
-        lineChart({ series: errorSeries, title: 'Top-1 error', xLabel: 'iterations', yLabel: 'error (%)', xRange, yRange, width: 900, height: 380 }),
+        lineChart({
+          series: errorSeries,
+          title: 'Top-1 error',
+          xLabel: 'iterations',
+          yLabel: 'error (%)',
+          xRange,
+          yRange,
+          width: 900,
+          height: 380,
+        }),
         'Thin dashed: training error; bold: test error; dotted: validation error. The y range fits the errors after the first 10% of the iterations (all of a short log), so early, high errors may run off the top, as in the paper’s figures.',
       ),
     );
@@ -188,7 +207,14 @@ function curves(run: RunReport): string {
     out.push(
       figure(
         lineChart({
-          series: [{ name: 'training loss', color: c.loss, width: 1.5, points: curve.filter((p) => typeof p.loss === 'number').map((p) => [p.iteration, p.loss ?? null] as const) }],
+          series: [
+            {
+              name: 'training loss',
+              color: c.loss,
+              width: 1.5,
+              points: curve.filter((p) => typeof p.loss === 'number').map((p) => [p.iteration, p.loss ?? null] as const),
+            },
+          ],
           title: 'Training loss',
           xRange,
           xLabel: 'iterations',
@@ -208,7 +234,14 @@ function curves(run: RunReport): string {
     out.push(
       figure(
         lineChart({
-          series: [{ name: 'learning rate', color: c.lr, width: 1.5, points: curve.filter((p) => typeof p.learningRate === 'number').map((p) => [p.iteration, p.learningRate ?? null] as const) }],
+          series: [
+            {
+              name: 'learning rate',
+              color: c.lr,
+              width: 1.5,
+              points: curve.filter((p) => typeof p.learningRate === 'number').map((p) => [p.iteration, p.learningRate ?? null] as const),
+            },
+          ],
           title: 'Learning rate',
           xRange,
           xLabel: 'iterations',
@@ -263,7 +296,11 @@ function perClassTable(e: ReportEvaluation): string {
       pc.counts ? h('td', { class: 'num' }, esc(formatInteger(pc.counts[i]))) : '',
     ]);
   });
-  const head = h('tr', {}, [h('th', {}, 'class'), h('th', { class: 'num' }, 'accuracy'), pc.counts ? h('th', { class: 'num' }, 'images') : '']);
+  const head = h('tr', {}, [
+    h('th', {}, 'class'),
+    h('th', { class: 'num' }, 'accuracy'),
+    pc.counts ? h('th', { class: 'num' }, 'images') : '',
+  ]);
   return h('h3', {}, 'Per-class accuracy') + note + h('table', { class: 'per-class' }, h('thead', {}, head) + h('tbody', {}, rows));
 }
 
@@ -287,22 +324,32 @@ function confusionMatrix(e: ReportEvaluation): string {
     const cells: { t: number; p: number; c: number }[] = [];
     cm.forEach((row, t) => row.forEach((c, p) => t !== p && c > 0 && cells.push({ t, p, c })));
     cells.sort((a, b) => b.c - a.c);
-    const rows = cells.slice(0, 20).map(({ t, p, c }) =>
-      h('tr', {}, [
-        h('td', {}, esc(names[t] ?? '')),
-        h('td', {}, esc(names[p] ?? '')),
-        h('td', { class: 'num' }, esc(formatInteger(c))),
-        h('td', { class: 'num' }, esc(formatPercent((totals[t] ?? 0) > 0 ? c / (totals[t] ?? 1) : undefined))),
-      ]),
-    );
+    const rows = cells
+      .slice(0, 20)
+      .map(({ t, p, c }) =>
+        h('tr', {}, [
+          h('td', {}, esc(names[t] ?? '')),
+          h('td', {}, esc(names[p] ?? '')),
+          h('td', { class: 'num' }, esc(formatInteger(c))),
+          h('td', { class: 'num' }, esc(formatPercent((totals[t] ?? 0) > 0 ? c / (totals[t] ?? 1) : undefined))),
+        ]),
+      );
     return (
       title +
       h('p', { class: 'muted' }, esc(`${n} classes are too many for a table; the 20 most frequent confusions are listed.`)) +
       h(
         'table',
         { class: 'top-confusions' },
-        h('thead', {}, h('tr', {}, [h('th', {}, 'true class'), h('th', {}, 'predicted'), h('th', { class: 'num' }, 'images'), h('th', { class: 'num' }, 'share of the true class')])) +
-          h('tbody', {}, rows),
+        h(
+          'thead',
+          {},
+          h('tr', {}, [
+            h('th', {}, 'true class'),
+            h('th', {}, 'predicted'),
+            h('th', { class: 'num' }, 'images'),
+            h('th', { class: 'num' }, 'share of the true class'),
+          ]),
+        ) + h('tbody', {}, rows),
       )
     );
   }
@@ -322,7 +369,11 @@ function confusionMatrix(e: ReportEvaluation): string {
   return (
     title +
     h('div', { class: 'scroll' }, h('table', { class: 'confusion' }, h('thead', {}, head) + h('tbody', {}, rows))) +
-    h('p', { class: 'muted' }, 'Rows: true class; columns: predicted class; counts. Shade grows with the square root of the share of the row (blue: correct, orange: errors).')
+    h(
+      'p',
+      { class: 'muted' },
+      'Rows: true class; columns: predicted class; counts. Shade grows with the square root of the share of the row (blue: correct, orange: errors).',
+    )
   );
 }
 
@@ -334,7 +385,12 @@ function evaluation(e: ReportEvaluation): string {
   if (isNum(e.loss)) rows.push(['loss', formatNumber(e.loss)]);
   if (isNum(e.count)) rows.push(['images', formatInteger(e.count)]);
   if (isNum(e.iteration)) rows.push(['weights from iteration', formatInteger(e.iteration)]);
-  return h('section', { class: 'evaluation', 'data-split': e.split }, [h('h3', {}, esc(`Split: ${e.split}`)), kvTable(rows), perClassTable(e), confusionMatrix(e)]);
+  return h('section', { class: 'evaluation', 'data-split': e.split }, [
+    h('h3', {}, esc(`Split: ${e.split}`)),
+    kvTable(rows),
+    perClassTable(e),
+    confusionMatrix(e),
+  ]);
 }
 
 function evaluations(run: RunReport): string {
@@ -350,7 +406,10 @@ function timing(run: RunReport): string {
   const rows: [string, string][] = [];
   if (run.startedAt) rows.push(['started', run.startedAt]);
   if (run.finishedAt) rows.push(['finished', run.finishedAt]);
-  rows.push(['wall time', formatDuration(t?.wallTimeSeconds ?? undefined)], ['images / s', formatNumber(t?.imagesPerSecond ?? undefined, 4)]);
+  rows.push(
+    ['wall time', formatDuration(t?.wallTimeSeconds ?? undefined)],
+    ['images / s', formatNumber(t?.imagesPerSecond ?? undefined, 4)],
+  );
   if (isNum(t?.secondsPerIteration)) rows.push(['s / iteration', formatNumber(t.secondsPerIteration, 4)]);
   return kvTable(rows);
 }
@@ -358,11 +417,17 @@ function timing(run: RunReport): string {
 /** A self-contained HTML page for one run. Throws ResNetError naming the first malformed field. */
 export function htmlReport(run: RunReport): string {
   const r = checkRunReport(run);
-  const subtitle = [r.model?.name, r.hyperparameters?.dataset, r.status].filter((s): s is string => typeof s === 'string' && s !== '').join(' · ');
+  const subtitle = [r.model?.name, r.hyperparameters?.dataset, r.status]
+    .filter((s): s is string => typeof s === 'string' && s !== '')
+    .join(' · ');
   const modelRows: [string, string][] = [];
   if (r.model) {
     const m = r.model;
-    modelRows.push(['name', m.name ?? MISSING], ['parameters', formatInteger(m.params ?? undefined)], ['multiply-adds / image', formatSI(m.macs ?? undefined)]);
+    modelRows.push(
+      ['name', m.name ?? MISSING],
+      ['parameters', formatInteger(m.params ?? undefined)],
+      ['multiply-adds / image', formatSI(m.macs ?? undefined)],
+    );
     if (isNum(m.depth)) modelRows.push(['depth', String(m.depth)]);
     if (m.shortcut) modelRows.push(['shortcut', m.shortcut]);
     if (isNum(m.numClasses)) modelRows.push(['classes', formatInteger(m.numClasses)]);
@@ -380,7 +445,18 @@ export function htmlReport(run: RunReport): string {
     h('section', { id: 'curves' }, h('h2', {}, 'Training curves') + curves(r)),
     h('section', { id: 'metrics' }, h('h2', {}, 'Final metrics') + evaluations(r)),
     h('section', { id: 'timing' }, h('h2', {}, 'Timing') + timing(r)),
-    r.notes?.length ? h('section', { id: 'notes' }, h('h2', {}, 'Notes') + h('ul', {}, r.notes.map((n) => h('li', {}, esc(n))))) : '',
+    r.notes?.length
+      ? h(
+          'section',
+          { id: 'notes' },
+          h('h2', {}, 'Notes') +
+            h(
+              'ul',
+              {},
+              r.notes.map((n) => h('li', {}, esc(n))),
+            ),
+        )
+      : '',
     h('footer', {}, 'Run report written by @resnet/report.'),
   ];
   return (

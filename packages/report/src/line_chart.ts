@@ -100,9 +100,11 @@ function checkSeries(series: unknown, where: string): readonly LineSeries[] {
     if (!Array.isArray(points)) throw new ResNetError(`report: ${at}.points ("${name}") must be an array of [x, y], got ${typeof points}`);
     points.forEach((p: unknown, j) => {
       const ok = Array.isArray(p) && p.length === 2 && p.every((v) => v === null || typeof v === 'number');
-      if (!ok) throw new ResNetError(`report: ${at}.points[${j}] ("${name}") must be [x, y] with numbers or null, got ${JSON.stringify(p)}`);
+      if (!ok)
+        throw new ResNetError(`report: ${at}.points[${j}] ("${name}") must be [x, y] with numbers or null, got ${JSON.stringify(p)}`);
     });
-    if (dash !== undefined && !DASHES.includes(dash)) throw new ResNetError(`report: ${at}.dash ("${name}") must be one of ${DASHES.join(', ')}, got ${JSON.stringify(dash)}`);
+    if (dash !== undefined && !DASHES.includes(dash))
+      throw new ResNetError(`report: ${at}.dash ("${name}") must be one of ${DASHES.join(', ')}, got ${JSON.stringify(dash)}`);
     if (marker !== undefined && !MARKER_SHAPES.includes(marker)) {
       throw new ResNetError(`report: ${at}.marker ("${name}") must be one of ${MARKER_SHAPES.join(', ')}, got ${JSON.stringify(marker)}`);
     }
@@ -123,7 +125,13 @@ export function seriesLegend(series: readonly LineSeries[]): LegendEntry[] {
   return series
     .map((s, i) => ({ s, i }))
     .filter(({ s }) => s.showInLegend !== false)
-    .map(({ s, i }) => ({ label: s.name, color: s.color ?? paletteColor(i), dash: s.dash ?? 'solid', width: s.width ?? 1.5, marker: s.marker ?? 'none' }));
+    .map(({ s, i }) => ({
+      label: s.name,
+      color: s.color ?? paletteColor(i),
+      dash: s.dash ?? 'solid',
+      width: s.width ?? 1.5,
+      marker: s.marker ?? 'none',
+    }));
 }
 
 function usable(v: number | null, log: boolean): v is number {
@@ -157,8 +165,7 @@ export function linePanel(box: Rect, o: LinePanelOptions): string {
   const xAxis = makeAxis(xTicks, xLog, plot.x, plot.x + plot.width, o.xFormat);
   const yAxis = makeAxis(yTicks, yLog, plot.y + plot.height, plot.y, o.yFormat);
 
-  const project = (x: number, y: number): Pt | undefined =>
-    usable(x, xLog) && usable(y, yLog) ? [xAxis.map(x), yAxis.map(y)] : undefined;
+  const project = (x: number, y: number): Pt | undefined => (usable(x, xLog) && usable(y, yLog) ? [xAxis.map(x), yAxis.map(y)] : undefined);
 
   const drawn = series.map((s, i) => {
     const color = s.color ?? paletteColor(i);
@@ -200,7 +207,8 @@ export function linePanel(box: Rect, o: LinePanelOptions): string {
 
 /** A standalone SVG line chart. */
 export function lineChart(options: LineChartOptions): string {
-  if (typeof options !== 'object' || options === null) throw new ResNetError(`report: lineChart options must be an object, got ${JSON.stringify(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new ResNetError(`report: lineChart options must be an object, got ${JSON.stringify(options)}`);
   const width = checkSize(options.width, 'width', 640);
   const height = checkSize(options.height, 'height', 400);
   const body = linePanel({ x: 0, y: 0, width, height }, options);

@@ -44,7 +44,9 @@ function checkNetworks(networks: unknown): readonly ResponseSeries[] {
     if (!Array.isArray(std)) throw new ResNetError(`report: networks[${i}].std ("${name}") must be an array of numbers, got ${typeof std}`);
     std.forEach((v: unknown, j) => {
       if (v !== null && (typeof v !== 'number' || v < 0)) {
-        throw new ResNetError(`report: networks[${i}].std[${j}] ("${name}") must be a non-negative number or null, got ${JSON.stringify(v)}`);
+        throw new ResNetError(
+          `report: networks[${i}].std[${j}] ("${name}") must be a non-negative number or null, got ${JSON.stringify(v)}`,
+        );
       }
     });
     if (kind !== undefined && kind !== 'plain' && kind !== 'residual') {
@@ -56,7 +58,8 @@ function checkNetworks(networks: unknown): readonly ResponseSeries[] {
 
 /** Layer responses by layer index (top) and sorted in descending order (bottom), as one SVG. */
 export function responseChart(options: ResponseChartOptions): string {
-  if (typeof options !== 'object' || options === null) throw new ResNetError(`report: responseChart options must be an object, got ${JSON.stringify(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new ResNetError(`report: responseChart options must be an object, got ${JSON.stringify(options)}`);
   const networks = checkNetworks(options.networks);
   const width = checkSize(options.width, 'width', 640);
   const height = checkSize(options.height, 'height', 620);
@@ -92,6 +95,9 @@ export function responseChart(options: ResponseChartOptions): string {
       { x: 0, y: 0, width, height: half },
       { ...common, series: byIndex, title: options.title, xLabel: 'layer index (original)', legend: options.legend ?? 'top-right' },
     ) +
-    linePanel({ x: 0, y: half, width, height: half }, { ...common, series: sorted, xLabel: 'layer index (sorted by magnitude)', legend: 'none' });
+    linePanel(
+      { x: 0, y: half, width, height: half },
+      { ...common, series: sorted, xLabel: 'layer index (sorted by magnitude)', legend: 'none' },
+    );
   return svgDocument(width, height, body, options.title, options.description);
 }

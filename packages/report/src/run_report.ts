@@ -171,7 +171,17 @@ export function checkRunReport(run: unknown): RunReport {
   const hp = optObject(r.hyperparameters, 'run.hyperparameters');
   if (hp) {
     for (const k of ['recipe', 'dataset', 'backend', 'augmentation']) optString(hp[k], `run.hyperparameters.${k}`);
-    for (const k of ['trainImages', 'valImages', 'testImages', 'batchSize', 'learningRate', 'momentum', 'weightDecay', 'iterations', 'seed']) {
+    for (const k of [
+      'trainImages',
+      'valImages',
+      'testImages',
+      'batchSize',
+      'learningRate',
+      'momentum',
+      'weightDecay',
+      'iterations',
+      'seed',
+    ]) {
       optNumber(hp[k], `run.hyperparameters.${k}`);
     }
     optArray(hp.lrSchedule, 'run.hyperparameters.lrSchedule')?.forEach((s, i) => {
@@ -181,7 +191,8 @@ export function checkRunReport(run: unknown): RunReport {
     });
     const extra = optObject(hp.extra, 'run.hyperparameters.extra');
     for (const [k, v] of Object.entries(extra ?? {})) {
-      if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) fail(`run.hyperparameters.extra[${JSON.stringify(k)}]`, 'a string, number, boolean or null', v);
+      if (v !== null && !['string', 'number', 'boolean'].includes(typeof v))
+        fail(`run.hyperparameters.extra[${JSON.stringify(k)}]`, 'a string, number, boolean or null', v);
     }
   }
 
@@ -212,9 +223,12 @@ export function checkRunReport(run: unknown): RunReport {
     });
     const acc = optArray(ev.perClassAccuracy, `${at}.perClassAccuracy`);
     acc?.forEach((v, j) => optFraction(v, `${at}.perClassAccuracy[${j}]`));
-    if (names && n !== undefined && names.length !== n) fail(`${at}.classNames`, `${n} names (one per confusion row)`, `${names.length} names`);
-    if (acc && n !== undefined && acc.length !== n) fail(`${at}.perClassAccuracy`, `${n} values (one per confusion row)`, `${acc.length} values`);
-    if (acc && names && acc.length !== names.length) fail(`${at}.perClassAccuracy`, `${names.length} values (one per class name)`, `${acc.length} values`);
+    if (names && n !== undefined && names.length !== n)
+      fail(`${at}.classNames`, `${n} names (one per confusion row)`, `${names.length} names`);
+    if (acc && n !== undefined && acc.length !== n)
+      fail(`${at}.perClassAccuracy`, `${n} values (one per confusion row)`, `${acc.length} values`);
+    if (acc && names && acc.length !== names.length)
+      fail(`${at}.perClassAccuracy`, `${names.length} values (one per class name)`, `${acc.length} values`);
   });
 
   const timing = optObject(r.timing, 'run.timing');

@@ -38,7 +38,7 @@ export function text(x: number, y: number, content: string, a: Attrs = {}): stri
 export function textWidth(s: string, fontSize: number): number {
   let units = 0;
   for (const ch of s) {
-    if ('il.,:;|!\'`'.includes(ch)) units += 0.3;
+    if ("il.,:;|!'`".includes(ch)) units += 0.3;
     else if ('fjrtI()[] -'.includes(ch)) units += 0.38;
     else if ('mwMW%@'.includes(ch)) units += 0.85;
     else if (ch >= 'A' && ch <= 'Z') units += 0.66;

@@ -181,7 +181,17 @@ function expectResNetError(fn: () => unknown, ...fragments: string[]): void {
 
 describe('the test XML checker', () => {
   test('rejects malformed markup', () => {
-    for (const bad of ['<a><b></a></b>', '<a>x & y</a>', '<a x=1/>', '<a x="1" x="2"/>', '<a>1 < 2</a>', '<a/><b/>', '<a>', '<a x="<"/>', '<a>&nbsp;</a>']) {
+    for (const bad of [
+      '<a><b></a></b>',
+      '<a>x & y</a>',
+      '<a x=1/>',
+      '<a x="1" x="2"/>',
+      '<a>1 < 2</a>',
+      '<a/><b/>',
+      '<a>',
+      '<a x="<"/>',
+      '<a>&nbsp;</a>',
+    ]) {
       expect(() => parseXml(bad), bad).toThrow();
     }
     expect(textOf(parseXml('<!DOCTYPE html>\n<a>&lt;&amp;&quot;&#39;</a>'))).toBe(`<&"'`);
@@ -195,7 +205,7 @@ describe('ticks', () => {
 
   test('automatic linear ticks are 1-2-5 multiples that cover the data, first and last at the ends', () => {
     let seed = 42;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const cases: [number, number][] = [
       [0, 1],
       [0, 64000],
@@ -316,7 +326,20 @@ describe('geometry', () => {
 
 describe('lineChart', () => {
   test('is a well-formed SVG document with xmlns, size and viewBox', () => {
-    const svg = lineChart({ width: 500, height: 300, title: 'errors', series: [{ name: 'a', points: [[0, 1], [1, 2]] }] });
+    const svg = lineChart({
+      width: 500,
+      height: 300,
+      title: 'errors',
+      series: [
+        {
+          name: 'a',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+      ],
+    });
     const root = parseXml(svg);
     expect(root.name).toBe('svg');
     expect(root.attrs).toMatchObject({ xmlns: 'http://www.w3.org/2000/svg', width: '500', height: '300', viewBox: '0 0 500 300' });
@@ -328,9 +351,28 @@ describe('lineChart', () => {
       lineChart({
         yRange: [0, 100],
         series: [
-          { name: 'zero', points: [[0, 0], [5, 0], [10, 0]] },
-          { name: 'diag', points: [[0, 0], [10, 100]] },
-          { name: 'half', points: [[2, 50], [8, 50]] },
+          {
+            name: 'zero',
+            points: [
+              [0, 0],
+              [5, 0],
+              [10, 0],
+            ],
+          },
+          {
+            name: 'diag',
+            points: [
+              [0, 0],
+              [10, 100],
+            ],
+          },
+          {
+            name: 'half',
+            points: [
+              [2, 50],
+              [8, 50],
+            ],
+          },
         ],
       }),
     );
@@ -380,7 +422,23 @@ describe('lineChart', () => {
   });
 
   test('a fixed y range clips lines to the plot area', () => {
-    const svg = parseXml(lineChart({ yRange: [0, 10], series: [{ name: 's', points: [[0, 5], [1, 50], [2, 5], [3, -20], [4, 5]] }] }));
+    const svg = parseXml(
+      lineChart({
+        yRange: [0, 10],
+        series: [
+          {
+            name: 's',
+            points: [
+              [0, 5],
+              [1, 50],
+              [2, 5],
+              [3, -20],
+              [4, 5],
+            ],
+          },
+        ],
+      }),
+    );
     const plot = plotArea(svg);
     const lines = byName(seriesGroup(svg, 's'), 'polyline').map(points);
     expect(lines.length).toBeGreaterThan(1);
@@ -393,7 +451,19 @@ describe('lineChart', () => {
   });
 
   test('the y axis ticks are 1-2-5 numbers covering the data', () => {
-    const svg = parseXml(lineChart({ series: [{ name: 's', points: [[0, 3.7], [1, 87.2]] }] }));
+    const svg = parseXml(
+      lineChart({
+        series: [
+          {
+            name: 's',
+            points: [
+              [0, 3.7],
+              [1, 87.2],
+            ],
+          },
+        ],
+      }),
+    );
     const labels = all(svg, (e) => e.name === 'text' && e.attrs['text-anchor'] === 'end').map((e) => Number(textOf(e)));
     expect(labels[0]).toBeLessThanOrEqual(3.7);
     expect(labels[labels.length - 1]).toBeGreaterThanOrEqual(87.2);
@@ -414,7 +484,11 @@ describe('lineChart', () => {
   });
 
   test('empty series, no series and a single point all render', () => {
-    for (const series of [[], [{ name: 'empty', points: [] }], [{ name: 'nan', points: [[Number.NaN, Number.NaN]] as [number, number][] }]]) {
+    for (const series of [
+      [],
+      [{ name: 'empty', points: [] }],
+      [{ name: 'nan', points: [[Number.NaN, Number.NaN]] as [number, number][] }],
+    ]) {
       const root = parseXml(lineChart({ series }));
       expect(all(root, (e) => e.name === 'text').map(textOf)).toContain('no data');
     }
@@ -425,7 +499,22 @@ describe('lineChart', () => {
   });
 
   test('log x puts decades evenly apart and leaves x ≤ 0 out', () => {
-    const root = parseXml(lineChart({ xLog: true, series: [{ name: 's', points: [[0, 1], [1, 1], [10, 1], [100, 1]] }] }));
+    const root = parseXml(
+      lineChart({
+        xLog: true,
+        series: [
+          {
+            name: 's',
+            points: [
+              [0, 1],
+              [1, 1],
+              [10, 1],
+              [100, 1],
+            ],
+          },
+        ],
+      }),
+    );
     const line = points(byName(seriesGroup(root, 's'), 'polyline')[0] as XmlElement);
     expect(line).toHaveLength(3);
     expect((line[1]?.[0] ?? 0) - (line[0]?.[0] ?? 0)).toBeCloseTo((line[2]?.[0] ?? 0) - (line[1]?.[0] ?? 0), 0);
@@ -437,9 +526,31 @@ describe('lineChart', () => {
     const root = parseXml(
       lineChart({
         series: [
-          { name: 'train', dash: 'dashed', width: 1, points: [[0, 1], [1, 2]] },
-          { name: 'test', width: 2.5, points: [[0, 1], [1, 2]] },
-          { name: 'hidden', showInLegend: false, points: [[0, 1], [1, 2]] },
+          {
+            name: 'train',
+            dash: 'dashed',
+            width: 1,
+            points: [
+              [0, 1],
+              [1, 2],
+            ],
+          },
+          {
+            name: 'test',
+            width: 2.5,
+            points: [
+              [0, 1],
+              [1, 2],
+            ],
+          },
+          {
+            name: 'hidden',
+            showInLegend: false,
+            points: [
+              [0, 1],
+              [1, 2],
+            ],
+          },
         ],
       }),
     );
@@ -460,12 +571,25 @@ describe('lineChart', () => {
       xLabel: NASTY,
       yLabel: NASTY,
       description: NASTY,
-      series: [{ name: NASTY, color: '"><script>', points: [[0, 1], [1, 2]] }],
+      series: [
+        {
+          name: NASTY,
+          color: '"><script>',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+      ],
     });
     expect(svg).not.toContain('<script>');
     const root = parseXml(svg);
     expect(textOf(byName(root, 'title')[0] as XmlElement)).toBe(NASTY);
-    expect(all(root, (e) => e.name === 'text').map(textOf).filter((t) => t === NASTY).length).toBe(4);
+    expect(
+      all(root, (e) => e.name === 'text')
+        .map(textOf)
+        .filter((t) => t === NASTY).length,
+    ).toBe(4);
     expect(seriesGroup(root, NASTY).attrs['data-series']).toBe(NASTY);
   });
 
@@ -473,10 +597,17 @@ describe('lineChart', () => {
     expectResNetError(() => lineChart({ series: [], width: -5 }), 'width', '-5');
     expectResNetError(() => lineChart({ series: [], yRange: [10, 0] }), 'yRange', '[10, 0]');
     expectResNetError(() => lineChart({ series: [], xLog: true, xRange: [0, 10] }), 'xRange', 'positive');
-    expectResNetError(() => lineChart({ series: [{ name: 'bad', points: [[1, 2, 3] as unknown as [number, number]] }] }), 'series[0].points[0]', 'bad');
+    expectResNetError(
+      () => lineChart({ series: [{ name: 'bad', points: [[1, 2, 3] as unknown as [number, number]] }] }),
+      'series[0].points[0]',
+      'bad',
+    );
     expectResNetError(() => lineChart({ series: [{ name: 'x', dash: 'wavy' as 'solid', points: [] }] }), 'dash', 'wavy');
     expectResNetError(() => lineChart({ series: [], legend: 'middle' as 'none' }), 'legend', 'middle');
-    expectResNetError(() => lineChart({ series: [], width: 60, height: 60, title: 't', xLabel: 'x', yLabel: 'y' }), 'make width/height larger');
+    expectResNetError(
+      () => lineChart({ series: [], width: 60, height: 60, title: 't', xLabel: 'x', yLabel: 'y' }),
+      'make width/height larger',
+    );
   });
 });
 
@@ -510,7 +641,9 @@ describe('responseChart', () => {
     expect(points(byName(seriesGroup(root, 'ResNet-20', 1), 'polyline')[0] as XmlElement)).toHaveLength(4);
     expect(all(seriesGroup(root, 'ResNet-20', 0), (e) => e.attrs.class === 'markers')[0]?.attrs.d?.match(/M/g)).toHaveLength(4);
     expect(byName(seriesGroup(root, 'plain-20', 0), 'polyline')[0]?.attrs['stroke-dasharray']).toBeDefined();
-    expect(all(root, (e) => e.name === 'text').map(textOf)).toEqual(expect.arrayContaining(['layer index (original)', 'layer index (sorted by magnitude)', 'Fig. 7 <std>']));
+    expect(all(root, (e) => e.name === 'text').map(textOf)).toEqual(
+      expect.arrayContaining(['layer index (original)', 'layer index (sorted by magnitude)', 'Fig. 7 <std>']),
+    );
   });
 
   test('bad input is refused', () => {
@@ -521,7 +654,9 @@ describe('responseChart', () => {
 
 describe('barChart', () => {
   test('bar heights follow the values from a zero baseline', () => {
-    const root = parseXml(barChart({ categories: ['cat', 'dog <&>', 'ship'], series: [{ name: 'acc', values: [50, 100, null] }], yRange: [0, 100] }));
+    const root = parseXml(
+      barChart({ categories: ['cat', 'dog <&>', 'ship'], series: [{ name: 'acc', values: [50, 100, null] }], yRange: [0, 100] }),
+    );
     const plot = plotArea(root);
     const rects = byName(seriesGroup(root, 'acc'), 'rect');
     expect(rects).toHaveLength(2);
@@ -538,7 +673,11 @@ describe('barChart', () => {
 
 describe('degradationFigure', () => {
   const curve = (train: number, test: number): DegradationRun['curve'] =>
-    Array.from({ length: 65 }, (_, k) => ({ iteration: k * 1000, trainError: train + 0.5 * Math.exp(-k / 5), testError: k % 4 === 0 ? test + 0.5 * Math.exp(-k / 5) : null }));
+    Array.from({ length: 65 }, (_, k) => ({
+      iteration: k * 1000,
+      trainError: train + 0.5 * Math.exp(-k / 5),
+      testError: k % 4 === 0 ? test + 0.5 * Math.exp(-k / 5) : null,
+    }));
   const runs: DegradationRun[] = [
     { name: 'plain-56', kind: 'plain', depth: 56, curve: curve(0.1, 0.13) },
     { name: 'plain-20', kind: 'plain', depth: 20, curve: curve(0.05, 0.09) },
@@ -550,7 +689,10 @@ describe('degradationFigure', () => {
     const root = parseXml(degradationFigure(runs, { title: 'Fig. 6', yRange: [0, 100] }));
     const [left, right] = [plotArea(root, 0), plotArea(root, 1)];
     expect(right.x).toBeGreaterThan(left.x + left.width);
-    const xsOf = (name: string): number[] => byName(seriesGroup(root, name), 'polyline').flatMap(points).map((p) => p[0]);
+    const xsOf = (name: string): number[] =>
+      byName(seriesGroup(root, name), 'polyline')
+        .flatMap(points)
+        .map((p) => p[0]);
     for (const x of xsOf('plain-56 train')) expect(x).toBeLessThanOrEqual(left.x + left.width + 0.05);
     for (const x of xsOf('ResNet-56 test')) expect(x).toBeGreaterThanOrEqual(right.x - 0.05);
 
@@ -567,7 +709,16 @@ describe('degradationFigure', () => {
     // The x axis ends at the last iteration, as in the paper.
     expect(points(line('plain-20 train')).at(-1)?.[0]).toBeCloseTo(left.x + left.width, 1);
     const legendText = all(root, (e) => e.attrs.class === 'legend').flatMap((g) => byName(g, 'text').map(textOf));
-    expect(legendText).toEqual(['plain-20', 'plain-56', 'training error (dashed)', 'test error (bold)', 'ResNet-20', 'ResNet-56', 'training error (dashed)', 'test error (bold)']);
+    expect(legendText).toEqual([
+      'plain-20',
+      'plain-56',
+      'training error (dashed)',
+      'test error (bold)',
+      'ResNet-20',
+      'ResNet-56',
+      'training error (dashed)',
+      'test error (bold)',
+    ]);
   });
 
   test('y is in percent and both panels share it', () => {
@@ -631,7 +782,9 @@ const fullRun: RunReport = {
     testError: k % 10 === 0 ? 0.07 + 0.8 * Math.exp(-k / 40) : null,
     learningRate: k < 320 ? 0.1 : k < 480 ? 0.01 : 0.001,
   })),
-  evaluations: [{ split: 'test', iteration: 64000, count: 400, top1Error: 0.125, top5Error: 0.0123, classNames: CLASSES, confusion: CONFUSION }],
+  evaluations: [
+    { split: 'test', iteration: 64000, count: 400, top1Error: 0.125, top5Error: 0.0123, classNames: CLASSES, confusion: CONFUSION },
+  ],
   timing: { wallTimeSeconds: 3723, imagesPerSecond: 125.1 },
   notes: ['<script>alert(1)</script>'],
 };
@@ -696,12 +849,15 @@ describe('htmlReport', () => {
       expect(c.attrs.style).toMatch(/^background:rgb\(\d+,\d+,\d+\);color:#(fff|222)$/);
     }
     // Darker for larger shares: the diagonal 95 is darker than the 2 next to it.
-    const cell = (t: number, p: number): XmlElement => cells.find((c) => c.attrs['data-true'] === String(t) && c.attrs['data-pred'] === String(p)) as XmlElement;
+    const cell = (t: number, p: number): XmlElement =>
+      cells.find((c) => c.attrs['data-true'] === String(t) && c.attrs['data-pred'] === String(p)) as XmlElement;
     const red = (e: XmlElement): number => Number(/rgb\((\d+)/.exec(e.attrs.style ?? '')?.[1]);
     expect(red(cell(1, 1))).toBeLessThan(red(cell(1, 2)));
     expect(cell(3, 2).attrs.title).toBe('true cat <&"x">, predicted bird: 17 (17.00% of cat <&"x">)');
     const perClass = all(root, (e) => e.name === 'table' && e.attrs.class === 'per-class')[0] as XmlElement;
-    const accuracies = byName(perClass, 'tr').slice(1).map((tr) => byName(tr, 'td').map(textOf));
+    const accuracies = byName(perClass, 'tr')
+      .slice(1)
+      .map((tr) => byName(tr, 'td').map(textOf));
     expect(accuracies).toEqual([
       ['airplane', '90.00%', '100'],
       ['automobile', '95.00%', '100'],
@@ -737,16 +893,54 @@ describe('htmlReport', () => {
   });
 
   test('survives a JSON round trip (NaN becomes null) and refuses malformed runs, naming the field', () => {
-    const json = JSON.parse(JSON.stringify({ ...fullRun, curve: [{ iteration: 0, loss: Number.NaN, trainError: 0.5 }, { iteration: 10, trainError: 0.4 }] })) as RunReport;
+    const json = JSON.parse(
+      JSON.stringify({
+        ...fullRun,
+        curve: [
+          { iteration: 0, loss: Number.NaN, trainError: 0.5 },
+          { iteration: 10, trainError: 0.4 },
+        ],
+      }),
+    ) as RunReport;
     expect(() => parseXml(htmlReport(json))).not.toThrow();
     expect(checkRunReport(json).name).toBe(fullRun.name);
 
     expectResNetError(() => htmlReport({} as RunReport), 'run.name');
     expectResNetError(() => htmlReport({ name: '  ' }), 'run.name');
-    expectResNetError(() => htmlReport({ name: 'x', curve: [{ iteration: 0, testError: 6.97 }] }), 'run.curve[0].testError', 'fraction', '6.97');
-    expectResNetError(() => htmlReport({ name: 'x', evaluations: [{ split: 'test', confusion: [[1, 2], [3]] }] }), 'run.evaluations[0].confusion[1]', 'square');
-    expectResNetError(() => htmlReport({ name: 'x', evaluations: [{ split: 'test', confusion: [[1, 2], [3, 4]], classNames: ['a'] }] }), 'classNames', '2 names');
-    expectResNetError(() => htmlReport({ name: 'x', hyperparameters: { batchSize: '128' as unknown as number } }), 'run.hyperparameters.batchSize', '"128"');
+    expectResNetError(
+      () => htmlReport({ name: 'x', curve: [{ iteration: 0, testError: 6.97 }] }),
+      'run.curve[0].testError',
+      'fraction',
+      '6.97',
+    );
+    expectResNetError(
+      () => htmlReport({ name: 'x', evaluations: [{ split: 'test', confusion: [[1, 2], [3]] }] }),
+      'run.evaluations[0].confusion[1]',
+      'square',
+    );
+    expectResNetError(
+      () =>
+        htmlReport({
+          name: 'x',
+          evaluations: [
+            {
+              split: 'test',
+              confusion: [
+                [1, 2],
+                [3, 4],
+              ],
+              classNames: ['a'],
+            },
+          ],
+        }),
+      'classNames',
+      '2 names',
+    );
+    expectResNetError(
+      () => htmlReport({ name: 'x', hyperparameters: { batchSize: '128' as unknown as number } }),
+      'run.hyperparameters.batchSize',
+      '"128"',
+    );
   });
 
   test('many classes: the confusion matrix becomes a list of the largest confusions', () => {
@@ -776,7 +970,14 @@ describe('htmlReport', () => {
 
 describe("figures of core's experiments", () => {
   test('responseNetwork lines make the layer-response chart (Fig. 7)', () => {
-    const layers = [0.9, 0.7, 0.8, 0.5, 0.6, 0.3, 0.4].map((std, i) => ({ index: i + 1, conv: `conv${i}`, name: `bn${i}`, std, mean: 0, count: 256 }));
+    const layers = [0.9, 0.7, 0.8, 0.5, 0.6, 0.3, 0.4].map((std, i) => ({
+      index: i + 1,
+      conv: `conv${i}`,
+      name: `bn${i}`,
+      std,
+      mean: 0,
+      count: 256,
+    }));
     const r: LayerResponses = { model: 'resnet8', label: 'ResNet-8', kind: 'residual', depth: 8, examples: 4, layers };
     const line = responseNetwork(r);
     expect(responseChart({ networks: [line, responseNetwork(r, 'again')] })).toMatch(/^<svg[\s\S]*ResNet-8[\s\S]*<\/svg>\s*$/);
@@ -788,17 +989,37 @@ describe("figures of core's experiments", () => {
     const evals = [];
     for (let it = 10; it <= iterations; it += 10) {
       const f = it / iterations;
-      log.push({ type: 'log' as const, iteration: it, epoch: it / 100, learningRate: 0.1, loss: 1, trainError: 0.9 - (0.9 - finalTrain) * f, imagesPerSecond: 10, elapsed: it });
+      log.push({
+        type: 'log' as const,
+        iteration: it,
+        epoch: it / 100,
+        learningRate: 0.1,
+        loss: 1,
+        trainError: 0.9 - (0.9 - finalTrain) * f,
+        imagesPerSecond: 10,
+        elapsed: it,
+      });
       if (it % 20 === 0) {
         evals.push({ type: 'eval' as const, iteration: it, split: 'val' as const, top1Error: 0.99, top5Error: 0.5, loss: 1 });
-        evals.push({ type: 'eval' as const, iteration: it, split: 'test' as const, top1Error: 0.9 - (0.9 - finalTest) * f, top5Error: 0.5, loss: 1 });
+        evals.push({
+          type: 'eval' as const,
+          iteration: it,
+          split: 'test' as const,
+          top1Error: 0.9 - (0.9 - finalTest) * f,
+          top5Error: 0.5,
+          loss: 1,
+        });
       }
     }
     return { log, eval: evals };
   }
 
   test('degradationRuns make the degradation figure (Fig. 4/6)', () => {
-    const run = (model: string, train: number, test: number): ExperimentRun => ({ model, spec: resolveSpec(model), history: history(train, test) });
+    const run = (model: string, train: number, test: number): ExperimentRun => ({
+      model,
+      spec: resolveSpec(model),
+      history: history(train, test),
+    });
     const runs = [run('plain20', 0.1, 0.2), run('resnet20', 0.08, 0.15), run('plain56', 0.2, 0.3), run('resnet56', 0.05, 0.12)];
     const svg = degradationFigure(degradationRuns(runs), { title: 'degradation' });
     expect(svg).toMatch(/^<svg[\s\S]*plain-56[\s\S]*ResNet-56[\s\S]*<\/svg>\s*$/);

@@ -21,7 +21,11 @@ const typedocBin = path.join(path.dirname(createRequire(import.meta.url).resolve
 /** A page's description: the first paragraph after its heading and signature; '' when the export has no doc comment. */
 function summaryOf(page: string): string {
   const body = page.split(/^# .*$/m)[1] ?? '';
-  const first = body.trim().split(/\n{2,}/).find((block) => !block.startsWith('>')) ?? '';
+  const first =
+    body
+      .trim()
+      .split(/\n{2,}/)
+      .find((block) => !block.startsWith('>')) ?? '';
   return first.startsWith('#') ? '' : first;
 }
 

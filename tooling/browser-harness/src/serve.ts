@@ -68,7 +68,10 @@ export async function serve(rootDir: string): Promise<Server> {
         const type = MIME_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
         res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': info.size });
         if (req.method === 'HEAD') res.end();
-        else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+        else
+          createReadStream(file)
+            .on('error', () => res.destroy())
+            .pipe(res);
       } catch {
         res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${pathname}`);
       }

@@ -15,7 +15,11 @@ const chromium = chromiumAvailable();
 if (!chromium.available) console.log(`SKIPPED: the tests that open Chromium: ${chromium.reason}`);
 
 /** A raw GET, so that paths reach the server as written (fetch would normalise `..`). */
-function get(url: string, rawPath: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  url: string,
+  rawPath: string,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({ hostname, port, path: rawPath, method, agent: false }, (res) => {
@@ -73,12 +77,19 @@ describe('bundle', () => {
     await mkdir(pkg, { recursive: true });
     await writeFile(
       path.join(pkg, 'package.json'),
-      JSON.stringify({ name: 'dual', type: 'module', exports: { '.': { node: './node.js', browser: './browser.js', default: './default.js' } } }),
+      JSON.stringify({
+        name: 'dual',
+        type: 'module',
+        exports: { '.': { node: './node.js', browser: './browser.js', default: './default.js' } },
+      }),
     );
     await writeFile(path.join(pkg, 'node.js'), "import 'node:fs'; export const where = 'node';");
     await writeFile(path.join(pkg, 'browser.js'), "export const where = 'browser';");
     await writeFile(path.join(pkg, 'default.js'), "export const where = 'default';");
-    await writeFile(path.join(project, 'entry.ts'), "import { where } from 'dual';\nconst n: number = 2;\nexport const result = `${where} ${n}`;\n");
+    await writeFile(
+      path.join(project, 'entry.ts'),
+      "import { where } from 'dual';\nconst n: number = 2;\nexport const result = `${where} ${n}`;\n",
+    );
     const out = path.join(tmp, 'out', 'entry.js');
     const result = await bundle(path.join(project, 'entry.ts'), out, { sourcemap: false });
     expect(result).toMatchObject({ outfile: out, warnings: [] });
@@ -91,7 +102,7 @@ describe('bundle', () => {
     expect(mod.result).toBe('browser 2');
   });
 
-  test('fails with esbuild\'s message when an import cannot be resolved', async () => {
+  test("fails with esbuild's message when an import cannot be resolved", async () => {
     const entry = path.join(tmp, 'broken.ts');
     await writeFile(entry, "import 'no-such-package-anywhere';\n");
     await expect(bundle(entry, path.join(tmp, 'out', 'broken.js'))).rejects.toThrow(/no-such-package-anywhere/);
@@ -110,7 +121,10 @@ describe('Chromium', () => {
   test.skipIf(!chromium.available)('a served page is cross-origin isolated and reads navigator.gpu and its adapter', async () => {
     const site = path.join(tmp, 'gpu-site');
     await bundle(path.join(fixtures, 'gpu-page.ts'), path.join(site, 'main.js'));
-    await writeFile(path.join(site, 'index.html'), '<!doctype html><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>');
+    await writeFile(
+      path.join(site, 'index.html'),
+      '<!doctype html><link rel="icon" href="data:,"><script type="module" src="./main.js"></script>',
+    );
     const server = await serve(site);
     const messages: string[] = [];
     try {
@@ -133,7 +147,7 @@ describe('Chromium', () => {
     }
   });
 
-  test.skipIf(!chromium.available)('runInChromium returns what the page computed, and rejects with the page\'s error', async () => {
+  test.skipIf(!chromium.available)("runInChromium returns what the page computed, and rejects with the page's error", async () => {
     const result = await runInChromium<GpuPageResult>(path.join(fixtures, 'gpu-page.ts'));
     expect(result.crossOriginIsolated).toBe(true);
     await expect(runInChromium(path.join(fixtures, 'throws.ts'))).rejects.toThrow(/page error: .*this page fails on purpose/);

@@ -58,8 +58,14 @@ export async function run(command: string, args: readonly string[], options: Run
   }).finally(() => clearTimeout(timer));
   const ms = Date.now() - start;
   if (error || code === null || (code !== 0 && !options.allowExitCode)) {
-    const why = error ? `could not start (${error.message})` : signal ? `was killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : ''}` : `exited with ${code}`;
-    throw new Error(`\`${[command, ...args].join(' ')}\` in ${options.cwd} ${why} after ${ms} ms\n--- stdout ---\n${tail(stdout)}\n--- stderr ---\n${tail(stderr)}`);
+    const why = error
+      ? `could not start (${error.message})`
+      : signal
+        ? `was killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : ''}`
+        : `exited with ${code}`;
+    throw new Error(
+      `\`${[command, ...args].join(' ')}\` in ${options.cwd} ${why} after ${ms} ms\n--- stdout ---\n${tail(stdout)}\n--- stderr ---\n${tail(stderr)}`,
+    );
   }
   return { stdout, stderr, code, ms };
 }

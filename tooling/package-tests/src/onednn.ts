@@ -20,7 +20,8 @@ export async function prebuiltTarball(tarball: string, work: string): Promise<{ 
   await run('tar', ['-xzf', tarball, '-C', dir], { cwd: dir });
   const made = await run(process.execPath, [PREBUILD_SCRIPT, '--out', path.join(dir, 'package')], { cwd: dir, allowExitCode: true });
   if (made.code === 2) return { skipped: made.stderr.trim().replace(/^prebuild: /, '') };
-  if (made.code !== 0) throw new Error(`prebuild.mjs exited with ${made.code}\n--- stdout ---\n${made.stdout}\n--- stderr ---\n${made.stderr}`);
+  if (made.code !== 0)
+    throw new Error(`prebuild.mjs exited with ${made.code}\n--- stdout ---\n${made.stdout}\n--- stderr ---\n${made.stderr}`);
   const file = tarball.replace(/\.tgz$/, '-prebuilt.tgz');
   await run('tar', ['-czf', file, '-C', dir, 'package'], { cwd: dir });
   return { file, log: made.stdout.trim() };

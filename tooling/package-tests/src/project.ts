@@ -33,7 +33,10 @@ export interface Project {
 export async function createProject(
   dir: string,
   tarballs: ReadonlyMap<string, string>,
-  options: { readonly userDependencies?: Readonly<Record<string, string>>; readonly env?: Readonly<Record<string, string | undefined>> } = {},
+  options: {
+    readonly userDependencies?: Readonly<Record<string, string>>;
+    readonly env?: Readonly<Record<string, string | undefined>>;
+  } = {},
 ): Promise<Project> {
   await mkdir(dir, { recursive: true });
   const dependencies: Record<string, string> = { ...(options.userDependencies ?? USER_DEPENDENCIES) };
@@ -44,7 +47,11 @@ export async function createProject(
   }
   const manifest = { name: 'resnet-consumer', version: '1.0.0', private: true, type: 'module', dependencies, overrides };
   await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, timeoutMs: 840_000, ...(options.env ? { env: options.env } : {}) });
+  const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    cwd: dir,
+    timeoutMs: 840_000,
+    ...(options.env ? { env: options.env } : {}),
+  });
   const lockFile = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   return { dir, install, lock: lockFile.packages };
 }

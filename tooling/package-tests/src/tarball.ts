@@ -100,7 +100,12 @@ export function workspaceRanges(manifest: Manifest): string[] {
 
 /** Files that look like tests or test data. */
 export function testFiles(files: readonly string[]): string[] {
-  return files.filter((f) => /(^|\/)(test|tests|__tests__|__fixtures__|fixtures)\//.test(f) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(f) || /(^|\/)vitest\.config\./.test(f));
+  return files.filter(
+    (f) =>
+      /(^|\/)(test|tests|__tests__|__fixtures__|fixtures)\//.test(f) ||
+      /\.(test|spec)\.[cm]?[jt]sx?$/.test(f) ||
+      /(^|\/)vitest\.config\./.test(f),
+  );
 }
 
 /** Source-map `sources` that point at files missing from the tarball (e.g. src/ left out). */
@@ -108,7 +113,10 @@ export async function brokenSourceMaps(tarball: Tarball): Promise<string[]> {
   const present = new Set(tarball.files);
   const broken: string[] = [];
   for (const map of tarball.files.filter((f) => f.endsWith('.map'))) {
-    const { sources = [], sourceRoot = '' } = JSON.parse(await readFile(path.join(tarball.dir, map), 'utf8')) as { sources?: string[]; sourceRoot?: string };
+    const { sources = [], sourceRoot = '' } = JSON.parse(await readFile(path.join(tarball.dir, map), 'utf8')) as {
+      sources?: string[];
+      sourceRoot?: string;
+    };
     for (const source of sources) {
       const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(map), sourceRoot, source));
       if (!present.has(resolved)) broken.push(`${map} → ${source}`);

@@ -25,7 +25,8 @@ function workspaceGlobs(root: string): string[] {
     if (item) globs.push(item[1]!);
   }
   for (const glob of globs) {
-    if (!/^[\w.-]+\/\*$/.test(glob)) throw new Error(`pnpm-workspace.yaml: expected globs of the form "dir/*", got ${JSON.stringify(glob)}`);
+    if (!/^[\w.-]+\/\*$/.test(glob))
+      throw new Error(`pnpm-workspace.yaml: expected globs of the form "dir/*", got ${JSON.stringify(glob)}`);
   }
   return globs;
 }
@@ -52,6 +53,7 @@ export function publishablePackages(root = WORKSPACE_ROOT): WorkspacePackage[] {
 /** `packageManager` of the root package.json, e.g. `pnpm@10.34.8`: the pnpm that packs. */
 export function pinnedPnpm(root = WORKSPACE_ROOT): string {
   const { packageManager } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { packageManager?: string };
-  if (!packageManager?.startsWith('pnpm@')) throw new Error(`package.json: expected "packageManager": "pnpm@<version>", got ${JSON.stringify(packageManager)}`);
+  if (!packageManager?.startsWith('pnpm@'))
+    throw new Error(`package.json: expected "packageManager": "pnpm@<version>", got ${JSON.stringify(packageManager)}`);
   return packageManager;
 }

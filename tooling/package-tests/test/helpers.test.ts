@@ -12,22 +12,40 @@ describe('tarball checks', () => {
       version: '1.0.0',
       main: './dist/index.js',
       bin: { x: './bin/x.js' },
-      exports: { '.': { types: './dist/index.d.ts', node: './dist/node.js', default: './dist/index.js' }, './package.json': './package.json' },
+      exports: {
+        '.': { types: './dist/index.d.ts', node: './dist/node.js', default: './dist/index.js' },
+        './package.json': './package.json',
+      },
     };
     expect(entryPoints(manifest)).toEqual(['bin/x.js', 'dist/index.d.ts', 'dist/index.js', 'dist/node.js', 'package.json']);
   });
 
   test('exportConditionOrders shows a types condition that is not first', () => {
-    expect(exportConditionOrders({ name: 'x', version: '1.0.0', exports: { '.': { import: './a.js', types: './a.d.ts' } } })).toEqual({ '.': ['import', 'types'] });
+    expect(exportConditionOrders({ name: 'x', version: '1.0.0', exports: { '.': { import: './a.js', types: './a.d.ts' } } })).toEqual({
+      '.': ['import', 'types'],
+    });
   });
 
   test('workspaceRanges finds workspace: ranges in every dependency field', () => {
-    const manifest = { name: 'x', version: '1.0.0', dependencies: { a: '^1.0.0', b: 'workspace:^' }, peerDependencies: { c: 'workspace:*' } };
+    const manifest = {
+      name: 'x',
+      version: '1.0.0',
+      dependencies: { a: '^1.0.0', b: 'workspace:^' },
+      peerDependencies: { c: 'workspace:*' },
+    };
     expect(workspaceRanges(manifest)).toEqual(['dependencies.b: workspace:^', 'peerDependencies.c: workspace:*']);
   });
 
   test('testFiles finds test directories, *.test.* and *.spec.* files', () => {
-    const files = ['dist/index.js', 'src/training/step.ts', 'test/a.ts', 'src/x.test.ts', 'dist/y.spec.js', 'test/fixtures/f.json', 'vitest.config.ts'];
+    const files = [
+      'dist/index.js',
+      'src/training/step.ts',
+      'test/a.ts',
+      'src/x.test.ts',
+      'dist/y.spec.js',
+      'test/fixtures/f.json',
+      'vitest.config.ts',
+    ];
     expect(testFiles(files)).toEqual(['test/a.ts', 'src/x.test.ts', 'dist/y.spec.js', 'test/fixtures/f.json', 'vitest.config.ts']);
   });
 });
@@ -52,7 +70,9 @@ test('the workspace has private tooling and publishable libraries', () => {
 
 describe('run', () => {
   test('a failing command throws with its exit code and output', async () => {
-    const failing = run(process.execPath, ['-e', 'console.log("out-text"); console.error("err-text"); process.exit(3)'], { cwd: process.cwd() });
+    const failing = run(process.execPath, ['-e', 'console.log("out-text"); console.error("err-text"); process.exit(3)'], {
+      cwd: process.cwd(),
+    });
     await expect(failing).rejects.toThrow(/exited with 3[\s\S]*out-text[\s\S]*err-text/);
   });
 

@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lastJson, run } from '../src/exec.js';
 import { ONEDNN, prebuiltTarball } from '../src/onednn.js';
 import { createProject, lockEntries, type Project } from '../src/project.js';
-import { brokenSourceMaps, entryPoints, exportConditionOrders, packAll, testFiles, unpack, workspaceRanges, type Tarball } from '../src/tarball.js';
+import {
+  brokenSourceMaps,
+  entryPoints,
+  exportConditionOrders,
+  packAll,
+  testFiles,
+  unpack,
+  workspaceRanges,
+  type Tarball,
+} from '../src/tarball.js';
 import { readTscOutput } from '../src/typecheck.js';
 import { WORKSPACE_ROOT, publishablePackages } from '../src/workspace.js';
 
@@ -69,7 +78,11 @@ describe.each(PACKAGES)('tarball of $name', (pkg) => {
     const { files, manifest } = tarball();
     const entries = entryPoints(manifest);
     // The libraries' entry is dist/index; the CLI's is its bin and dist/main.
-    expect(entries).toEqual(expect.arrayContaining(pkg.name === '@resnet/cli' ? ['bin/resnet.js', 'dist/main.js', 'dist/main.d.ts'] : ['dist/index.js', 'dist/index.d.ts']));
+    expect(entries).toEqual(
+      expect.arrayContaining(
+        pkg.name === '@resnet/cli' ? ['bin/resnet.js', 'dist/main.js', 'dist/main.d.ts'] : ['dist/index.js', 'dist/index.d.ts'],
+      ),
+    );
     const needed = [...entries, 'LICENSE', 'README.md', 'package.json'];
     expect(needed.filter((f) => !files.includes(f))).toEqual([]);
   });
@@ -91,7 +104,8 @@ describe.each(PACKAGES)('tarball of $name', (pkg) => {
     }
     const tfjs = manifest.peerDependencies?.['@tensorflow/tfjs-core'] ?? manifest.dependencies?.['@tensorflow/tfjs-core'];
     expect(tfjs).toBe('^4.22.0');
-    if (pkg.name !== '@resnet/core' && pkg.name !== '@resnet/cli') expect(manifest.peerDependencies?.['@resnet/core']).toBe(`^${CORE_VERSION}`);
+    if (pkg.name !== '@resnet/core' && pkg.name !== '@resnet/cli')
+      expect(manifest.peerDependencies?.['@resnet/core']).toBe(`^${CORE_VERSION}`);
   });
 });
 
@@ -117,7 +131,8 @@ describe('@resnet/backend-onednn without a prebuild, where no oneDNN can be foun
     expect(result.buildStatus?.reason).toBe(reason);
     expect(reason).toContain('oneDNN was not found');
     expect(reason).toContain('no-onednn-here');
-    for (const fix of ['apt-get install libdnnl-dev', 'brew install onednn', 'npm rebuild @resnet/backend-onednn']) expect(reason).toContain(fix);
+    for (const fix of ['apt-get install libdnnl-dev', 'brew install onednn', 'npm rebuild @resnet/backend-onednn'])
+      expect(reason).toContain(fix);
     // Asked for by name, it is refused with that reason (never replaced by another backend).
     expect(result.byNameError).toContain(reason);
   });
@@ -135,10 +150,15 @@ describe('installed with npm into a new project', () => {
     expect(project.dir.startsWith(WORKSPACE_ROOT)).toBe(false);
     for (const [name, file] of installed) {
       const entries = lockEntries(project.lock, name);
-      expect(entries.map(([at]) => at), name).toEqual([`node_modules/${name}`]);
+      expect(
+        entries.map(([at]) => at),
+        name,
+      ).toEqual([`node_modules/${name}`]);
       expect(entries[0]![1].resolved, name).toBe(`file:${path.relative(project.dir, file)}`);
     }
-    const strays = Object.entries(project.lock).filter(([at, entry]) => at.includes('node_modules/@resnet/') && !entry.resolved?.startsWith('file:'));
+    const strays = Object.entries(project.lock).filter(
+      ([at, entry]) => at.includes('node_modules/@resnet/') && !entry.resolved?.startsWith('file:'),
+    );
     expect(strays).toEqual([]);
   });
 
@@ -165,7 +185,8 @@ describe('installed with npm into a new project', () => {
   });
 
   test('onednn: a prebuilt addon is made for the tarball here (CI must have one)', () => {
-    if (ONEDNN_REQUIRED) expect('skipped' in onednnPrebuilt ? onednnPrebuilt.skipped : undefined, 'RESNET_ONEDNN_REQUIRED=1').toBeUndefined();
+    if (ONEDNN_REQUIRED)
+      expect('skipped' in onednnPrebuilt ? onednnPrebuilt.skipped : undefined, 'RESNET_ONEDNN_REQUIRED=1').toBeUndefined();
     expect(installed.get(ONEDNN)).toBe('file' in onednnPrebuilt ? onednnPrebuilt.file : tarballs.get(ONEDNN));
   });
 
@@ -207,9 +228,12 @@ describe('installed with npm into a new project', () => {
 
   test.each(['nodenext', 'bundler'])('types: the public API typechecks with moduleResolution %s', async (resolution) => {
     const tsc = path.join(project.dir, 'node_modules/typescript/bin/tsc');
-    const result = await timed(`tsc ${resolution}`, () => run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], { cwd: project.dir, allowExitCode: true }));
+    const result = await timed(`tsc ${resolution}`, () =>
+      run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], { cwd: project.dir, allowExitCode: true }),
+    );
     const { ours, upstream } = readTscOutput(result.stdout);
-    if (upstream.length > 0) console.log(`tsc ${resolution}: ${upstream.length} errors inside tfjs's own declarations, not ours:\n${upstream.join('\n')}`);
+    if (upstream.length > 0)
+      console.log(`tsc ${resolution}: ${upstream.length} errors inside tfjs's own declarations, not ours:\n${upstream.join('\n')}`);
     expect(ours, result.stdout).toEqual([]);
     // Anything else that made tsc fail (a bad config prints no "file(line,col)") must show up too.
     if (upstream.length === 0) expect(result.code, result.stdout + result.stderr).toBe(0);
@@ -218,64 +242,89 @@ describe('installed with npm into a new project', () => {
   test('CLI: `npx resnet summary resnet20` prints 269,722 parameters', async () => {
     const text = await timed('resnet summary', () => run('npx', ['--no-install', 'resnet', 'summary', 'resnet20'], { cwd: project.dir }));
     expect(text.stdout).toMatch(/parameters: 269,722\b/);
-    const json = JSON.parse((await run('npx', ['--no-install', 'resnet', 'summary', 'resnet20', '--json'], { cwd: project.dir })).stdout) as { params: number };
+    const json = JSON.parse(
+      (await run('npx', ['--no-install', 'resnet', 'summary', 'resnet20', '--json'], { cwd: project.dir })).stdout,
+    ) as { params: number };
     expect(json.params).toBe(269_722);
   });
 
-  test.skipIf(!chromium.available)('browser: the project’s esbuild bundles core + webgpu; in Chromium it picks WebGPU, runs a forward pass and trains a step', async () => {
-    const www = path.join(project.dir, 'www');
-    const esbuild = path.join(project.dir, 'node_modules/.bin/esbuild');
-    await timed('esbuild', () =>
-      run(esbuild, ['browser-entry.mjs', '--bundle', '--platform=browser', '--format=esm', '--target=es2022', `--outfile=${www}/main.js`, `--metafile=${www}/meta.json`, '--log-level=warning'], {
-        cwd: project.dir,
-      }),
-    );
-    // What went into the bundle: the installed packages' browser builds, nothing from outside the project, no Dawn.
-    const inputs = Object.keys((JSON.parse(await readFile(path.join(www, 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
-    expect(inputs).toContain('node_modules/@resnet/backend-webgpu/dist/index.js');
-    expect(inputs).toContain('node_modules/@resnet/core/dist/index.js');
-    expect(inputs.filter((f) => f.startsWith('..') || path.isAbsolute(f))).toEqual([]);
-    expect(inputs.filter((f) => f.startsWith('node_modules/webgpu/') || f.endsWith('backend-webgpu/dist/node.js'))).toEqual([]);
-    await writeFile(path.join(www, 'index.html'), '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./main.js"></script>\n');
+  test.skipIf(!chromium.available)(
+    'browser: the project’s esbuild bundles core + webgpu; in Chromium it picks WebGPU, runs a forward pass and trains a step',
+    async () => {
+      const www = path.join(project.dir, 'www');
+      const esbuild = path.join(project.dir, 'node_modules/.bin/esbuild');
+      await timed('esbuild', () =>
+        run(
+          esbuild,
+          [
+            'browser-entry.mjs',
+            '--bundle',
+            '--platform=browser',
+            '--format=esm',
+            '--target=es2022',
+            `--outfile=${www}/main.js`,
+            `--metafile=${www}/meta.json`,
+            '--log-level=warning',
+          ],
+          {
+            cwd: project.dir,
+          },
+        ),
+      );
+      // What went into the bundle: the installed packages' browser builds, nothing from outside the project, no Dawn.
+      const inputs = Object.keys(
+        (JSON.parse(await readFile(path.join(www, 'meta.json'), 'utf8')) as { inputs: Record<string, unknown> }).inputs,
+      );
+      expect(inputs).toContain('node_modules/@resnet/backend-webgpu/dist/index.js');
+      expect(inputs).toContain('node_modules/@resnet/core/dist/index.js');
+      expect(inputs.filter((f) => f.startsWith('..') || path.isAbsolute(f))).toEqual([]);
+      expect(inputs.filter((f) => f.startsWith('node_modules/webgpu/') || f.endsWith('backend-webgpu/dist/node.js'))).toEqual([]);
+      await writeFile(
+        path.join(www, 'index.html'),
+        '<!doctype html>\n<meta charset="utf-8">\n<link rel="icon" href="data:,">\n<script type="module" src="./main.js"></script>\n',
+      );
 
-    const server = await serve(www);
-    const result = await timed('chromium', async () => {
-      try {
-        return await withChromium(async (page) => {
-          const failed = new Promise<never>((_, reject) => page.on('pageerror', (error) => reject(new Error(`page error: ${error.message}`))));
-          failed.catch(() => {}); // raced below
-          const done = (async () => {
-            await page.goto(server.url);
-            await page.waitForFunction(() => '__packResult' in globalThis, undefined, { timeout: 60_000 });
-            return page.evaluate(() => (globalThis as unknown as { __packResult: Promise<unknown> }).__packResult);
-          })();
-          done.catch(() => {}); // once the race is lost, closing the browser rejects it
-          return (await Promise.race([done, failed])) as {
-            backend: string;
-            provider: string;
-            device: string | null;
-            details: Record<string, string>;
-            crossOriginIsolated: boolean;
-            logitsShape: number[];
-            logitsFinite: boolean;
-            loss: number;
-            tensorsBefore: number;
-            tensorsAfter: number;
-          };
-        });
-      } finally {
-        await server.close();
-      }
-    });
-    console.log(`chromium: ${JSON.stringify(result)}`);
-    expect(result.crossOriginIsolated).toBe(true);
-    expect(result.backend).toBe('webgpu');
-    expect(result.provider).toBe('webgpu');
-    expect(result.device).toEqual(expect.any(String));
-    expect(result.details['adapter.vendor'] ?? result.details['adapter.architecture']).toEqual(expect.any(String));
-    expect(result.logitsShape).toEqual([2, 10]);
-    expect(result.logitsFinite).toBe(true);
-    expect(Number.isFinite(result.loss) && result.loss > 0).toBe(true);
-    expect(result.tensorsAfter).toBe(result.tensorsBefore);
-  });
+      const server = await serve(www);
+      const result = await timed('chromium', async () => {
+        try {
+          return await withChromium(async (page) => {
+            const failed = new Promise<never>((_, reject) =>
+              page.on('pageerror', (error) => reject(new Error(`page error: ${error.message}`))),
+            );
+            failed.catch(() => {}); // raced below
+            const done = (async () => {
+              await page.goto(server.url);
+              await page.waitForFunction(() => '__packResult' in globalThis, undefined, { timeout: 60_000 });
+              return page.evaluate(() => (globalThis as unknown as { __packResult: Promise<unknown> }).__packResult);
+            })();
+            done.catch(() => {}); // once the race is lost, closing the browser rejects it
+            return (await Promise.race([done, failed])) as {
+              backend: string;
+              provider: string;
+              device: string | null;
+              details: Record<string, string>;
+              crossOriginIsolated: boolean;
+              logitsShape: number[];
+              logitsFinite: boolean;
+              loss: number;
+              tensorsBefore: number;
+              tensorsAfter: number;
+            };
+          });
+        } finally {
+          await server.close();
+        }
+      });
+      console.log(`chromium: ${JSON.stringify(result)}`);
+      expect(result.crossOriginIsolated).toBe(true);
+      expect(result.backend).toBe('webgpu');
+      expect(result.provider).toBe('webgpu');
+      expect(result.device).toEqual(expect.any(String));
+      expect(result.details['adapter.vendor'] ?? result.details['adapter.architecture']).toEqual(expect.any(String));
+      expect(result.logitsShape).toEqual([2, 10]);
+      expect(result.logitsFinite).toBe(true);
+      expect(Number.isFinite(result.loss) && result.loss > 0).toBe(true);
+      expect(result.tensorsAfter).toBe(result.tensorsBefore);
+    },
+  );
 });

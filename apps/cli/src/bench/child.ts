@@ -15,7 +15,11 @@ import type { WorkerTask } from './worker.js';
 
 /** A compiled worker next to this module; from the sources (vitest), the built one in dist/. */
 function compiled(name: string): string {
-  return [new URL(`./${name}`, import.meta.url), new URL(`../../dist/bench/${name}`, import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f)) ?? fileURLToPath(new URL(`./${name}`, import.meta.url));
+  return (
+    [new URL(`./${name}`, import.meta.url), new URL(`../../dist/bench/${name}`, import.meta.url)]
+      .map((u) => fileURLToPath(u))
+      .find((f) => existsSync(f)) ?? fileURLToPath(new URL(`./${name}`, import.meta.url))
+  );
 }
 const WORKER = compiled('worker.js');
 const ONNX_WORKER = compiled('onnx_worker.js');
@@ -44,7 +48,13 @@ interface Events {
  * Spawns `command args`, forwards its stderr lines to `progress`, and kills it if no "first"
  * event arrives within `firstStepSeconds` (a first step that alone exceeds the budget).
  */
-function runChild(command: string, args: string[], firstStepSeconds: number, progress: (line: string) => void, env?: Record<string, string>): Promise<Events> {
+function runChild(
+  command: string,
+  args: string[],
+  firstStepSeconds: number,
+  progress: (line: string) => void,
+  env?: Record<string, string>,
+): Promise<Events> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     const events: Events = { code: null, stderr: '' };
@@ -114,7 +124,12 @@ export async function runTfjsCase(spec: CaseSpec, progress: (line: string) => vo
 }
 
 /** WebGPU dispatches and reads of one training step at `batch`, in a node process of its own. */
-export async function runWebGPUCounts(model: string, batch: number, maxSeconds: number, progress: (line: string) => void): Promise<{ dispatches: number; reads: number } | { skipped: string }> {
+export async function runWebGPUCounts(
+  model: string,
+  batch: number,
+  maxSeconds: number,
+  progress: (line: string) => void,
+): Promise<{ dispatches: number; reads: number } | { skipped: string }> {
   const task: WorkerTask = { kind: 'counts', model, batch };
   // Two steps (a warm-up and the counted one) before any event: give them twice the budget.
   const events = await runChild(process.execPath, [WORKER, JSON.stringify(task)], 2 * maxSeconds, progress);
@@ -127,7 +142,12 @@ export async function runWebGPUCounts(model: string, batch: number, maxSeconds: 
 export async function pytorchUnavailable(): Promise<string | undefined> {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   if (!existsSync(PYTORCH_SCRIPT)) return `the script ${PYTORCH_SCRIPT} is missing`;
-  const events = await runChild(PYTHON, ['-c', 'import json, torch; print(json.dumps({"event": "result", "version": torch.__version__}))'], 120, () => {});
+  const events = await runChild(
+    PYTHON,
+    ['-c', 'import json, torch; print(json.dumps({"event": "result", "version": torch.__version__}))'],
+    120,
+    () => {},
+  );
   if (events.result) return undefined;
   const last = events.stderr.trim().split('\n').at(-1) ?? '';
   return `${PYTHON} cannot import torch${last ? ` (${last})` : ''}; on Debian: apt-get install python3-torch python3-torchvision`;
@@ -135,7 +155,15 @@ export async function pytorchUnavailable(): Promise<string | undefined> {
 
 /** The PyTorch version, for the machine line (undefined when it does not import). */
 export async function pytorchVersion(): Promise<string | undefined> {
-  const events = await runChild(PYTHON, ['-c', 'import json, torch, torchvision; print(json.dumps({"event": "result", "torch": torch.__version__, "torchvision": torchvision.__version__}))'], 120, () => {});
+  const events = await runChild(
+    PYTHON,
+    [
+      '-c',
+      'import json, torch, torchvision; print(json.dumps({"event": "result", "torch": torch.__version__, "torchvision": torchvision.__version__}))',
+    ],
+    120,
+    () => {},
+  );
   return events.result ? `torch ${String(events.result['torch'])}, torchvision ${String(events.result['torchvision'])}` : undefined;
 }
 
@@ -143,9 +171,24 @@ export async function pytorchVersion(): Promise<string | undefined> {
  * The same case in PyTorch, with `threads` threads: as users run it (NCHW, glibc's default
  * allocator) or, `best`, in channels_last with PYTORCH_BEST_TUNABLES.
  */
-export async function runPytorchCase(spec: CaseSpec, threads: number, progress: (line: string) => void, best = false): Promise<Measurement> {
+export async function runPytorchCase(
+  spec: CaseSpec,
+  threads: number,
+  progress: (line: string) => void,
+  best = false,
+): Promise<Measurement> {
   const mode = spec.mode === 'train' ? 'train' : 'infer';
-  const task = { model: spec.model, batch: spec.batch, mode, runs: spec.runs, warmup: spec.warmup, threads, maxSeconds: spec.maxSeconds, seed: 1, channelsLast: best };
+  const task = {
+    model: spec.model,
+    batch: spec.batch,
+    mode,
+    runs: spec.runs,
+    warmup: spec.warmup,
+    threads,
+    maxSeconds: spec.maxSeconds,
+    seed: 1,
+    channelsLast: best,
+  };
   const env = best ? { GLIBC_TUNABLES: PYTORCH_BEST_TUNABLES } : undefined;
   const events = await runChild(PYTHON, [PYTORCH_SCRIPT, JSON.stringify(task)], spec.maxSeconds, progress, env);
   if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds), firstStepAtLeastSeconds: spec.maxSeconds };
@@ -164,7 +207,10 @@ export function benchCacheDir(): string {
  * Debian's PyTorch (`torch.onnx.export`, opset 13, dynamic batch) and cached; the script writes a
  * temporary file and renames it, so the cache never holds half a file.
  */
-export async function onnxModel(model: string, progress: (line: string) => void): Promise<{ file: string; side: number } | { skipped: string }> {
+export async function onnxModel(
+  model: string,
+  progress: (line: string) => void,
+): Promise<{ file: string; side: number } | { skipped: string }> {
   const dir = benchCacheDir();
   const file = path.join(dir, `${model}-opset13.onnx`);
   const side = /^resnet(18|34|50|101|152)$/.test(model) ? 224 : 32; // torchvision's nets or CIFAR's
@@ -175,7 +221,12 @@ export async function onnxModel(model: string, progress: (line: string) => void)
     return { skipped: `cannot create the cache ${dir}: ${e instanceof Error ? e.message : String(e)}` };
   }
   progress(`bench: exporting ${model} to ONNX (${file}) …`);
-  const events = await runChild(PYTHON, [PYTORCH_SCRIPT, JSON.stringify({ mode: 'export-onnx', model, out: file, seed: 1 })], 600, progress);
+  const events = await runChild(
+    PYTHON,
+    [PYTORCH_SCRIPT, JSON.stringify({ mode: 'export-onnx', model, out: file, seed: 1 })],
+    600,
+    progress,
+  );
   if (!events.result || !existsSync(file)) return { skipped: `no ONNX model: the export ${failed('python', events)}` };
   return { file, side: Number(events.result['side'] ?? side) };
 }
@@ -189,8 +240,24 @@ export async function peerVersion(peer: Peer): Promise<{ version: string } | { s
 }
 
 /** The inference case on an onnxruntime peer, with `threads` threads, in a node process of its own. */
-export async function runPeerCase(peer: Peer, spec: CaseSpec, threads: number, onnx: { file: string; side: number }, progress: (line: string) => void): Promise<Measurement> {
-  const task: OnnxTask = { kind: 'case', peer, file: onnx.file, side: onnx.side, batch: spec.batch, runs: spec.runs, warmup: spec.warmup, threads, maxSeconds: spec.maxSeconds };
+export async function runPeerCase(
+  peer: Peer,
+  spec: CaseSpec,
+  threads: number,
+  onnx: { file: string; side: number },
+  progress: (line: string) => void,
+): Promise<Measurement> {
+  const task: OnnxTask = {
+    kind: 'case',
+    peer,
+    file: onnx.file,
+    side: onnx.side,
+    batch: spec.batch,
+    runs: spec.runs,
+    warmup: spec.warmup,
+    threads,
+    maxSeconds: spec.maxSeconds,
+  };
   const events = await runChild(process.execPath, [ONNX_WORKER, JSON.stringify(task)], spec.maxSeconds, progress);
   if (events.timedOut) return { skipped: tooSlowFirst(spec.maxSeconds), firstStepAtLeastSeconds: spec.maxSeconds };
   if (!events.result) return { skipped: failed(peer, events) };

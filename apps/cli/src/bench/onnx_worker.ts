@@ -50,7 +50,9 @@ async function load(peer: Peer): Promise<Ort> {
     return typeof m.InferenceSession === 'function' || typeof m.InferenceSession === 'object' ? m : m.default!;
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new Error(`${peer} is not installed (a devDependency of @resnet/cli, for the bench only: pnpm install in the repository): ${why}`);
+    throw new Error(
+      `${peer} is not installed (a devDependency of @resnet/cli, for the bench only: pnpm install in the repository): ${why}`,
+    );
   }
 }
 
@@ -87,7 +89,10 @@ async function runCase(task: Extract<OnnxTask, { kind: 'case' }>): Promise<Measu
   const label = `${task.peer} b${task.batch}`;
   process.stderr.write(`  ${label}: first step (with the session) ${firstStepOnlySeconds.toFixed(2)} s\n`);
   const threads = task.peer === 'onnxruntime-web' ? (ort.env.wasm?.numThreads ?? 1) : task.threads;
-  const device = task.peer === 'onnxruntime-web' ? `onnxruntime-web ${version(ort, task.peer)} (wasm, ${threads} thread${threads === 1 ? '' : 's'})` : `onnxruntime-node ${version(ort, task.peer)} (CPU)`;
+  const device =
+    task.peer === 'onnxruntime-web'
+      ? `onnxruntime-web ${version(ort, task.peer)} (wasm, ${threads} thread${threads === 1 ? '' : 's'})`
+      : `onnxruntime-node ${version(ort, task.peer)} (CPU)`;
   const common = { device, threads, firstStepSeconds, firstStepOnlySeconds, baselineRssMB };
   const tooSlow = overBudget(firstStepOnlySeconds, task.warmup, task.runs, task.maxSeconds);
   if (tooSlow) return { ...common, skipped: tooSlow };

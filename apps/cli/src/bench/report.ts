@@ -95,7 +95,8 @@ export function formatReport(report: BenchReport): string {
     return `skipped [${i + 1}]`;
   };
   const cell = (m: Measurement, value: string): string => (m.skipped ? note(m.skipped) : value);
-  const firstStep = (m: Measurement): string => (m.firstStepAtLeastSeconds !== undefined ? `> ${m.firstStepAtLeastSeconds} s` : num(m.firstStepSeconds, ' s'));
+  const firstStep = (m: Measurement): string =>
+    m.firstStepAtLeastSeconds !== undefined ? `> ${m.firstStepAtLeastSeconds} s` : num(m.firstStepSeconds, ' s');
   /** A ratio column: '-' when the row has no such reference (peers on training) or tfjs has no figure. */
   const ratioCell = (r: BenchRow, ref: Reference, key: keyof Ratio): string => {
     const m = r[ref];
@@ -112,8 +113,22 @@ export function formatReport(report: BenchReport): string {
     ...REFERENCES.map((ref) => ratioCell(r, ref, 'imagesPerSecond')),
     ...REFERENCES.map((ref) => ratioCell(r, ref, 'peakRss')),
   ]);
-  const short: Record<Reference, string> = { pytorch: 'PyTorch', pytorchBest: 'best', onnxruntimeNode: 'ort-node', onnxruntimeWeb: 'ort-web' };
-  const header = ['case', 'backend', 'threads', 'images/s', 'first step', 'peak MB', ...REFERENCES.map((ref) => `÷${short[ref]}`), ...REFERENCES.map((ref) => `MB ÷${short[ref]}`)];
+  const short: Record<Reference, string> = {
+    pytorch: 'PyTorch',
+    pytorchBest: 'best',
+    onnxruntimeNode: 'ort-node',
+    onnxruntimeWeb: 'ort-web',
+  };
+  const header = [
+    'case',
+    'backend',
+    'threads',
+    'images/s',
+    'first step',
+    'peak MB',
+    ...REFERENCES.map((ref) => `÷${short[ref]}`),
+    ...REFERENCES.map((ref) => `MB ÷${short[ref]}`),
+  ];
 
   // Each reference measurement once: infer and infer-folded share theirs, as do backends with the same threads.
   const refRows: string[][] = [];
@@ -124,14 +139,27 @@ export function formatReport(report: BenchReport): string {
       const m = r[ref];
       const key = `${kind}|${ref}|${r.referenceThreads}`;
       // Not listed: what the flags turned off, and what did not run for want of a tfjs figure.
-      if (!m || seen.has(key) || m.skipped === '--pytorch off' || m.skipped === '--onnxruntime off' || m.skipped?.startsWith('not run:')) continue;
+      if (!m || seen.has(key) || m.skipped === '--pytorch off' || m.skipped === '--onnxruntime off' || m.skipped?.startsWith('not run:'))
+        continue;
       seen.add(key);
-      refRows.push([kind, REFERENCE_LABELS[ref], String(m.threads ?? r.referenceThreads), cell(m, num(m.imagesPerSecond?.median)), firstStep(m), m.imagesPerSecond ? num(m.peakRssMB) : '-']);
+      refRows.push([
+        kind,
+        REFERENCE_LABELS[ref],
+        String(m.threads ?? r.referenceThreads),
+        cell(m, num(m.imagesPerSecond?.median)),
+        firstStep(m),
+        m.imagesPerSecond ? num(m.peakRssMB) : '-',
+      ]);
     }
   }
 
   const b1 = report.rows.filter((r) => r.latencyMs);
-  const latency = b1.map((r) => [r.case, r.backend, cell(r.tfjs, num(r.latencyMs!.tfjs)), ...(['pytorch', 'pytorchBest', 'onnxruntimeNode'] as const).map((ref) => (r[ref] ? cell(r[ref], num(r.latencyMs![ref])) : '-'))]);
+  const latency = b1.map((r) => [
+    r.case,
+    r.backend,
+    cell(r.tfjs, num(r.latencyMs!.tfjs)),
+    ...(['pytorch', 'pytorchBest', 'onnxruntimeNode'] as const).map((ref) => (r[ref] ? cell(r[ref], num(r.latencyMs![ref])) : '-')),
+  ]);
 
   const tunables = report.settings.pytorchBest.env.GLIBC_TUNABLES;
   const out = [
@@ -141,8 +169,18 @@ export function formatReport(report: BenchReport): string {
     '',
     table(header, rows, [false, false, true, true, true, true, ...REFERENCES.map(() => true), ...REFERENCES.map(() => true)]),
   ];
-  if (refRows.length) out.push('', 'References:', table(['case', 'runtime', 'threads', 'images/s', 'first step', 'peak MB'], refRows, [false, false, true, true, true, true]));
-  if (latency.length) out.push('', 'Batch-1 latency, ms per image (median):', table(['case', 'backend', 'tfjs', 'PyTorch', 'PyTorch best', 'onnxruntime-node'], latency, [false, false, true, true, true, true]));
+  if (refRows.length)
+    out.push(
+      '',
+      'References:',
+      table(['case', 'runtime', 'threads', 'images/s', 'first step', 'peak MB'], refRows, [false, false, true, true, true, true]),
+    );
+  if (latency.length)
+    out.push(
+      '',
+      'Batch-1 latency, ms per image (median):',
+      table(['case', 'backend', 'tfjs', 'PyTorch', 'PyTorch best', 'onnxruntime-node'], latency, [false, false, true, true, true, true]),
+    );
   if (notes.length) out.push('', ...notes.map((n, i) => `[${i + 1}] ${n}`));
   if (report.webgpuCounts.length) {
     out.push('', 'WebGPU per training step (hardware-independent):');
@@ -151,7 +189,9 @@ export function formatReport(report: BenchReport): string {
         out.push(`  ${c.model}: skipped: ${c.skipped ?? 'no counts'}`);
         continue;
       }
-      const per = c.perBatch.map((p) => `batch ${p.batch}: ${p.dispatches} dispatches, ${p.reads} GPU→CPU read${p.reads === 1 ? '' : 's'}`).join('; ');
+      const per = c.perBatch
+        .map((p) => `batch ${p.batch}: ${p.dispatches} dispatches, ${p.reads} GPU→CPU read${p.reads === 1 ? '' : 's'}`)
+        .join('; ');
       out.push(`  ${c.model}: ${per}${c.sameAtBothBatches ? '' : ' (the counts differ between batch sizes)'}`);
     }
   }

@@ -5,7 +5,17 @@
  * then `{"event":"result",...}`. Progress goes to stderr.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { SGD, createModel, trainStep, trainableParams, resolveSpec, useBackend, type BackendStatus, type ImageBatch, type ResNet } from '@resnet/core';
+import {
+  SGD,
+  createModel,
+  trainStep,
+  trainableParams,
+  resolveSpec,
+  useBackend,
+  type BackendStatus,
+  type ImageBatch,
+  type ResNet,
+} from '@resnet/core';
 import { benchModelOptions, foldedPredictor, type Predictor } from './inference.js';
 import { overBudget, rate } from './stats.js';
 import type { CaseSpec, Measurement } from './types.js';
@@ -23,10 +33,19 @@ function randomBatch(model: ResNet, size: number): ImageBatch {
   const side = model.spec.inputSize;
   const images = new Float32Array(size * side * side * 3);
   let s = 12345;
-  const next = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const next = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   for (let i = 0; i < images.length; i++) images[i] = next() * 2 - 1;
   const labels = Int32Array.from({ length: size }, () => Math.floor(next() * model.spec.numClasses));
-  return { images, labels, size, views: 1, height: side, width: side, channels: 3, indices: Int32Array.from({ length: size }, (_, i) => i) };
+  return {
+    images,
+    labels,
+    size,
+    views: 1,
+    height: side,
+    width: side,
+    channels: 3,
+    indices: Int32Array.from({ length: size }, (_, i) => i),
+  };
 }
 
 /** One step of the case as an async function, and what to free afterwards. */

@@ -24,7 +24,16 @@ import {
   runWebGPUCounts,
 } from '../bench/child.js';
 import { describeMachine } from '../bench/machine.js';
-import { PEER_KEYS, REFERENCE_LABELS, formatReport, latencyMs, ratios, type BenchReport, type BenchRow, type Reference } from '../bench/report.js';
+import {
+  PEER_KEYS,
+  REFERENCE_LABELS,
+  formatReport,
+  latencyMs,
+  ratios,
+  type BenchReport,
+  type BenchRow,
+  type Reference,
+} from '../bench/report.js';
 import { PEERS, type BenchMode, type CaseSpec, type Measurement, type Peer, type WebGPUCounts } from '../bench/types.js';
 import { UsageError } from '../errors.js';
 import { choiceFlag, integerFlag, numberFlag, onOffFlag } from '../flags.js';
@@ -114,7 +123,13 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       throw new UsageError(`--model: ${e instanceof Error ? e.message : String(e)}`);
     }
     const batch = integerFlag('batch', values.batch, 1) ?? (mode === 'train' ? 128 : 8);
-    cases = mode === 'infer' ? [{ model: values.model, mode: 'infer', batch }, { model: values.model, mode: 'infer-folded', batch }] : [{ model: values.model, mode, batch }];
+    cases =
+      mode === 'infer'
+        ? [
+            { model: values.model, mode: 'infer', batch },
+            { model: values.model, mode: 'infer-folded', batch },
+          ]
+        : [{ model: values.model, mode, batch }];
   }
   const backend = choiceFlag('backend', values.backend, [...BENCH_BACKENDS, 'all']) ?? 'all';
   const backends = backend === 'all' ? BENCH_BACKENDS : [backend];
@@ -153,7 +168,11 @@ export async function benchCommand(args: string[], io: Output): Promise<number> 
   await loadBackends();
   const onednnFailed = o.backends.includes('onednn') ? await loadOnednn() : undefined;
   // Only the backends measured are probed (probing WebGPU starts Dawn, which is slow and noisy).
-  const probed = await Promise.all(backendProviders().filter((p) => o.backends.includes(p.name) || (o.counts && p.name === 'webgpu')).map((p) => p.probe()));
+  const probed = await Promise.all(
+    backendProviders()
+      .filter((p) => o.backends.includes(p.name) || (o.counts && p.name === 'webgpu'))
+      .map((p) => p.probe()),
+  );
   const statuses = new Map<string, BackendStatus>(probed.map((s) => [s.name, s]));
   const unavailable = (name: string): string | undefined => {
     const s = statuses.get(name);
@@ -165,7 +184,11 @@ export async function benchCommand(args: string[], io: Output): Promise<number> 
   // The peers: probed only when an inference case runs (each probe is a process of its own).
   const inference = o.cases.some((c) => c.mode !== 'train');
   const peers = new Map<Peer, { version: string } | { skipped: string }>();
-  for (const peer of PEERS) peers.set(peer, !o.onnxruntime ? { skipped: '--onnxruntime off' } : inference ? await peerVersion(peer) : { skipped: 'no inference case' });
+  for (const peer of PEERS)
+    peers.set(
+      peer,
+      !o.onnxruntime ? { skipped: '--onnxruntime off' } : inference ? await peerVersion(peer) : { skipped: 'no inference case' },
+    );
   const onnxruntime = PEERS.map((peer) => {
     const p = peers.get(peer)!;
     return 'version' in p ? `${peer} ${p.version}` : `${peer} skipped`;
@@ -181,7 +204,14 @@ export async function benchCommand(args: string[], io: Output): Promise<number> 
     const kind = c.mode === 'train' ? 'train' : 'infer'; // infer and infer-folded are the same computation for every reference
     for (const backend of o.backends) {
       n++;
-      const spec: CaseSpec = { ...c, backend, runs: o.runs, warmup: o.warmup, maxSeconds: o.maxSeconds, ...(o.threads !== undefined ? { threads: o.threads } : {}) };
+      const spec: CaseSpec = {
+        ...c,
+        backend,
+        runs: o.runs,
+        warmup: o.warmup,
+        maxSeconds: o.maxSeconds,
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+      };
       const why = unavailable(backend);
       io.err(`bench [${n}/${total}] ${backend} ${caseName(c)}${why ? `: skipped (${why})` : ' …'}`);
       const tfjs: Measurement = why ? { skipped: why } : await runTfjsCase(spec, progress);
@@ -268,7 +298,13 @@ export async function benchCommand(args: string[], io: Output): Promise<number> 
         perBatch.push({ batch, ...r });
       }
       webgpuCounts.push(
-        skipped ? { model, skipped } : { model, perBatch, sameAtBothBatches: perBatch.every((p) => p.dispatches === perBatch[0]!.dispatches && p.reads === perBatch[0]!.reads) },
+        skipped
+          ? { model, skipped }
+          : {
+              model,
+              perBatch,
+              sameAtBothBatches: perBatch.every((p) => p.dispatches === perBatch[0]!.dispatches && p.reads === perBatch[0]!.reads),
+            },
       );
     }
   }
@@ -289,6 +325,8 @@ export async function benchCommand(args: string[], io: Output): Promise<number> 
   };
   io.out(formatReport(report));
   if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
-  io.err(`bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s${o.json ? `; JSON in ${o.json}` : ''}${onnxFiles.size ? `; ONNX models in ${benchCacheDir()}` : ''}`);
+  io.err(
+    `bench: done in ${((performance.now() - started) / 1000).toFixed(0)} s${o.json ? `; JSON in ${o.json}` : ''}${onnxFiles.size ? `; ONNX models in ${benchCacheDir()}` : ''}`,
+  );
   return 0;
 }

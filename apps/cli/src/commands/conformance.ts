@@ -19,7 +19,8 @@ export async function conformanceCommand(flags: { backend: string; filter?: stri
   const provider = backendProviders().find((p) => p.name === flags.backend);
   if (provider) {
     const status = await provider.probe();
-    if (!status.available) throw new ResNetError(`resnet: cannot run the conformance suite on ${flags.backend}: ${status.reason ?? 'unavailable'}`);
+    if (!status.available)
+      throw new ResNetError(`resnet: cannot run the conformance suite on ${flags.backend}: ${status.reason ?? 'unavailable'}`);
     // e.g. a CUDA build that silently runs on the CPU: the results are then the CPU's.
     for (const w of status.warnings ?? []) io.err(`resnet: warning (${flags.backend}): ${w}`);
   }

@@ -17,16 +17,33 @@ export async function doctorCommand(flags: { json: boolean }, io: Output): Promi
     return 0;
   }
   const priority = new Map(backendProviders().map((p) => [p.name, p.priority]));
-  const rows = statuses.map((s) => [s.name === auto ? `${s.name} *` : s.name, s.available ? 'yes' : 'no', s.available ? (s.device ?? '') : '-']);
+  const rows = statuses.map((s) => [
+    s.name === auto ? `${s.name} *` : s.name,
+    s.available ? 'yes' : 'no',
+    s.available ? (s.device ?? '') : '-',
+  ]);
   io.out(table(['backend', 'runs here', 'device'], rows, [false, false, false]));
   const section = (title: string, lines: string[]): void => {
     if (lines.length) io.out(`\n${title}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   };
-  section('why not', statuses.filter((s) => !s.available).map((s) => `${s.name}: ${s.reason ?? 'unavailable'}`));
-  section('warnings', statuses.flatMap((s) => (s.warnings ?? []).map((w) => `${s.name}: ${w}`)));
+  section(
+    'why not',
+    statuses.filter((s) => !s.available).map((s) => `${s.name}: ${s.reason ?? 'unavailable'}`),
+  );
+  section(
+    'warnings',
+    statuses.flatMap((s) => (s.warnings ?? []).map((w) => `${s.name}: ${w}`)),
+  );
   section(
     'details',
-    statuses.filter((s) => s.details && Object.keys(s.details).length).map((s) => `${s.name}: ${Object.entries(s.details!).map(([k, v]) => `${k} ${v}`).join(', ')}`),
+    statuses
+      .filter((s) => s.details && Object.keys(s.details).length)
+      .map(
+        (s) =>
+          `${s.name}: ${Object.entries(s.details!)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      ),
   );
   io.out(
     auto

@@ -3,7 +3,14 @@
  * confusion matrix; for image folders also the paper's 10-crop and multi-scale testing (Sec. 3.4).
  */
 import { parseArgs } from 'node:util';
-import { ImageFolderDataset, MULTI_SCALE_SIZES, evaluate, evaluateMultiScale, type ClassificationMetrics, type Dataset } from '@resnet/core';
+import {
+  ImageFolderDataset,
+  MULTI_SCALE_SIZES,
+  evaluate,
+  evaluateMultiScale,
+  type ClassificationMetrics,
+  type Dataset,
+} from '@resnet/core';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS, openDataset } from '../data.js';
 import { UsageError } from '../errors.js';
@@ -66,9 +73,12 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
     log: (l) => io.err(l),
   });
   const dataset = split === 'val' ? data.val : data.test;
-  if (!dataset) throw new UsageError(`${datasetSpec} has no ${split} set${split === 'val' ? ' (the run was trained without --val-size)' : ''}`);
+  if (!dataset)
+    throw new UsageError(`${datasetSpec} has no ${split} set${split === 'val' ? ' (the run was trained without --val-size)' : ''}`);
   if (JSON.stringify(dataset.classNames) !== JSON.stringify(run.classNames)) {
-    throw new UsageError(`${datasetSpec} has classes ${dataset.classNames.slice(0, 5).join(', ')}…, the run was trained on ${run.classNames.slice(0, 5).join(', ')}…`);
+    throw new UsageError(
+      `${datasetSpec} has classes ${dataset.classNames.slice(0, 5).join(', ')}…, the run was trained on ${run.classNames.slice(0, 5).join(', ')}…`,
+    );
   }
   let metrics: ClassificationMetrics;
   const progress = (done: number, total: number): void => {
@@ -77,9 +87,13 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
   if (view === 'center') {
     metrics = await evaluate(run.model, dataset, { batchSize, onProgress: progress });
   } else {
-    if (!(dataset instanceof ImageFolderDataset)) throw new UsageError(`--view ${view} is for image folders (ImageNet testing); ${dataset.name} has fixed-size images`);
+    if (!(dataset instanceof ImageFolderDataset))
+      throw new UsageError(`--view ${view} is for image folders (ImageNet testing); ${dataset.name} has fixed-size images`);
     if (view === 'ten-crop') {
-      metrics = await evaluate(run.model, dataset.with({ view: 'ten-crop' }), { batchSize: Math.max(1, Math.floor(batchSize / 10)), onProgress: progress });
+      metrics = await evaluate(run.model, dataset.with({ view: 'ten-crop' }), {
+        batchSize: Math.max(1, Math.floor(batchSize / 10)),
+        onProgress: progress,
+      });
     } else {
       const scales: Dataset[] = MULTI_SCALE_SIZES.map((s) => dataset.with({ view: { fullImage: s } }));
       metrics = await evaluateMultiScale(run.model, scales, { batchSize: 1, onProgress: progress });
@@ -92,15 +106,41 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
   }
   const pct = (x: number): string => (Number.isNaN(x) ? '–' : `${(x * 100).toFixed(2)}%`);
   const names = run.classNames;
-  io.out(`${run.meta.spec.name} (iteration ${run.meta.iteration}) on ${dataset.name}, ${view} view, ${metrics.count.toLocaleString('en-US')} images`);
-  io.out(`top-1 error ${pct(metrics.top1Error)}  top-5 error ${pct(metrics.top5Error)}  accuracy ${pct(1 - metrics.top1Error)}  loss ${metrics.loss.toFixed(4)}\n`);
+  io.out(
+    `${run.meta.spec.name} (iteration ${run.meta.iteration}) on ${dataset.name}, ${view} view, ${metrics.count.toLocaleString('en-US')} images`,
+  );
+  io.out(
+    `top-1 error ${pct(metrics.top1Error)}  top-5 error ${pct(metrics.top5Error)}  accuracy ${pct(1 - metrics.top1Error)}  loss ${metrics.loss.toFixed(4)}\n`,
+  );
   if (names.length <= 20) {
-    io.out(table(['class', 'accuracy', 'images'], names.map((n, c) => [n, pct(metrics.perClassAccuracy[c]!), String(metrics.confusion[c]!.reduce((a, b) => a + b, 0))]), [false, true, true]));
+    io.out(
+      table(
+        ['class', 'accuracy', 'images'],
+        names.map((n, c) => [n, pct(metrics.perClassAccuracy[c]!), String(metrics.confusion[c]!.reduce((a, b) => a + b, 0))]),
+        [false, true, true],
+      ),
+    );
     io.out('\nconfusion matrix (rows: true class, columns: predicted)');
-    io.out(table(['', ...names.map((_, c) => String(c))], metrics.confusion.map((row, c) => [`${c} ${names[c]}`, ...row.map(String)]), [false, ...names.map(() => true)]));
+    io.out(
+      table(
+        ['', ...names.map((_, c) => String(c))],
+        metrics.confusion.map((row, c) => [`${c} ${names[c]}`, ...row.map(String)]),
+        [false, ...names.map(() => true)],
+      ),
+    );
   } else {
-    const worst = names.map((n, c) => [n, metrics.perClassAccuracy[c]!] as const).filter(([, a]) => !Number.isNaN(a)).sort((a, b) => a[1] - b[1]).slice(0, 10);
-    io.out(table(['worst classes', 'accuracy'], worst.map(([n, a]) => [n, pct(a)]), [false, true]));
+    const worst = names
+      .map((n, c) => [n, metrics.perClassAccuracy[c]!] as const)
+      .filter(([, a]) => !Number.isNaN(a))
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, 10);
+    io.out(
+      table(
+        ['worst classes', 'accuracy'],
+        worst.map(([n, a]) => [n, pct(a)]),
+        [false, true],
+      ),
+    );
   }
   return 0;
 }

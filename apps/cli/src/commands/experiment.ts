@@ -181,7 +181,9 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
         throw e;
       }
       if (run.outcome.status === 'stopped') {
-        io.err(`resnet: experiment degradation stopped during ${model} at iteration ${run.outcome.iteration}; run the same command again to continue`);
+        io.err(
+          `resnet: experiment degradation stopped during ${model} at iteration ${run.outcome.iteration}; run the same command again to continue`,
+        );
         return 130;
       }
       runs.push({ model, run });
@@ -203,16 +205,27 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
     },
   );
   const results: ModelResult[] = runs.map((r, i) => ({ ...r, responses: measured[i]!.responses }));
-  const experimentRuns: ExperimentRun[] = results.map((r) => ({ model: r.model, spec: resolveSpec(r.model), history: r.run.outcome.history }));
+  const experimentRuns: ExperimentRun[] = results.map((r) => ({
+    model: r.model,
+    spec: resolveSpec(r.model),
+    history: r.run.outcome.history,
+  }));
   const summary = degradationSummary(experimentRuns);
   const comparisons = compareDepths(summary);
-  const files = { degradation: path.join(out, 'degradation.svg'), responses: path.join(out, 'responses.svg'), summary: path.join(out, 'summary.json') };
+  const files = {
+    degradation: path.join(out, 'degradation.svg'),
+    responses: path.join(out, 'responses.svg'),
+    summary: path.join(out, 'summary.json'),
+  };
   const recipe = results[0]!.run.config.recipe;
   const title = `Plain nets vs ResNets on ${values.dataset} (${recipe} recipe)`;
   await writeText(files.degradation, degradationFigure(degradationRuns(experimentRuns), { title }));
   await writeText(
     files.responses,
-    responseChart({ networks: results.map((r) => responseNetwork(r.responses)), title: `Layer responses (std) on ${measured[0]!.dataset}` }),
+    responseChart({
+      networks: results.map((r) => responseNetwork(r.responses)),
+      title: `Layer responses (std) on ${measured[0]!.dataset}`,
+    }),
   );
   const json = {
     experiment: 'degradation',
@@ -238,9 +251,22 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
     meanResponse(results[i]!.responses).toFixed(3),
     results[i]!.run.reportPath,
   ]);
-  io.out(table(['model', 'depth', 'final train error', 'final test error', 'mean response std', 'report'], rows, [false, true, true, true, true, false]));
+  io.out(
+    table(['model', 'depth', 'final train error', 'final test error', 'mean response std', 'report'], rows, [
+      false,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]),
+  );
   io.out(comparisons.map(describeComparison).join('\n'));
-  io.out([`degradation figure: ${files.degradation}`, `layer responses:    ${files.responses}`, `summary:            ${files.summary}`].join('\n'));
+  io.out(
+    [`degradation figure: ${files.degradation}`, `layer responses:    ${files.responses}`, `summary:            ${files.summary}`].join(
+      '\n',
+    ),
+  );
   return 0;
 }
 
@@ -267,7 +293,11 @@ export function describeComparison(c: DepthComparison): string {
   const verb = gap > 0 ? 'trains worse than' : gap < 0 ? 'trains better than' : 'trains as well as';
   // Fig. 6: the deeper plain net trains worse (degradation), the deeper ResNet better.
   const asPaper = c.kind === 'plain' ? gap > 0 : gap < 0;
-  const reading = asPaper ? (c.kind === 'plain' ? 'degradation, as in the paper' : 'as in the paper') : 'not the paper\'s finding at this length of training';
+  const reading = asPaper
+    ? c.kind === 'plain'
+      ? 'degradation, as in the paper'
+      : 'as in the paper'
+    : "not the paper's finding at this length of training";
   return `${c.kind === 'plain' ? 'plain nets' : 'ResNets'}: ${c.deep.model} ${verb} ${c.shallow.model} (final training error ${points}): ${reading}`;
 }
 
@@ -292,9 +322,11 @@ async function responsesCommand(args: string[], io: Output): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (positionals.length > 0) throw new UsageError(`experiment responses takes options only, got "${positionals.join(' ')}" (pass runs with --checkpoint)`);
+  if (positionals.length > 0)
+    throw new UsageError(`experiment responses takes options only, got "${positionals.join(' ')}" (pass runs with --checkpoint)`);
   const checkpoints = values.checkpoint ?? [];
-  if (checkpoints.length === 0) throw new UsageError('experiment responses needs at least one --checkpoint <run folder or checkpoint.safetensors>');
+  if (checkpoints.length === 0)
+    throw new UsageError('experiment responses needs at least one --checkpoint <run folder or checkpoint.safetensors>');
   if (path.extname(values.out).toLowerCase() !== '.svg') throw new UsageError(`--out must name an .svg file, got "${values.out}"`);
   const backend = backendFlag(values.backend);
   const maxExamples = positiveIntegerFlag('max-examples', values['max-examples']);
@@ -319,10 +351,31 @@ async function responsesCommand(args: string[], io: Output): Promise<number> {
   const out = path.resolve(values.out);
   await writeText(out, svg);
   if (values.json) {
-    io.out(JSON.stringify({ chart: out, models: measured.map((m, i) => ({ name: names[i], model: m.responses.model, checkpoint: m.checkpoint, dataset: m.dataset, ...responsesEntry(m.responses) })) }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          chart: out,
+          models: measured.map((m, i) => ({
+            name: names[i],
+            model: m.responses.model,
+            checkpoint: m.checkpoint,
+            dataset: m.dataset,
+            ...responsesEntry(m.responses),
+          })),
+        },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
-  const rows = measured.map((m, i) => [names[i]!, m.responses.model, String(m.responses.layers.length), meanResponse(m.responses).toFixed(4), m.checkpoint]);
+  const rows = measured.map((m, i) => [
+    names[i]!,
+    m.responses.model,
+    String(m.responses.layers.length),
+    meanResponse(m.responses).toFixed(4),
+    m.checkpoint,
+  ]);
   io.out(table(['network', 'model', '3×3 layers', 'mean std', 'checkpoint'], rows, [false, false, true, true, false]));
   io.out(`layer responses: ${out}`);
   return 0;

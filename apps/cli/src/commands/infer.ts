@@ -66,7 +66,9 @@ async function modelFromSafetensors(flags: InferFlags): Promise<ResNet> {
   }
   if (flags.strideIn) options.strideIn = flags.strideIn;
   if (flags.shortcut && options.shortcut && flags.shortcut !== options.shortcut) {
-    throw new ResNetError(`resnet: --shortcut ${flags.shortcut} given, but the weights in ${flags.weights} are for shortcut option ${options.shortcut}`);
+    throw new ResNetError(
+      `resnet: --shortcut ${flags.shortcut} given, but the weights in ${flags.weights} are for shortcut option ${options.shortcut}`,
+    );
   }
   const model = createModel(flags.model, options);
   try {
@@ -119,7 +121,9 @@ export async function inferCommand(flags: InferFlags, io: Output): Promise<numbe
     tf.dispose([x, logits]);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const { note, ...picked } = status;
-    io.err(`resnet: wrote logits [${logits.shape.join(', ')}] to ${flags.output} (${model.spec.name}, ${describeBackend(picked)}, ${seconds} s)`);
+    io.err(
+      `resnet: wrote logits [${logits.shape.join(', ')}] to ${flags.output} (${model.spec.name}, ${describeBackend(picked)}, ${seconds} s)`,
+    );
     if (note) io.err(`resnet: note: ${note}`);
   } finally {
     model.dispose();

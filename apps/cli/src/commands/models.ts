@@ -23,6 +23,17 @@ export function modelsCommand(flags: { json: boolean }, io: Output): number {
     formatCount(m.macs),
     `${m.inputSize}×${m.inputSize}`,
   ]);
-  io.out(table(['model', 'family', 'depth', 'kind', 'params', '', 'mult-adds', 'input'], rows, [false, false, true, false, true, true, true, true]));
+  io.out(
+    table(['model', 'family', 'depth', 'kind', 'params', '', 'mult-adds', 'input'], rows, [
+      false,
+      false,
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]),
+  );
   return 0;
 }

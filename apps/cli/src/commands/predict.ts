@@ -59,7 +59,8 @@ export async function predictCommand(args: string[], io: Output): Promise<number
   for (const r of results) {
     io.out(r.image);
     const width = Math.max(...r.top.map((t) => t.class.length));
-    for (const t of r.top) io.out(`  ${t.class.padEnd(width)}  ${(t.probability * 100).toFixed(2).padStart(6)}%  ${'█'.repeat(Math.round(t.probability * 30))}`);
+    for (const t of r.top)
+      io.out(`  ${t.class.padEnd(width)}  ${(t.probability * 100).toFixed(2).padStart(6)}%  ${'█'.repeat(Math.round(t.probability * 30))}`);
   }
   return 0;
 }

@@ -90,13 +90,16 @@ function defaultRecipe(dataset: string): string {
 async function startBackend(name: string, say: (line: string) => void): Promise<string> {
   const status = await initBackend(name);
   say(describeBackend(status));
-  return describeBackend(status).replace(/^backend /, '').split('\n')[0]!;
+  return describeBackend(status)
+    .replace(/^backend /, '')
+    .split('\n')[0]!;
 }
 
 /** The spec, recipe and schedule: a resumed run's own, or core's plan for the model on this data. */
 function plan(options: TrainRunOptions, source: DataSource, resumeFrom: Checkpoint | undefined): RunPlan {
   const m = resumeFrom?.meta;
-  if (m && m.spec.name !== options.model) throw new UsageError(`--resume: the run in ${path.resolve(options.out)} trains ${m.spec.name}, not ${options.model}`);
+  if (m && m.spec.name !== options.model)
+    throw new UsageError(`--resume: the run in ${path.resolve(options.out)} trains ${m.spec.name}, not ${options.model}`);
   const p = planRun({
     model: options.model,
     // An ImageNet net keeps its 224 input on 32×32 data, to be refused below rather than shrunk.
@@ -106,7 +109,9 @@ function plan(options: TrainRunOptions, source: DataSource, resumeFrom: Checkpoi
     ...(m ? { resume: { spec: m.spec, config: m.config } } : {}),
   });
   if (p.spec.inputSize !== source.inputSize) {
-    throw new UsageError(`${p.spec.name} takes ${p.spec.inputSize}×${p.spec.inputSize} images but ${options.dataset} gives ${source.inputSize}×${source.inputSize}; pick a ${source.inputSize === 32 ? 'CIFAR' : 'ImageNet'} network`);
+    throw new UsageError(
+      `${p.spec.name} takes ${p.spec.inputSize}×${p.spec.inputSize} images but ${options.dataset} gives ${source.inputSize}×${source.inputSize}; pick a ${source.inputSize === 32 ? 'CIFAR' : 'ImageNet'} network`,
+    );
   }
   return p;
 }
@@ -115,7 +120,11 @@ function plan(options: TrainRunOptions, source: DataSource, resumeFrom: Checkpoi
 function startTraining(p: RunPlan, data: RunData, resumeFrom: Checkpoint | undefined): Training {
   const m = resumeFrom?.meta;
   const model = new ResNet(p.spec, m ? { bnMomentum: m.bnMomentum, bnEpsilon: m.bnEpsilon } : { seed: p.config.seed });
-  const training = new Training(model, { train: data.train, ...(data.val ? { val: data.val } : {}), ...(data.test ? { test: data.test } : {}), mean: data.mean }, p.config);
+  const training = new Training(
+    model,
+    { train: data.train, ...(data.val ? { val: data.val } : {}), ...(data.test ? { test: data.test } : {}), mean: data.mean },
+    p.config,
+  );
   try {
     if (resumeFrom) training.restore(resumeFrom);
   } catch (e) {
@@ -142,7 +151,9 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
   const { model, config } = training;
   const summary = model.summary();
   // A resumed run started its training `elapsed` seconds before its checkpoint was saved.
-  const startedAt = resumeFrom ? new Date(Date.parse(resumeFrom.meta.savedAt) - resumeFrom.meta.elapsed * 1000).toISOString() : new Date().toISOString();
+  const startedAt = resumeFrom
+    ? new Date(Date.parse(resumeFrom.meta.savedAt) - resumeFrom.meta.elapsed * 1000).toISOString()
+    : new Date().toISOString();
   let lastCheckpoint: { meta: Checkpoint['meta'] } | undefined = resumeFrom;
   let finalMetrics: { val?: ClassificationMetrics; test?: ClassificationMetrics } = {};
   const writeReport = async (meta: Checkpoint['meta'], runStatus: string, notes?: string[]): Promise<void> => {
@@ -163,9 +174,12 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
     await writeBytesAtomic(files.curvesPath, new TextEncoder().encode(curvesSvg(report.name, meta.history)));
   };
 
-  if (resumeFrom) say(`resuming ${model.spec.name} from iteration ${resumeFrom.meta.iteration} of ${config.iterations} (${files.checkpointPath})`);
+  if (resumeFrom)
+    say(`resuming ${model.spec.name} from iteration ${resumeFrom.meta.iteration} of ${config.iterations} (${files.checkpointPath})`);
   say(`training ${model.spec.name} (${summary.params.toLocaleString('en-US')} parameters) on ${data.description}`);
-  say(`recipe ${config.recipe}: batch ${config.batchSize}, ${config.iterations.toLocaleString('en-US')} iterations, lr ${describeSchedule(config.schedule, resumeFrom?.meta.schedule)}, momentum ${config.momentum}, weight decay ${config.weightDecay}; run folder ${files.runDir}`);
+  say(
+    `recipe ${config.recipe}: batch ${config.batchSize}, ${config.iterations.toLocaleString('en-US')} iterations, lr ${describeSchedule(config.schedule, resumeFrom?.meta.schedule)}, momentum ${config.momentum}, weight decay ${config.weightDecay}; run folder ${files.runDir}`,
+  );
 
   // metrics.jsonl lines are appended in order; the run waits for them before it returns.
   let writes: Promise<void> = Promise.resolve();
@@ -189,7 +203,9 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
           record(r);
         },
         onEvaluation: (r, m) => {
-          line(`  ${r.split} at iteration ${r.iteration}: top-1 error ${(r.top1Error * 100).toFixed(2)}%, top-5 error ${(r.top5Error * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)}`);
+          line(
+            `  ${r.split} at iteration ${r.iteration}: top-1 error ${(r.top1Error * 100).toFixed(2)}%, top-5 error ${(r.top5Error * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)}`,
+          );
           record(r);
           if (r.iteration === config.iterations) finalMetrics = { ...finalMetrics, [r.split]: m };
         },
@@ -203,7 +219,9 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
   } catch (e) {
     bar.clear();
     if (e instanceof TrainingDivergedError) {
-      const kept = lastCheckpoint ? `the last good checkpoint (iteration ${lastCheckpoint.meta.iteration}) is kept in ${files.checkpointPath}` : 'no checkpoint had been written yet';
+      const kept = lastCheckpoint
+        ? `the last good checkpoint (iteration ${lastCheckpoint.meta.iteration}) is kept in ${files.checkpointPath}`
+        : 'no checkpoint had been written yet';
       if (lastCheckpoint) await writeReport(lastCheckpoint.meta, 'diverged', [e.message]);
       throw new TrainingDivergedError(`${e.message}\n${kept}`, e.iteration, e.loss);
     }
@@ -246,7 +264,16 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
   const data = await source.open(options.overrides.valSize ?? p.config.valSize);
   const training = startTraining(p, data, resumeFrom);
   try {
-    await writeRunFiles(files, resumeFrom ?? { model: p.spec, config: p.config, dataset: options.dataset, ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}), backend });
+    await writeRunFiles(
+      files,
+      resumeFrom ?? {
+        model: p.spec,
+        config: p.config,
+        dataset: options.dataset,
+        ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}),
+        backend,
+      },
+    );
     const outcome = await train({ options, files, backend, data, training, resumeFrom, say });
     return { outcome, ...files, backend, config: p.config };
   } finally {
@@ -255,7 +282,13 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
   }
 }
 
-const summaryOf = (m: ClassificationMetrics): Record<string, number> => ({ top1Error: m.top1Error, top5Error: m.top5Error, accuracy: 1 - m.top1Error, loss: m.loss, count: m.count });
+const summaryOf = (m: ClassificationMetrics): Record<string, number> => ({
+  top1Error: m.top1Error,
+  top5Error: m.top5Error,
+  accuracy: 1 - m.top1Error,
+  loss: m.loss,
+  count: m.count,
+});
 const pct = (x: number): string => (x * 100).toFixed(2);
 const accuracyLine = (split: string, m: ClassificationMetrics): string =>
   `${split} accuracy: ${pct(1 - m.top1Error)}% (top-1 error ${pct(m.top1Error)}%, top-5 error ${pct(m.top5Error)}%, ${m.count.toLocaleString('en-US')} images)`;
@@ -355,7 +388,13 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
           backend: result.backend,
           ...(test ? { test: summaryOf(test) } : {}),
           ...(val ? { val: summaryOf(val) } : {}),
-          files: { checkpoint: result.checkpointPath, metrics: result.metricsPath, report: result.reportPath, curves: result.curvesPath, ...(outcome.status === 'finished' ? { weights: result.weightsPath } : {}) },
+          files: {
+            checkpoint: result.checkpointPath,
+            metrics: result.metricsPath,
+            report: result.reportPath,
+            curves: result.curvesPath,
+            ...(outcome.status === 'finished' ? { weights: result.weightsPath } : {}),
+          },
         },
         null,
         2,

@@ -2,7 +2,12 @@
 import type { Prediction } from '../protocol';
 import { byId, element } from './dom';
 
-export function showClassification(name: string, top: readonly Prediction[], probabilities: readonly number[], preview: Uint8ClampedArray): void {
+export function showClassification(
+  name: string,
+  top: readonly Prediction[],
+  probabilities: readonly number[],
+  preview: Uint8ClampedArray,
+): void {
   const canvas = byId<HTMLCanvasElement>('preview');
   const side = Math.round(Math.sqrt(preview.length / 4));
   canvas.width = side;
@@ -16,7 +21,11 @@ export function showClassification(name: string, top: readonly Prediction[], pro
       const percent = (p.probability * 100).toFixed(1);
       const bar = element('span', { className: 'bar' });
       bar.style.width = `${Math.max(0.5, p.probability * 100)}%`;
-      const row = element('li', {}, [element('span', { className: 'label', textContent: p.label }), element('span', { className: 'track' }, [bar]), element('span', { className: 'value', textContent: `${percent}%` })]);
+      const row = element('li', {}, [
+        element('span', { className: 'label', textContent: p.label }),
+        element('span', { className: 'track' }, [bar]),
+        element('span', { className: 'value', textContent: `${percent}%` }),
+      ]);
       row.dataset.label = p.label;
       row.dataset.probability = String(p.probability);
       return row;

@@ -22,7 +22,14 @@ function adapterOf(status: BackendStatus | undefined): BackendInfo['adapter'] {
 
 /** `adapter`: the WebGPU adapter to show, also when the page runs on wasm beside it. */
 function info(status: BackendStatus, note: string, adapter = adapterOf(status)): BackendInfo {
-  return { name: status.name, device: status.device ?? status.name, note, warnings: [...(status.warnings ?? [])], details: { ...(status.details ?? {}) }, ...(adapter ? { adapter } : {}) };
+  return {
+    name: status.name,
+    device: status.device ?? status.name,
+    note,
+    warnings: [...(status.warnings ?? [])],
+    details: { ...(status.details ?? {}) },
+    ...(adapter ? { adapter } : {}),
+  };
 }
 
 export async function chooseBackend(choice: BackendChoice, wasmPaths: WasmPathMap): Promise<BackendInfo> {

@@ -26,7 +26,10 @@ export interface LoadedData {
 const ARCHIVE = /\.(tar\.gz|tgz)$/i;
 
 async function cifarFiles(files: readonly File[]): Promise<Record<string, Uint8Array>> {
-  if (files.length === 0) throw new ResNetError('cifar10: no files picked; pick data_batch_1.bin … data_batch_5.bin and test_batch.bin, or cifar-10-binary.tar.gz');
+  if (files.length === 0)
+    throw new ResNetError(
+      'cifar10: no files picked; pick data_batch_1.bin … data_batch_5.bin and test_batch.bin, or cifar-10-binary.tar.gz',
+    );
   const archive = files.find((f) => ARCHIVE.test(f.name));
   if (archive) return cifar10FromTarGz(new Uint8Array(await archive.arrayBuffer()), archive.name);
   const strangers = files.filter((f) => !(CIFAR10_FILES as readonly string[]).includes(f.name));

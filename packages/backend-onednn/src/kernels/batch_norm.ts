@@ -22,7 +22,8 @@ interface TrainingAttrs {
 
 function trainingAttrs(attrs: NamedAttrMap | undefined): TrainingAttrs {
   const { varianceEpsilon, relu } = (attrs ?? {}) as unknown as TrainingAttrs;
-  if (typeof varianceEpsilon !== 'number' || !(varianceEpsilon >= 0)) throw new Error(`onednn: ResNetBatchNormTraining needs varianceEpsilon ≥ 0, got ${String(varianceEpsilon)}`);
+  if (typeof varianceEpsilon !== 'number' || !(varianceEpsilon >= 0))
+    throw new Error(`onednn: ResNetBatchNormTraining needs varianceEpsilon ≥ 0, got ${String(varianceEpsilon)}`);
   return { varianceEpsilon, relu: relu === true };
 }
 
@@ -31,12 +32,26 @@ export const batchNormTrainingConfig = nativeKernel('ResNetBatchNormTraining', (
   const shape = nhwc(x);
   if (!shape) throw new Error(`onednn: ResNetBatchNormTraining needs a float32 [N, H, W, C] input, got ${x.dtype} [${x.shape.join(', ')}]`);
   const c = shape[3]!;
-  if (!perChannel(c, scale, offset)) throw new Error(`onednn: ResNetBatchNormTraining needs float32 [${c}] scale and offset, got [${scale.shape.join(', ')}] and [${offset.shape.join(', ')}]`);
+  if (!perChannel(c, scale, offset))
+    throw new Error(
+      `onednn: ResNetBatchNormTraining needs float32 [${c}] scale and offset, got [${scale.shape.join(', ')}] and [${offset.shape.join(', ')}]`,
+    );
   const { varianceEpsilon, relu } = trainingAttrs(attrs);
   const y = backend.makeFloat32([...x.shape]);
   const mean = backend.makeFloat32([c]);
   const variance = backend.makeFloat32([c]);
-  backend.addon.batchNormTraining(shape, backend.f32(x), backend.f32(scale), backend.f32(offset), varianceEpsilon, relu, y.values, mean.values, variance.values, relu ? backend.tensorKey(y.info) : -1);
+  backend.addon.batchNormTraining(
+    shape,
+    backend.f32(x),
+    backend.f32(scale),
+    backend.f32(offset),
+    varianceEpsilon,
+    relu,
+    y.values,
+    mean.values,
+    variance.values,
+    relu ? backend.tensorKey(y.info) : -1,
+  );
   return [y.info, mean.info, variance.info];
 });
 
@@ -44,16 +59,33 @@ export const batchNormTrainingGradConfig = nativeKernel('ResNetBatchNormTraining
   const { dy, x, scale, mean, variance, y } = inputs as Record<string, TensorInfo>;
   const shape = nhwc(x!);
   if (!shape || !isF32(dy) || sizeOf(dy!.shape) !== sizeOf(x!.shape)) {
-    throw new Error(`onednn: ResNetBatchNormTrainingGrad needs float32 [N, H, W, C] dy and x of one shape, got [${dy?.shape.join(', ')}] and [${x?.shape.join(', ')}]`);
+    throw new Error(
+      `onednn: ResNetBatchNormTrainingGrad needs float32 [N, H, W, C] dy and x of one shape, got [${dy?.shape.join(', ')}] and [${x?.shape.join(', ')}]`,
+    );
   }
   const c = shape[3]!;
-  if (!perChannel(c, scale, mean, variance)) throw new Error(`onednn: ResNetBatchNormTrainingGrad needs float32 [${c}] scale, mean and variance`);
+  if (!perChannel(c, scale, mean, variance))
+    throw new Error(`onednn: ResNetBatchNormTrainingGrad needs float32 [${c}] scale, mean and variance`);
   const { varianceEpsilon, relu } = trainingAttrs(attrs);
-  if (relu && (!y || !isF32(y) || sizeOf(y.shape) !== sizeOf(x!.shape))) throw new Error('onednn: ResNetBatchNormTrainingGrad with relu needs the forward output y');
+  if (relu && (!y || !isF32(y) || sizeOf(y.shape) !== sizeOf(x!.shape)))
+    throw new Error('onednn: ResNetBatchNormTrainingGrad with relu needs the forward output y');
   const dx = backend.makeFloat32([...x!.shape]);
   const dScale = backend.makeFloat32([c]);
   const dOffset = backend.makeFloat32([c]);
-  backend.addon.batchNormTrainingGrad(shape, backend.f32(dy!), backend.f32(x!), backend.f32(scale!), backend.f32(mean!), backend.f32(variance!), relu ? backend.f32(y!) : null, varianceEpsilon, dx.values, dScale.values, dOffset.values, relu ? backend.tensorKey(y!) : -1);
+  backend.addon.batchNormTrainingGrad(
+    shape,
+    backend.f32(dy!),
+    backend.f32(x!),
+    backend.f32(scale!),
+    backend.f32(mean!),
+    backend.f32(variance!),
+    relu ? backend.f32(y!) : null,
+    varianceEpsilon,
+    dx.values,
+    dScale.values,
+    dOffset.values,
+    relu ? backend.tensorKey(y!) : -1,
+  );
   return [dx.info, dScale.info, dOffset.info];
 });
 
@@ -65,6 +97,16 @@ export const fusedBatchNormConfig = nativeKernel('FusedBatchNorm', ({ inputs, ba
   if (!perChannel(c, mean, variance, offset, scale)) return undefined;
   const { varianceEpsilon } = attrs as unknown as FusedBatchNormAttrs;
   const y = backend.makeFloat32([...x!.shape]);
-  backend.addon.batchNormInference(shape, backend.f32(x!), backend.f32(mean!), backend.f32(variance!), backend.f32(scale!), backend.f32(offset!), varianceEpsilon, false, y.values);
+  backend.addon.batchNormInference(
+    shape,
+    backend.f32(x!),
+    backend.f32(mean!),
+    backend.f32(variance!),
+    backend.f32(scale!),
+    backend.f32(offset!),
+    varianceEpsilon,
+    false,
+    y.values,
+  );
   return y.info;
 });

@@ -11,7 +11,11 @@ function copyable(x: TensorInfo): boolean {
   return (x.dtype === 'float32' || x.dtype === 'int32') && x.shape.length >= 1 && x.shape.length <= 6 && sizeOf(x.shape) > 0;
 }
 
-function output(backend: OneDnnBackend, shape: number[], dtype: 'float32' | 'int32'): { info: TensorInfo; values: Float32Array | Int32Array } {
+function output(
+  backend: OneDnnBackend,
+  shape: number[],
+  dtype: 'float32' | 'int32',
+): { info: TensorInfo; values: Float32Array | Int32Array } {
   if (dtype === 'float32') return backend.makeFloat32(shape);
   const values = new Int32Array(sizeOf(shape));
   return { info: backend.makeTensorInfo(shape, 'int32', values), values };
@@ -60,6 +64,14 @@ export const transposeConfig = nativeKernel('Transpose', ({ inputs, backend, att
   const inStrides = stridesOf(x.shape);
   const outShape = perm.map((p) => x.shape[p]!);
   const out = output(backend, outShape, x.dtype as 'float32' | 'int32');
-  backend.addon.copyStrided(int32(outShape), int32(perm.map((p) => inStrides[p]!)), 0, values(backend, x), int32(stridesOf(outShape)), 0, out.values);
+  backend.addon.copyStrided(
+    int32(outShape),
+    int32(perm.map((p) => inStrides[p]!)),
+    0,
+    values(backend, x),
+    int32(stridesOf(outShape)),
+    0,
+    out.values,
+  );
   return out.info;
 });

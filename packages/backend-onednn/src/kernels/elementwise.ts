@@ -7,14 +7,32 @@ import { int32, isF32, nativeKernel, sizeOf, stridesOf } from './util.js';
 
 /** Codes of native/elementwise.cc. */
 const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const;
-const UNARY = { Relu: 0, Relu6: 1, Step: 2, Neg: 3, Exp: 4, Log: 5, Sqrt: 6, Rsqrt: 7, Square: 8, Abs: 9, Sigmoid: 10, Tanh: 11, Reciprocal: 12 } as const;
+const UNARY = {
+  Relu: 0,
+  Relu6: 1,
+  Step: 2,
+  Neg: 3,
+  Exp: 4,
+  Log: 5,
+  Sqrt: 6,
+  Rsqrt: 7,
+  Square: 8,
+  Abs: 9,
+  Sigmoid: 10,
+  Tanh: 11,
+  Reciprocal: 12,
+} as const;
 
 /**
  * A broadcast as strides over the output's axes (0 where an operand repeats), with adjacent axes
  * merged while both operands stay regular across them: [128, 32, 32, 16] + [16] becomes
  * [131072, 16] with strides [16, 1] and [0, 1]. Undefined above rank 6 after merging.
  */
-export function broadcastStrides(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): { dims: number[]; a: number[]; b: number[] } | undefined {
+export function broadcastStrides(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+): { dims: number[]; a: number[]; b: number[] } | undefined {
   const rank = outShape.length;
   const strides = (shape: readonly number[]) => {
     const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
@@ -82,7 +100,10 @@ export const ELEMENTWISE_KERNELS = [
 /** @resnet/core's residual addition + ReLU (blocks/add_relu.ts) and the gradient it registers. */
 export const addReluConfig = nativeKernel('ResNetAddRelu', ({ inputs, backend }) => {
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-  if (!isF32(a, b) || a.shape.join() !== b.shape.join()) throw new Error(`onednn: ResNetAddRelu needs two float32 tensors of one shape, got ${a.dtype} [${a.shape.join(', ')}] and ${b.dtype} [${b.shape.join(', ')}]`);
+  if (!isF32(a, b) || a.shape.join() !== b.shape.join())
+    throw new Error(
+      `onednn: ResNetAddRelu needs two float32 tensors of one shape, got ${a.dtype} [${a.shape.join(', ')}] and ${b.dtype} [${b.shape.join(', ')}]`,
+    );
   const y = backend.makeFloat32([...a.shape]);
   backend.addon.addRelu(backend.f32(a), backend.f32(b), y.values);
   return y.info;
@@ -90,7 +111,8 @@ export const addReluConfig = nativeKernel('ResNetAddRelu', ({ inputs, backend })
 
 export const reluGradConfig = nativeKernel('ResNetReluGrad', ({ inputs, backend }) => {
   const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
-  if (!isF32(dy, y) || dy.shape.join() !== y.shape.join()) throw new Error(`onednn: ResNetReluGrad needs float32 dy and y of one shape, got [${dy.shape.join(', ')}] and [${y.shape.join(', ')}]`);
+  if (!isF32(dy, y) || dy.shape.join() !== y.shape.join())
+    throw new Error(`onednn: ResNetReluGrad needs float32 dy and y of one shape, got [${dy.shape.join(', ')}] and [${y.shape.join(', ')}]`);
   const dx = backend.makeFloat32([...y.shape]);
   backend.addon.reluGrad(backend.f32(dy), backend.f32(y), dx.values);
   return dx.info;

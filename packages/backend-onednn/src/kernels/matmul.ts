@@ -3,7 +3,15 @@ import type { BatchMatMulAttrs, TensorInfo, _FusedMatMulAttrs } from '@tensorflo
 import type { OneDnnBackend } from '../backend.js';
 import { int32, isF32, nativeKernel, sizeOf } from './util.js';
 
-function matmul(backend: OneDnnBackend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, bias: TensorInfo | undefined, relu: boolean): TensorInfo | undefined {
+function matmul(
+  backend: OneDnnBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: TensorInfo | undefined,
+  relu: boolean,
+): TensorInfo | undefined {
   if (!isF32(a, b) || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -33,7 +41,12 @@ export const batchMatMulConfig = nativeKernel('BatchMatMul', ({ inputs, backend,
 });
 
 export const fusedMatMulConfig = nativeKernel('_FusedMatMul', ({ inputs, backend, attrs }) => {
-  const { a, b, bias, preluActivationWeights } = inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  const { a, b, bias, preluActivationWeights } = inputs as {
+    a: TensorInfo;
+    b: TensorInfo;
+    bias?: TensorInfo;
+    preluActivationWeights?: TensorInfo;
+  };
   const { transposeA, transposeB, activation } = attrs as unknown as _FusedMatMulAttrs;
   if (preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return undefined;
   return matmul(backend, a, b, transposeA, transposeB, bias, activation === 'relu');

@@ -22,7 +22,11 @@ function reduction(name: keyof typeof OPS) {
     const { x } = inputs as { x: TensorInfo };
     if (!isF32(x) || sizeOf(x.shape) === 0) return undefined;
     // tfjs-core's kernel attrs name the axes `axis`, except Max's `reductionIndices`.
-    const { axis, reductionIndices, keepDims } = attrs as unknown as { axis?: number | number[]; reductionIndices?: number | number[]; keepDims: boolean };
+    const { axis, reductionIndices, keepDims } = attrs as unknown as {
+      axis?: number | number[];
+      reductionIndices?: number | number[];
+      keepDims: boolean;
+    };
     const axes = util.parseAxisParam(name === 'Max' ? reductionIndices! : axis!, x.shape);
     const view = reduceView(x.shape, axes);
     if (!view) return undefined;

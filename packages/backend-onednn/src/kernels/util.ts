@@ -1,5 +1,12 @@
 /** What the kernels share: the backend's type, the cpu fallback, and the checks before native code. */
-import { getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { OneDnnBackend } from '../backend.js';
 
 export const BACKEND = 'onednn';

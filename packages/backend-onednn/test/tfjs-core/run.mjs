@@ -128,14 +128,22 @@ const built = await esbuild.build({
   sourcemap: 'inline',
   logLevel: 'error',
   // tfjs-core's dist calls require() (jasmine_util, the node platform): the bundle gets a real one.
-  banner: { js: "import { createRequire as __tfjsCoreTestsRequire } from 'node:module'; const require = __tfjsCoreTestsRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __tfjsCoreTestsRequire } from 'node:module'; const require = __tfjsCoreTestsRequire(import.meta.url);",
+  },
   plugins: [
     {
       name: 'tfjs-core-test-files',
       setup(build) {
         // A marker before each test file: the specs registered after it are that file's.
-        build.onResolve({ filter: /^tfjs-core-test-file:/ }, (a) => ({ path: a.path.slice('tfjs-core-test-file:'.length), namespace: 'tfjs-core-test-file' }));
-        build.onLoad({ filter: /.*/, namespace: 'tfjs-core-test-file' }, (a) => ({ contents: `globalThis.__tfjsCoreTestFile(${JSON.stringify(a.path)});`, loader: 'js' }));
+        build.onResolve({ filter: /^tfjs-core-test-file:/ }, (a) => ({
+          path: a.path.slice('tfjs-core-test-file:'.length),
+          namespace: 'tfjs-core-test-file',
+        }));
+        build.onLoad({ filter: /.*/, namespace: 'tfjs-core-test-file' }, (a) => ({
+          contents: `globalThis.__tfjsCoreTestFile(${JSON.stringify(a.path)});`,
+          loader: 'js',
+        }));
         // src/native.ts finds the addon beside its own file (import.meta.url): keep that file's URL.
         build.onLoad({ filter: /\.ts$/ }, async (a) => {
           if (!a.path.startsWith(srcDir)) return undefined;
@@ -185,7 +193,18 @@ env.configure({
   },
 });
 
-const newStats = () => ({ passed: 0, failed: 0, known: 0, excluded: 0, pending: 0, nativeKernels: new Map(), failures: [], knownFailures: [], knownFailuresFixed: [], exclusions: [] });
+const newStats = () => ({
+  passed: 0,
+  failed: 0,
+  known: 0,
+  excluded: 0,
+  pending: 0,
+  nativeKernels: new Map(),
+  failures: [],
+  knownFailures: [],
+  knownFailuresFixed: [],
+  exclusions: [],
+});
 const files = new Map(Object.keys(FILES).map((f) => [f, newStats()]));
 const knownBug = new Map(KNOWN_FAILURES.map((k) => [k.spec, k.bug]));
 const seen = new Set();
@@ -195,7 +214,15 @@ function fileStats(id) {
   if (!files.has(f)) files.set(f, newStats());
   return files.get(f);
 }
-const expectations = (list) => list.map((e) => ({ message: e.message, stack: (e.stack ?? '').split('\n').filter((l) => l.includes('_test.') || l.includes('/src/')).slice(0, 3).map((l) => l.trim().replace(/^at /, '')) }));
+const expectations = (list) =>
+  list.map((e) => ({
+    message: e.message,
+    stack: (e.stack ?? '')
+      .split('\n')
+      .filter((l) => l.includes('_test.') || l.includes('/src/'))
+      .slice(0, 3)
+      .map((l) => l.trim().replace(/^at /, '')),
+  }));
 let nativeCalls = new Map();
 let started = Date.now();
 const slowest = [];
@@ -258,7 +285,9 @@ rmSync(dir, { recursive: true, force: true });
 const total = { passed: 0, failed: 0, known: 0, excluded: 0, pending: 0 };
 const ran = new Set();
 const col = (v) => String(v).padStart(6);
-console.log(`tfjs-core ${require('@tensorflow/tfjs-core/package.json').version} op tests on onednn (${globalThis.__onednnTfjsCore?.addon ?? 'no addon'})`);
+console.log(
+  `tfjs-core ${require('@tensorflow/tfjs-core/package.json').version} op tests on onednn (${globalThis.__onednnTfjsCore?.addon ?? 'no addon'})`,
+);
 console.log(`${'file (dist/)'.padEnd(30)} ${col('passed')} ${col('failed')} ${col('known')} ${col('excl.')}  native kernels run`);
 for (const [file, s] of files) {
   for (const k of Object.keys(total)) total[k] += s[k];
@@ -267,7 +296,8 @@ for (const [file, s] of files) {
   console.log(`${file.replace(/^ops\//, '').padEnd(30)} ${col(s.passed)} ${col(s.failed)} ${col(s.known)} ${col(s.excluded)}  ${kernels}`);
 }
 const show = (f) => {
-  for (const e of f.expectations) console.log(`  ${e.message.split('\n').slice(0, 6).join('\n  ')}${e.stack.length ? `\n    at ${e.stack.join('\n    at ')}` : ''}`);
+  for (const e of f.expectations)
+    console.log(`  ${e.message.split('\n').slice(0, 6).join('\n  ')}${e.stack.length ? `\n    at ${e.stack.join('\n    at ')}` : ''}`);
 };
 for (const [file, s] of files) {
   for (const f of s.knownFailures) {
@@ -294,8 +324,16 @@ for (const f of stale) console.log(`\nNO SUCH SPEC in KNOWN_FAILURES (test/tfjs-
 for (const e of loadErrors) console.log(`\nERROR ${e}`);
 const notRun = nativeNames.filter((k) => !ran.has(k));
 console.log(`\nnative kernels run by these tests: ${ran.size} of ${nativeNames.length}; not run: ${notRun.join(' ') || 'none'}`);
-console.log(`slowest: ${slowest.sort((a, b) => b[0] - a[0]).slice(0, 3).map(([ms, n]) => `${n} (${ms} ms)`).join('; ')}`);
-console.log(`tfjs-core ops on onednn: ${total.passed} specs passed, ${total.failed} failed, ${total.known} known (KNOWN_FAILURES), ${total.excluded} excluded, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `slowest: ${slowest
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 3)
+    .map(([ms, n]) => `${n} (${ms} ms)`)
+    .join('; ')}`,
+);
+console.log(
+  `tfjs-core ops on onednn: ${total.passed} specs passed, ${total.failed} failed, ${total.known} known (KNOWN_FAILURES), ${total.excluded} excluded, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 
 if (args.json) {
   const out = {

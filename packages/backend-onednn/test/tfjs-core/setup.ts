@@ -36,4 +36,9 @@ for (const name of nativeKernelNames()) {
 // isDataSync as for cpu: the backend's tensors live in JavaScript typed arrays, dataSync works.
 setTestEnvs([{ name: 'onednn', backendName: 'onednn', flags: {}, isDataSync: true }]);
 
-(globalThis as { __onednnTfjsCore?: unknown }).__onednnTfjsCore = { nativeCalls, nativeKernelNames: nativeKernelNames(), addon: load.file, info: load.addon.info() };
+(globalThis as { __onednnTfjsCore?: unknown }).__onednnTfjsCore = {
+  nativeCalls,
+  nativeKernelNames: nativeKernelNames(),
+  addon: load.file,
+  info: load.addon.info(),
+};

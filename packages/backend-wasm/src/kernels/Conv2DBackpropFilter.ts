@@ -11,7 +11,14 @@
  * faster than k² strided slices each multiplied with dY, and 6–10× faster than im2col with one
  * matmul (see the package README), because the k² copies of the input never exist.
  */
-import { backend_util, type Conv2DBackpropFilterAttrs, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  type Conv2DBackpropFilterAttrs,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { Scratch, TO_NHWC, WASM, dataFormatOf, expectFloat32, expectShape, pad, transpose } from './kernel_utils.js';
 
 const NAME = 'Conv2DBackpropFilter';
@@ -23,7 +30,16 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, 
   expectFloat32(NAME, 'x', x);
   expectFloat32(NAME, 'dy', dy);
   const format = dataFormatOf(dataFormat);
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, padding, dimRoundingMode, false, format);
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    padding,
+    dimRoundingMode,
+    false,
+    format,
+  );
   expectShape(NAME, 'dy', dy.shape, info.outShape);
   const { inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
@@ -39,7 +55,12 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, 
     // is larger and whose crop (the Slice kernel) runs in JavaScript.
     const rows = fit(h, top, oh, sh, kh);
     const cols = fit(w, left, ow, sw, kw);
-    const dyFull = pad(s, dyNhwc, [[0, 0], [0, rows.extraTaps], [0, cols.extraTaps], [0, 0]]);
+    const dyFull = pad(s, dyNhwc, [
+      [0, 0],
+      [0, rows.extraTaps],
+      [0, cols.extraTaps],
+      [0, 0],
+    ]);
     const xT = transpose(s, xNhwc, [3, 1, 2, 0]); // [Cin, H, W, N]
     const dyT = transpose(s, dyFull, [1, 2, 0, 3]); // [OH', OW', N, Cout]: the filter
     const grad = s.run(
@@ -48,7 +69,12 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, 
       {
         strides: [1, 1],
         dilations: [sh, sw],
-        pad: [[0, 0], [top, rows.bottom], [left, cols.bottom], [0, 0]],
+        pad: [
+          [0, 0],
+          [top, rows.bottom],
+          [left, cols.bottom],
+          [0, 0],
+        ],
         dataFormat: 'NHWC',
       },
     ); // [Cin, KH, KW, Cout]

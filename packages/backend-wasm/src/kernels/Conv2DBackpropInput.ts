@@ -13,8 +13,27 @@
  * follows. That spends s² more multiply-adds than needed on the (few) strided layers, but runs on
  * XNNPACK and is still 2–3× faster than the loop there.
  */
-import { backend_util, type Conv2DBackpropInputAttrs, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { Scratch, TO_NCHW, TO_NHWC, WASM, dataFormatOf, expectFloat32, expectShape, pad, reshape, slice, transpose } from './kernel_utils.js';
+import {
+  backend_util,
+  type Conv2DBackpropInputAttrs,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import {
+  Scratch,
+  TO_NCHW,
+  TO_NHWC,
+  WASM,
+  dataFormatOf,
+  expectFloat32,
+  expectShape,
+  pad,
+  reshape,
+  slice,
+  transpose,
+} from './kernel_utils.js';
 
 const NAME = 'Conv2DBackpropInput';
 
@@ -24,13 +43,24 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend: anyBackend, a
   const { strides, pad: padding, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
   expectFloat32(NAME, 'dy', dy);
   expectFloat32(NAME, 'filter', filter);
-  if (filter.shape.length !== 4) throw new Error(`${NAME}: filter must be rank 4 [KH, KW, Cin, Cout], got shape [${filter.shape.join(', ')}]`);
+  if (filter.shape.length !== 4)
+    throw new Error(`${NAME}: filter must be rank 4 [KH, KW, Cin, Cout], got shape [${filter.shape.join(', ')}]`);
   const format = dataFormatOf(dataFormat);
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, padding, dimRoundingMode, false, format);
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    padding,
+    dimRoundingMode,
+    false,
+    format,
+  );
   expectShape(NAME, 'dy', dy.shape, info.outShape);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  if (filter.shape[2] !== cin) throw new Error(`${NAME}: filter has ${filter.shape[2]} input channels, inputShape [${inputShape.join(', ')}] has ${cin}`);
+  if (filter.shape[2] !== cin)
+    throw new Error(`${NAME}: filter has ${filter.shape[2]} input channels, inputShape [${inputShape.join(', ')}] has ${cin}`);
 
   const s = new Scratch(backend);
   try {
@@ -38,14 +68,26 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend: anyBackend, a
     if (sh > 1 || sw > 1) {
       // Zero insertion: [N, OH, 1, OW, 1, C] padded to [N, OH, sh, OW, sw, C] is dY with sh−1 zero
       // rows after each row and sw−1 zero columns after each column.
-      const spread = pad(s, reshape(s, d, [n, oh, 1, ow, 1, cout]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+      const spread = pad(s, reshape(s, d, [n, oh, 1, ow, 1, cout]), [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]);
       d = reshape(s, spread, [n, oh * sh, ow * sw, cout]);
     }
     const rows = border(h, kh, info.padInfo.top, d.shape[1]!);
     const cols = border(w, kw, info.padInfo.left, d.shape[2]!);
     // Negative borders (explicit padding wider than the kernel, or trailing zeros of the insertion
     // that no input position reaches) crop dY instead; ResNets never need this.
-    d = slice(s, d, [0, rows.crop[0], cols.crop[0], 0], [n, d.shape[1]! - rows.crop[0] - rows.crop[1], d.shape[2]! - cols.crop[0] - cols.crop[1], cout]);
+    d = slice(
+      s,
+      d,
+      [0, rows.crop[0], cols.crop[0], 0],
+      [n, d.shape[1]! - rows.crop[0] - rows.crop[1], d.shape[2]! - cols.crop[0] - cols.crop[1], cout],
+    );
     // W[KH−1−a, KW−1−b, ci, co] as a filter [KH, KW, Cout, Cin].
     const flipped = transpose(s, s.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
     const dx = s.run(

@@ -41,4 +41,9 @@ export const cast: KernelFunc = (args) => {
 };
 
 export const identityConfig: KernelConfig = { kernelName: 'Identity', backendName: WASM, kernelFunc: identity };
-export const castConfig: KernelConfig = { kernelName: 'Cast', backendName: WASM, kernelFunc: cast, ...(shippedCast?.setupFunc ? { setupFunc: shippedCast.setupFunc } : {}) };
+export const castConfig: KernelConfig = {
+  kernelName: 'Cast',
+  backendName: WASM,
+  kernelFunc: cast,
+  ...(shippedCast?.setupFunc ? { setupFunc: shippedCast.setupFunc } : {}),
+};

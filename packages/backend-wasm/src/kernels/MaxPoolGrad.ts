@@ -21,10 +21,24 @@ export const maxPoolGrad: KernelFunc = (args) => {
   const backend = args.backend as BackendWasm;
   expectFloat32(NAME, 'input', input);
   expectFloat32(NAME, 'dy', dy);
-  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   expectShape(NAME, 'dy', dy.shape, info.outShape);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, effectiveFilterHeight: kh, effectiveFilterWidth: kw } = info;
+  const {
+    strideHeight: sh,
+    strideWidth: sw,
+    dilationHeight: dh,
+    dilationWidth: dw,
+    effectiveFilterHeight: kh,
+    effectiveFilterWidth: kw,
+  } = info;
   const { top, left } = info.padInfo;
 
   const dx = backend.makeOutput(input.shape, 'float32');

@@ -53,7 +53,8 @@ export const tile: KernelFunc = (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const { reps } = args.attrs as unknown as TileAttrs;
   const backend = args.backend as BackendWasm;
-  if (reps.length !== x.shape.length) throw new Error(`${NAME}: reps has ${reps.length} entries, expected one per axis of x (rank ${x.shape.length})`);
+  if (reps.length !== x.shape.length)
+    throw new Error(`${NAME}: reps has ${reps.length} entries, expected one per axis of x (rank ${x.shape.length})`);
   const outShape = x.shape.map((d, i) => d * reps[i]!);
   const outSize = outShape.reduce((a, b) => a * b, 1);
   const axes = mergeTileAxes(x.shape, reps);

@@ -34,7 +34,12 @@ export function copyRun(src: backend_util.TypedArray, from: number, dst: backend
  * dot product of the index with `stridesA` / `stridesB`. An odometer, not recursion: it runs for
  * every row of a tensor.
  */
-export function forEachIndex(dims: readonly number[], stridesA: readonly number[], stridesB: readonly number[], visit: (a: number, b: number) => void): void {
+export function forEachIndex(
+  dims: readonly number[],
+  stridesA: readonly number[],
+  stridesB: readonly number[],
+  visit: (a: number, b: number) => void,
+): void {
   const rank = dims.length;
   if (dims.some((d) => d === 0)) return;
   const index = new Array<number>(rank).fill(0);

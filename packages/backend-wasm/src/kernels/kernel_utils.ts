@@ -10,7 +10,8 @@ export const WASM = 'wasm';
 /** One output of the `wasm` kernel `name`, run on `backend`. */
 export function runKernel(name: string, backend: KernelBackend, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
   const kernel = getKernel(name, WASM);
-  if (kernel == null) throw new Error(`@resnet/backend-wasm: the wasm backend has no "${name}" kernel, which the training kernels are built on`);
+  if (kernel == null)
+    throw new Error(`@resnet/backend-wasm: the wasm backend has no "${name}" kernel, which the training kernels are built on`);
   const out = kernel.kernelFunc({ inputs, backend, attrs });
   return Array.isArray(out) ? out[0]! : (out as TensorInfo);
 }

@@ -68,7 +68,13 @@ function sumRows(src: ArrayLike<number>, from: number, rows: number, run: number
 }
 
 /** Σ (or the mean) of float32 `x` over `axis`, as tfjs's Sum / Mean define them; see `keepsInnermostAxis`. */
-export function reduceFloat32(backend: BackendWasm, x: TensorInfo, axis: number | number[] | null | undefined, keepDims: boolean, mean: boolean): TensorInfo {
+export function reduceFloat32(
+  backend: BackendWasm,
+  x: TensorInfo,
+  axis: number | number[] | null | undefined,
+  keepDims: boolean,
+  mean: boolean,
+): TensorInfo {
   const axes = reductionAxes(axis, x.shape);
   const [outShape, reduceShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
   const count = util.sizeFromShape(reduceShape);
@@ -119,7 +125,10 @@ export function reductionKernelConfig(name: 'Sum' | 'Mean'): KernelConfig {
     const { x } = args.inputs as { x: TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
     if (!keepsInnermostAxis(x, axis)) {
-      if (!shipped) throw new Error(`${name}: tfjs-backend-wasm's ${name} kernel, which reduces ${x.dtype} over [${String(axis)}] here, was not registered`);
+      if (!shipped)
+        throw new Error(
+          `${name}: tfjs-backend-wasm's ${name} kernel, which reduces ${x.dtype} over [${String(axis)}] here, was not registered`,
+        );
       return shipped.kernelFunc(args);
     }
     return reduceFloat32(args.backend as BackendWasm, x, axis, keepDims, name === 'Mean');

@@ -33,7 +33,7 @@ const BN_TRAINING: Tolerance = {
 const SINGLE_VALUE: Tolerance = {
   rtol: 1e-3,
   atol: 5e-4,
-  why: 'N·H·W = 1: the exact dx is 0, the composite\'s is rounding noise of ~316·|dy·γ|·6e-8 (6e-5 measured)',
+  why: "N·H·W = 1: the exact dx is 0, the composite's is rounding noise of ~316·|dy·γ|·6e-8 (6e-5 measured)",
 };
 
 /**
@@ -45,7 +45,7 @@ const SINGLE_VALUE: Tolerance = {
 const SAME_BACKEND: Tolerance = {
   rtol: 0,
   atol: 5e-4,
-  why: 'difference of two float32 computations of values ≲ 10 (~1e-5), plus the composite\'s dx noise when N·H·W = 1 (6e-5)',
+  why: "difference of two float32 computations of values ≲ 10 (~1e-5), plus the composite's dx noise when N·H·W = 1 (6e-5)",
 };
 
 type Shape = [number, number, number, number];
@@ -71,8 +71,10 @@ function outputs(path: Path, shape: Shape, relu: boolean, seed: number): Record<
   const beta = normal([c], seed + 2, 0.5);
   const r = normal(shape, seed + 3);
   const { y, mean, variance } = path(x, gamma, beta, EPSILON, relu);
-  const [dx, dgamma, dbeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(path(a as tf.Tensor4D, g, b, EPSILON, relu).y, r)))([x, gamma, beta]);
-  return { y, mean, variance, dx: dx!, 'dγ': dgamma!, 'dβ': dbeta! };
+  const [dx, dgamma, dbeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(path(a as tf.Tensor4D, g, b, EPSILON, relu).y, r)),
+  )([x, gamma, beta]);
+  return { y, mean, variance, dx: dx!, dγ: dgamma!, dβ: dbeta! };
 }
 
 function againstReference(shape: Shape, relu: boolean, seed: number): ConformanceCase {
@@ -98,7 +100,10 @@ function fusedAgainstComposite(shape: Shape, relu: boolean, seed: number): Confo
         for (const name of Object.keys(composite)) diff[`${name} (fused − composite)`] = tf.sub(fused[name]!, composite[name]!);
         return diff;
       }),
-    note: () => (hasFusedBatchNormTraining() ? undefined : 'composite only: no fused kernel on this backend, so both sides ran the same ops (not a check of a kernel)'),
+    note: () =>
+      hasFusedBatchNormTraining()
+        ? undefined
+        : 'composite only: no fused kernel on this backend, so both sides ran the same ops (not a check of a kernel)',
   };
 }
 
@@ -109,6 +114,11 @@ export function batchNormTrainingCases(): ConformanceCase[] {
     for (const relu of [false, true]) cases.push(againstReference(shape, relu, 800 + 10 * i + (relu ? 5 : 0)));
   });
   // The paths against each other: a shape of each kind is enough, the reference cases cover the rest.
-  for (const [shape, relu] of [[SHAPES[0]!, true], [SHAPES[1]!, false], [SHAPES[4]!, true]] as const) cases.push(fusedAgainstComposite(shape, relu, 900 + count(shape)));
+  for (const [shape, relu] of [
+    [SHAPES[0]!, true],
+    [SHAPES[1]!, false],
+    [SHAPES[4]!, true],
+  ] as const)
+    cases.push(fusedAgainstComposite(shape, relu, 900 + count(shape)));
   return cases;
 }

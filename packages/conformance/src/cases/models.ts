@@ -36,9 +36,24 @@ export const MODEL_CONFIGS: readonly ModelConfig[] = [
   { label: 'CIFAR basic, shortcut C', model: 'resnet8', options: { ...CIFAR_TINY, shortcut: 'C' }, batch: 4 },
   { label: 'CIFAR plain', model: 'plain8', options: { ...CIFAR_TINY }, batch: 4 },
   { label: 'ImageNet basic, shortcut B', model: 'resnet18', options: { ...IMAGENET_TINY, widths: [4, 4, 8, 8] }, batch: 2 },
-  { label: 'ImageNet bottleneck, shortcut B, stride in 1×1', model: 'resnet50', options: { ...IMAGENET_TINY, widths: [2, 2, 4, 4] }, batch: 2 },
-  { label: 'ImageNet bottleneck, shortcut C, stride in 3×3', model: 'resnet50', options: { ...IMAGENET_TINY, widths: [2, 2, 4, 4], shortcut: 'C', strideIn: '3x3' }, batch: 2 },
-  { label: 'ImageNet bottleneck, shortcut A', model: 'resnet50', options: { ...IMAGENET_TINY, widths: [2, 2, 4, 4], shortcut: 'A' }, batch: 2 },
+  {
+    label: 'ImageNet bottleneck, shortcut B, stride in 1×1',
+    model: 'resnet50',
+    options: { ...IMAGENET_TINY, widths: [2, 2, 4, 4] },
+    batch: 2,
+  },
+  {
+    label: 'ImageNet bottleneck, shortcut C, stride in 3×3',
+    model: 'resnet50',
+    options: { ...IMAGENET_TINY, widths: [2, 2, 4, 4], shortcut: 'C', strideIn: '3x3' },
+    batch: 2,
+  },
+  {
+    label: 'ImageNet bottleneck, shortcut A',
+    model: 'resnet50',
+    options: { ...IMAGENET_TINY, widths: [2, 2, 4, 4], shortcut: 'A' },
+    batch: 2,
+  },
   { label: 'ImageNet plain bottleneck', model: 'plain50', options: { ...IMAGENET_TINY, widths: [2, 2, 4, 4] }, batch: 2 },
 ];
 
@@ -63,7 +78,13 @@ function modelCase(config: ModelConfig, seed: number): ConformanceCase {
         const { inputSize, inputChannels, numClasses } = model.spec;
         return tf.tidy(() => {
           const x = normal([config.batch, inputSize, inputSize, inputChannels], seed + 1) as tf.Tensor4D;
-          const labels = tf.oneHot(tf.tensor1d(Array.from({ length: config.batch }, (_, i) => (i * 3) % numClasses), 'int32'), numClasses);
+          const labels = tf.oneHot(
+            tf.tensor1d(
+              Array.from({ length: config.batch }, (_, i) => (i * 3) % numClasses),
+              'int32',
+            ),
+            numClasses,
+          );
           const outputs: CaseOutputs = { 'logits (inference)': model.predict(x) };
           let trainLogits: tf.Tensor | undefined;
           const { value, grads } = tf.variableGrads(() => {

@@ -11,11 +11,19 @@ import type { CaseOutputs, ConformanceCase, Tolerance } from '../types.js';
 /** Forward values: float32 with sums of up to a few hundred products. */
 const FORWARD: Tolerance = { rtol: 1e-4, atol: 1e-5, why: 'float32 sums of ≤ 500 products in another order differ by ~1e-6 relative' };
 /** Gradients sum over every output position (N·H·W terms for a filter): more rounding. */
-const GRADIENT: Tolerance = { rtol: 1e-3, atol: 1e-4, why: 'gradients sum over N·H·W positions (up to ~100 terms of magnitude ~10): float32 order effects reach ~1e-4' };
+const GRADIENT: Tolerance = {
+  rtol: 1e-3,
+  atol: 1e-4,
+  why: 'gradients sum over N·H·W positions (up to ~100 terms of magnitude ~10): float32 order effects reach ~1e-4',
+};
 /** Pure data movement (pad, slice, max): exact on any backend. */
 const EXACT: Tolerance = { rtol: 0, atol: 0, why: 'data movement and comparisons only: no rounding' };
 /** Max pooling: the forward pass is exact, but overlapping windows add several upstream gradients into one pixel, in any order. */
-const MAX_POOL: Tolerance = { rtol: 1e-6, atol: 1e-7, why: 'overlapping 3×3/2 windows sum up to 4 upstream gradients per pixel: one float32 rounding (~6e-8)' };
+const MAX_POOL: Tolerance = {
+  rtol: 1e-6,
+  atol: 1e-7,
+  why: 'overlapping 3×3/2 windows sum up to 4 upstream gradients per pixel: one float32 rounding (~6e-8)',
+};
 
 interface OpSpec {
   readonly name: string;
@@ -122,11 +130,26 @@ export function opCases(): ConformanceCase[] {
       },
       215,
     ),
-    opCase({ name: 'relu [2,5,5,3] (+dx)', tolerance: EXACT, inputs: () => ({ x: normal([2, 5, 5, 3], 300) }), differentiate: ['x'], f: ({ x }) => tf.relu(x!) }, 305),
+    opCase(
+      {
+        name: 'relu [2,5,5,3] (+dx)',
+        tolerance: EXACT,
+        inputs: () => ({ x: normal([2, 5, 5, 3], 300) }),
+        differentiate: ['x'],
+        f: ({ x }) => tf.relu(x!),
+      },
+      305,
+    ),
     // The end of a residual block, through core's addRelu: one fused kernel where the backend has
     // it (oneDNN), relu(add) elsewhere; exact either way (one rounding, then a comparison).
     opCase(
-      { name: 'residual add + relu [2,5,5,3] (+da, db)', tolerance: EXACT, inputs: () => ({ a: normal([2, 5, 5, 3], 306), b: normal([2, 5, 5, 3], 307) }), differentiate: ['a', 'b'], f: ({ a, b }) => addRelu(a!, b!) },
+      {
+        name: 'residual add + relu [2,5,5,3] (+da, db)',
+        tolerance: EXACT,
+        inputs: () => ({ a: normal([2, 5, 5, 3], 306), b: normal([2, 5, 5, 3], 307) }),
+        differentiate: ['a', 'b'],
+        f: ({ a, b }) => addRelu(a!, b!),
+      },
       308,
     ),
     opCase(
@@ -185,7 +208,13 @@ export function opCases(): ConformanceCase[] {
         tolerance: EXACT,
         inputs: () => ({ x: normal([2, 7, 7, 3], 500) }),
         differentiate: ['x'],
-        f: ({ x }) => tf.pad(subsample(x as tf.Tensor4D, 2), [[0, 0], [0, 0], [0, 0], [2, 3]]),
+        f: ({ x }) =>
+          tf.pad(subsample(x as tf.Tensor4D, 2), [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [2, 3],
+          ]),
       },
       505,
     ),
@@ -195,7 +224,13 @@ export function opCases(): ConformanceCase[] {
         tolerance: EXACT,
         inputs: () => ({ x: normal([1, 8, 8, 4], 510) }),
         differentiate: ['x'],
-        f: ({ x }) => tf.pad(subsample(x as tf.Tensor4D, 2), [[0, 0], [0, 0], [0, 0], [2, 2]]),
+        f: ({ x }) =>
+          tf.pad(subsample(x as tf.Tensor4D, 2), [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [2, 2],
+          ]),
       },
       515,
     ),

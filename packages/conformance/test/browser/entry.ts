@@ -11,7 +11,14 @@ setWasmPaths('./');
 async function suite(backend: string): Promise<{ report: ConformanceReport; text: string }> {
   const status = (await probeBackends()).find((s) => s.name === backend);
   if (!status?.available) {
-    const report: ConformanceReport = { backend, reference: 'cpu', results: [], passed: 0, failed: 0, skipped: status?.reason ?? 'not registered' };
+    const report: ConformanceReport = {
+      backend,
+      reference: 'cpu',
+      results: [],
+      passed: 0,
+      failed: 0,
+      skipped: status?.reason ?? 'not registered',
+    };
     return { report, text: formatReport(report) };
   }
   const report = await runConformance({ backend });

@@ -18,6 +18,14 @@ export function listModels(): ModelInfo[] {
   return MODEL_NAMES.map((name) => {
     const spec = resolveSpec(name);
     const s = summarize(spec);
-    return { name, family: spec.family, depth: depthOf(spec), residual: isResidual(spec), params: s.params, macs: s.macs, inputSize: spec.inputSize };
+    return {
+      name,
+      family: spec.family,
+      depth: depthOf(spec),
+      residual: isResidual(spec),
+      params: s.params,
+      macs: s.macs,
+      inputSize: spec.inputSize,
+    };
   });
 }

@@ -23,7 +23,15 @@ export interface ModelOptions {
   widths?: number[];
 }
 
-export const MODEL_OPTION_NAMES: ReadonlyArray<keyof ModelOptions> = ['numClasses', 'shortcut', 'strideIn', 'inputSize', 'inputChannels', 'stemWidth', 'widths'];
+export const MODEL_OPTION_NAMES: ReadonlyArray<keyof ModelOptions> = [
+  'numClasses',
+  'shortcut',
+  'strideIn',
+  'inputSize',
+  'inputChannels',
+  'stemWidth',
+  'widths',
+];
 
 interface Base {
   readonly family: Family;
@@ -129,7 +137,8 @@ export function checkSpec(spec: ResNetSpec): ResNetSpec {
   oneOf('resnet', 'block', spec.block, ['basic', 'bottleneck'], model);
   oneOf('resnet', 'shortcut', spec.shortcut, ['A', 'B', 'C', 'none'], model);
   oneOf('resnet', 'strideIn', spec.strideIn, STRIDE_IN, model);
-  if (!Array.isArray(spec.stages) || spec.stages.length === 0) throw new ResNetError(`resnet: stages must list blocks per stage, got ${JSON.stringify(spec.stages)} (model "${name}")`);
+  if (!Array.isArray(spec.stages) || spec.stages.length === 0)
+    throw new ResNetError(`resnet: stages must list blocks per stage, got ${JSON.stringify(spec.stages)} (model "${name}")`);
   spec.stages.forEach((n, i) => positiveInteger('resnet', `stages[${i}]`, n, model));
   if (!Array.isArray(spec.widths) || spec.widths.length !== spec.stages.length) {
     throw new ResNetError(`resnet: widths must list ${spec.stages.length} stage widths for "${name}", got ${JSON.stringify(spec.widths)}`);

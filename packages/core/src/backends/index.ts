@@ -1,1 +1,9 @@
-export { autoOrder, backendProviders, probeBackends, registerBackendProvider, useBackend, type BackendProvider, type BackendStatus } from './registry.js';
+export {
+  autoOrder,
+  backendProviders,
+  probeBackends,
+  registerBackendProvider,
+  useBackend,
+  type BackendProvider,
+  type BackendStatus,
+} from './registry.js';

@@ -21,7 +21,8 @@ export function hasFusedAddRelu(backend: string = tf.getBackend()): boolean {
 
 /** relu(a + b) for a and b of one shape: the fused kernel when the active backend has it. */
 export function addRelu<T extends tf.Tensor>(a: T, b: T): T {
-  if (a.shape.join() !== b.shape.join() || a.dtype !== 'float32' || b.dtype !== 'float32' || !hasFusedAddRelu()) return tf.relu(tf.add(a, b)) as T;
+  if (a.shape.join() !== b.shape.join() || a.dtype !== 'float32' || b.dtype !== 'float32' || !hasFusedAddRelu())
+    return tf.relu(tf.add(a, b)) as T;
   registerGradientOnce(ADD_RELU_GRADIENT);
   return tf.engine().runKernel(ADD_RELU_KERNEL, { a, b }, {}) as T;
 }

@@ -15,7 +15,15 @@ export function basicBlockPlan(spec: ResNetSpec, name: string, inChannels: numbe
     convPlan(`${name}.conv1`, inChannels, width, 3, stride, `${name}.bn1`),
     convPlan(`${name}.conv2`, width, width, 3, 1, `${name}.bn2`),
   ];
-  return { name, kind: 'basic', inChannels, outChannels: width, stride, convs, shortcut: shortcutPlan(spec, name, inChannels, width, stride) };
+  return {
+    name,
+    kind: 'basic',
+    inChannels,
+    outChannels: width,
+    stride,
+    convs,
+    shortcut: shortcutPlan(spec, name, inChannels, width, stride),
+  };
 }
 
 /** y = σ(F(x) + shortcut(x)) with F = BN(conv2(σ(BN(conv1(x))))); a plain net's block is σ(F(x)). */

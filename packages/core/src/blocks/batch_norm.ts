@@ -38,7 +38,14 @@ export function batchNorm(
   relu = false,
 ): { y: tf.Tensor4D; stats: BatchStats | null } {
   if (!training) {
-    const y = tf.batchNorm(x, p.runningMean as tf.Tensor1D, p.runningVar as tf.Tensor1D, p.beta as tf.Tensor1D, p.gamma as tf.Tensor1D, epsilon) as tf.Tensor4D;
+    const y = tf.batchNorm(
+      x,
+      p.runningMean as tf.Tensor1D,
+      p.runningVar as tf.Tensor1D,
+      p.beta as tf.Tensor1D,
+      p.gamma as tf.Tensor1D,
+      epsilon,
+    ) as tf.Tensor4D;
     return { y: relu ? tf.relu(y) : y, stats: null };
   }
   const { y, mean, variance } = batchNormTraining(x, p.gamma, p.beta, epsilon, relu);

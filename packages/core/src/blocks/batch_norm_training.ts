@@ -55,13 +55,27 @@ export function hasFusedBatchNormTraining(backend: string = tf.getBackend()): bo
  * when the active backend has it, the composite tfjs ops otherwise. Differentiable with respect to
  * x, γ and β (not through the returned mean and variance).
  */
-export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean): BatchNormTrainingResult {
+export function batchNormTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  relu: boolean,
+): BatchNormTrainingResult {
   checkShapes(x, gamma, beta);
-  return hasFusedBatchNormTraining() ? fusedBatchNormTraining(x, gamma, beta, epsilon, relu) : compositeBatchNormTraining(x, gamma, beta, epsilon, relu);
+  return hasFusedBatchNormTraining()
+    ? fusedBatchNormTraining(x, gamma, beta, epsilon, relu)
+    : compositeBatchNormTraining(x, gamma, beta, epsilon, relu);
 }
 
 /** The tfjs ops that batchNormTraining runs without the fused kernel (to compare the two paths on one backend). */
-export function batchNormTrainingComposite(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean): BatchNormTrainingResult {
+export function batchNormTrainingComposite(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  relu: boolean,
+): BatchNormTrainingResult {
   checkShapes(x, gamma, beta);
   return compositeBatchNormTraining(x, gamma, beta, epsilon, relu);
 }
@@ -69,12 +83,22 @@ export function batchNormTrainingComposite(x: tf.Tensor4D, gamma: tf.Tensor, bet
 function checkShapes(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): void {
   if (x.rank !== 4) throw new ResNetError(`batchNormTraining: x must be NHWC [N, H, W, C], got [${x.shape.join(', ')}]`);
   const c = x.shape[3]!;
-  for (const [name, t] of [['gamma', gamma], ['beta', beta]] as const) {
-    if (t.rank !== 1 || t.shape[0] !== c) throw new ResNetError(`batchNormTraining: ${name} must be [${c}] for x of [${x.shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  for (const [name, t] of [
+    ['gamma', gamma],
+    ['beta', beta],
+  ] as const) {
+    if (t.rank !== 1 || t.shape[0] !== c)
+      throw new ResNetError(`batchNormTraining: ${name} must be [${c}] for x of [${x.shape.join(', ')}], got [${t.shape.join(', ')}]`);
   }
 }
 
-function compositeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean): BatchNormTrainingResult {
+function compositeBatchNormTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  relu: boolean,
+): BatchNormTrainingResult {
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
     const normalized = tf.batchNorm(x, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, epsilon) as tf.Tensor4D;
@@ -82,9 +106,17 @@ function compositeBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.T
   });
 }
 
-function fusedBatchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu: boolean): BatchNormTrainingResult {
+function fusedBatchNormTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  relu: boolean,
+): BatchNormTrainingResult {
   registerGradientOnce(BATCH_NORM_TRAINING_GRADIENT);
-  const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING_KERNEL, { x, scale: gamma, offset: beta }, { varianceEpsilon: epsilon, relu });
+  const [y, mean, variance] = tf
+    .engine()
+    .runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING_KERNEL, { x, scale: gamma, offset: beta }, { varianceEpsilon: epsilon, relu });
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
@@ -99,7 +131,9 @@ const BATCH_NORM_TRAINING_GRADIENT: tf.GradConfig = {
     // One kernel for all three gradients, run now: the lazy getters below are each called in their
     // own tidy, which would dispose the outputs another getter returns. Unused ones are freed with
     // the rest of the backward pass.
-    const [dx, dScale, dOffset] = tf.engine().runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING_GRAD_KERNEL, { dy: dyY, x, scale, mean, variance, y }, attrs);
+    const [dx, dScale, dOffset] = tf
+      .engine()
+      .runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING_GRAD_KERNEL, { dy: dyY, x, scale, mean, variance, y }, attrs);
     return { x: () => dx!, scale: () => dScale!, offset: () => dOffset! };
   },
 };

@@ -20,7 +20,15 @@ export function bottleneckPlan(spec: ResNetSpec, name: string, inChannels: numbe
     convPlan(`${name}.conv2`, width, width, 3, spatialStride, `${name}.bn2`),
     convPlan(`${name}.conv3`, width, outChannels, 1, 1, `${name}.bn3`),
   ];
-  return { name, kind: 'bottleneck', inChannels, outChannels, stride, convs, shortcut: shortcutPlan(spec, name, inChannels, outChannels, stride) };
+  return {
+    name,
+    kind: 'bottleneck',
+    inChannels,
+    outChannels,
+    stride,
+    convs,
+    shortcut: shortcutPlan(spec, name, inChannels, outChannels, stride),
+  };
 }
 
 /** y = σ(F(x) + shortcut(x)) with F = BN(conv3(σ(BN(conv2(σ(BN(conv1(x)))))))); a plain net's block is σ(F(x)). */

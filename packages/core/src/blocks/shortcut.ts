@@ -34,7 +34,15 @@ export function subsample(x: tf.Tensor4D, stride: number): tf.Tensor4D {
   const hp = Math.ceil(h / stride) * stride;
   const wp = Math.ceil(w / stride) * stride;
   const [ho, wo] = [hp / stride, wp / stride];
-  const padded = hp === h && wp === w ? x : tf.pad(x, [[0, 0], [0, hp - h], [0, wp - w], [0, 0]]);
+  const padded =
+    hp === h && wp === w
+      ? x
+      : tf.pad(x, [
+          [0, 0],
+          [0, hp - h],
+          [0, wp - w],
+          [0, 0],
+        ]);
   // Every stride-th row: [n·ho, stride, wp·c] → keep index 0 of the middle axis.
   const rows = tf.slice(tf.reshape(padded, [n * ho, stride, wp * c]), [0, 0, 0], [n * ho, 1, wp * c]);
   // Every stride-th column: [n·ho·wo, stride, c] → keep index 0.
@@ -44,7 +52,12 @@ export function subsample(x: tf.Tensor4D, stride: number): tf.Tensor4D {
 
 /** Option A's parameter-free shortcut: subsample, then zero-pad the extra channels. */
 export function zeroPadShortcut(plan: Extract<ShortcutPlan, { kind: 'zero-pad' }>, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.pad(subsample(x, plan.stride), [[0, 0], [0, 0], [0, 0], [plan.padBefore, plan.padAfter]]);
+  return tf.pad(subsample(x, plan.stride), [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [plan.padBefore, plan.padAfter],
+  ]);
 }
 
 /** What a block adds to F(x): x itself, option A's zero-padded x, or the projection W_s·x (conv → BN, no ReLU). */

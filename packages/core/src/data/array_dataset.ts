@@ -37,7 +37,9 @@ export function checkImageArray(data: ImageArray, what: string): void {
     integer(what, k, v, { min: k === 'count' ? 0 : 1 });
   }
   if (data.images.length !== count * height * width * channels) {
-    throw new ResNetError(`${what}: expected ${count}×${height}×${width}×${channels} = ${count * height * width * channels} bytes of images, got ${data.images.length}`);
+    throw new ResNetError(
+      `${what}: expected ${count}×${height}×${width}×${channels} = ${count * height * width * channels} bytes of images, got ${data.images.length}`,
+    );
   }
   if (data.labels.length !== count) throw new ResNetError(`${what}: expected ${count} labels, got ${data.labels.length}`);
 }
@@ -81,12 +83,15 @@ export class ArrayDataset implements Dataset {
     this.flip = options.flip ?? false;
     integer(name, 'pad', this.pad, { min: 0 });
     if (options.mean && options.mean.length !== height * width * channels) {
-      throw new ResNetError(`${name}: mean must have ${height}×${width}×${channels} = ${height * width * channels} values, got ${options.mean.length}`);
+      throw new ResNetError(
+        `${name}: mean must have ${height}×${width}×${channels} = ${height * width * channels} values, got ${options.mean.length}`,
+      );
     }
     this.mean = options.mean;
     for (let i = 0; i < data.count; i++) {
       const l = data.labels[i]!;
-      if (!(l >= 0 && l < classNames.length)) throw new ResNetError(`${name}: label ${l} of example ${i} is outside 0…${classNames.length - 1}`);
+      if (!(l >= 0 && l < classNames.length))
+        throw new ResNetError(`${name}: label ${l} of example ${i} is outside 0…${classNames.length - 1}`);
     }
   }
 
@@ -115,7 +120,8 @@ export class ArrayDataset implements Dataset {
     const normalised = new Float32Array(pixels);
     for (let k = 0; k < n; k++) {
       const i = idx[k]!;
-      if (!(Number.isInteger(i) && i >= 0 && i < this.size)) throw new ResNetError(`${this.name}: index ${i} is outside 0…${this.size - 1}`);
+      if (!(Number.isInteger(i) && i >= 0 && i < this.size))
+        throw new ResNetError(`${this.name}: index ${i} is outside 0…${this.size - 1}`);
       labels[k] = this.data.labels[i]!;
       const src = this.data.images.subarray(i * pixels, (i + 1) * pixels);
       for (let p = 0; p < pixels; p++) normalised[p] = src[p]! * this.scale - (this.mean ? this.mean[p]! : 0);
@@ -139,7 +145,8 @@ export class SubsetDataset implements Dataset {
     readonly parent: Dataset,
     readonly indices: Int32Array,
   ) {
-    for (const i of indices) if (!(i >= 0 && i < parent.size)) throw new ResNetError(`${name}: index ${i} is outside ${parent.name} (0…${parent.size - 1})`);
+    for (const i of indices)
+      if (!(i >= 0 && i < parent.size)) throw new ResNetError(`${name}: index ${i} is outside ${parent.name} (0…${parent.size - 1})`);
     this.size = indices.length;
     this.classNames = parent.classNames;
     this.imageShape = parent.imageShape;
@@ -149,7 +156,8 @@ export class SubsetDataset implements Dataset {
     const mapped = new Int32Array(indices.length);
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k]!;
-      if (!(Number.isInteger(i) && i >= 0 && i < this.size)) throw new ResNetError(`${this.name}: index ${i} is outside 0…${this.size - 1}`);
+      if (!(Number.isInteger(i) && i >= 0 && i < this.size))
+        throw new ResNetError(`${this.name}: index ${i} is outside 0…${this.size - 1}`);
       mapped[k] = this.indices[i]!;
     }
     const b = await this.parent.batch(mapped, rng);

@@ -31,7 +31,9 @@ export interface Scores {
 export async function predictScores(model: ResNet, dataset: Dataset, options: EvaluateOptions = {}): Promise<Scores> {
   const classes = model.spec.numClasses;
   if (dataset.classNames.length !== classes) {
-    throw new ResNetError(`evaluate: ${dataset.name} has ${dataset.classNames.length} classes but ${model.spec.name} has ${classes} outputs`);
+    throw new ResNetError(
+      `evaluate: ${dataset.name} has ${dataset.classNames.length} classes but ${model.spec.name} has ${classes} outputs`,
+    );
   }
   const probabilities = new Float32Array(dataset.size * classes);
   const labels = new Int32Array(dataset.size);
@@ -45,7 +47,11 @@ export async function predictScores(model: ResNet, dataset: Dataset, options: Ev
     for await (const batch of DataLoader.evaluation(dataset, options.batchSize ?? 100)) {
       const probs = tf.tidy(() => {
         const x = batchTensor(batch, 'evaluate');
-        const p = tf.softmax(folded.predict(x, { anyInputSize: anyInputSize || batch.height !== model.spec.inputSize || batch.width !== model.spec.inputSize }));
+        const p = tf.softmax(
+          folded.predict(x, {
+            anyInputSize: anyInputSize || batch.height !== model.spec.inputSize || batch.width !== model.spec.inputSize,
+          }),
+        );
         return batch.views === 1 ? p : tf.mean(tf.reshape(p, [batch.size, batch.views, classes]), 1);
       });
       const values = (await probs.data()) as Float32Array;
@@ -84,15 +90,24 @@ export async function evaluate(model: ResNet, dataset: Dataset, options: Evaluat
  * Multi-scale testing (Sec. 3.4): the same examples at several scales, one data set per scale; the
  * softmax scores are averaged over the scales (and over each scale's views).
  */
-export async function evaluateMultiScale(model: ResNet, datasets: readonly Dataset[], options: EvaluateOptions = {}): Promise<ClassificationMetrics> {
+export async function evaluateMultiScale(
+  model: ResNet,
+  datasets: readonly Dataset[],
+  options: EvaluateOptions = {},
+): Promise<ClassificationMetrics> {
   if (datasets.length === 0) throw new ResNetError('evaluate: multi-scale testing needs at least one data set');
   const size = datasets[0]!.size;
-  for (const d of datasets) if (d.size !== size) throw new ResNetError(`evaluate: multi-scale data sets must hold the same examples; ${d.name} has ${d.size}, ${datasets[0]!.name} has ${size}`);
+  for (const d of datasets)
+    if (d.size !== size)
+      throw new ResNetError(
+        `evaluate: multi-scale data sets must hold the same examples; ${d.name} has ${d.size}, ${datasets[0]!.name} has ${size}`,
+      );
   let sum: Float32Array | undefined;
   let labels: Int32Array | undefined;
   for (const d of datasets) {
     const s = await predictScores(model, d, options);
-    if (labels && !s.labels.every((l, i) => l === labels![i])) throw new ResNetError(`evaluate: ${d.name} labels its examples differently from ${datasets[0]!.name}`);
+    if (labels && !s.labels.every((l, i) => l === labels![i]))
+      throw new ResNetError(`evaluate: ${d.name} labels its examples differently from ${datasets[0]!.name}`);
     labels = s.labels;
     if (!sum) sum = s.probabilities.slice();
     else for (let i = 0; i < sum.length; i++) sum[i]! += s.probabilities[i]!;

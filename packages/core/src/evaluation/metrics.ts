@@ -37,14 +37,16 @@ function rankOfLabel(scores: ArrayLike<number>, offset: number, classes: number,
 export function classificationMetrics(scores: ArrayLike<number>, labels: ArrayLike<number>, classes: number): ClassificationMetrics {
   const count = labels.length;
   positiveInteger('metrics', 'classes', classes);
-  if (scores.length !== count * classes) throw new ResNetError(`metrics: expected ${count}×${classes} = ${count * classes} scores, got ${scores.length}`);
+  if (scores.length !== count * classes)
+    throw new ResNetError(`metrics: expected ${count}×${classes} = ${count * classes} scores, got ${scores.length}`);
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let top1 = 0;
   let top5 = 0;
   let loss = 0;
   for (let i = 0; i < count; i++) {
     const label = labels[i]!;
-    if (!(Number.isInteger(label) && label >= 0 && label < classes)) throw new ResNetError(`metrics: label ${label} of example ${i} is outside 0…${classes - 1}`);
+    if (!(Number.isInteger(label) && label >= 0 && label < classes))
+      throw new ResNetError(`metrics: label ${label} of example ${i} is outside 0…${classes - 1}`);
     const offset = i * classes;
     let best = 0;
     for (let c = 1; c < classes; c++) if (scores[offset + c]! > scores[offset + best]!) best = c;

@@ -23,8 +23,7 @@ const ALIGNMENT = 64;
 /** Type codes (kind + item size) the reader converts; byte order is given separately. */
 const SUPPORTED_CODES = ['f2', 'f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'u8', 'b1'] as const;
 type TypeCode = (typeof SUPPORTED_CODES)[number];
-const SUPPORTED_LIST =
-  `<f2, <f4, <f8, <i2, <i4, <i8, <u2, <u4, <u8 (or big-endian '>'), |i1, |u1, |b1`;
+const SUPPORTED_LIST = `<f2, <f4, <f8, <i2, <i4, <i8, <u2, <u4, <u8 (or big-endian '>'), |i1, |u1, |b1`;
 
 function fail(message: string): never {
   throw new ResNetError(`npy: ${message}`);
@@ -274,8 +273,7 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   if (prefix + headerLength > bytes.byteLength) {
     fail(
-      `truncated header: it declares ${headerLength} bytes but only ${bytes.byteLength - prefix} follow the ` +
-        `${prefix}-byte preamble`,
+      `truncated header: it declares ${headerLength} bytes but only ${bytes.byteLength - prefix} follow the ` + `${prefix}-byte preamble`,
     );
   }
   const headerBytes = bytes.subarray(prefix, prefix + headerLength);

@@ -76,7 +76,13 @@ function float8e4m3ToNumber(byte: number): number {
  * beyond 2^24 are rounded, as any float32 conversion must. Aligned little-endian f32 data comes back
  * as a view sharing memory with `bytes`; every other case returns a fresh array.
  */
-export function decodeToFloat32(bytes: Uint8Array, type: NumericType, itemSize: number, littleEndian: boolean, count: number): Float32Array {
+export function decodeToFloat32(
+  bytes: Uint8Array,
+  type: NumericType,
+  itemSize: number,
+  littleEndian: boolean,
+  count: number,
+): Float32Array {
   const raw = hostOrderBytes(bytes, itemSize, littleEndian);
   const { buffer, byteOffset } = raw;
   const map = (get: (i: number) => number): Float32Array => {

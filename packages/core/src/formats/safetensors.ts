@@ -163,10 +163,7 @@ function parseEntry(name: string, value: unknown, dataLength: number): Entry {
   const [begin, end] = offsets as [number, number];
   if (begin > end) fail(`tensor "${name}" has data_offsets [${begin}, ${end}]: begin is after end`);
   if (end > dataLength) {
-    fail(
-      `tensor "${name}" has data_offsets [${begin}, ${end}] but the data buffer is only ${dataLength} bytes ` +
-        `(file truncated?)`,
-    );
+    fail(`tensor "${name}" has data_offsets [${begin}, ${end}] but the data buffer is only ${dataLength} bytes ` + `(file truncated?)`);
   }
   const needed = product(shape) * DTYPE_BYTES[dtype];
   if (end - begin !== needed) {
@@ -229,9 +226,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   try {
     header = JSON.parse(text);
   } catch (error) {
-    fail(
-      `header is not valid JSON (${(error as Error).message}); it starts with ${JSON.stringify(text.slice(0, 40))}`,
-    );
+    fail(`header is not valid JSON (${(error as Error).message}); it starts with ${JSON.stringify(text.slice(0, 40))}`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     fail(`header is ${describe(header)}, expected a JSON object mapping tensor names to entries`);
@@ -332,9 +327,7 @@ export function serializeSafetensors(tensors: SafetensorsInput[], metadata?: Rec
       fail(`tensor "${name}" has shape ${formatShape(shape)} (${count} elements) but its data has ${data.length}`);
     }
     const end = offset + data.byteLength;
-    headerParts.push(
-      `${JSON.stringify(name)}:${JSON.stringify({ dtype, shape, data_offsets: [offset, end] })}`,
-    );
+    headerParts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype, shape, data_offsets: [offset, end] })}`);
     offset = end;
   });
 

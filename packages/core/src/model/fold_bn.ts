@@ -139,14 +139,25 @@ export class FoldedResNet {
   /** The folded conv+BN executor: one fused conv with the folded bias, and the ReLU when asked. */
   private conv(plan: ConvPlan, x: tf.Tensor4D, relu: boolean): tf.Tensor4D {
     const c = this.convs.get(plan.name)!;
-    return tf.fused.conv2d({ x, filter: c.filter, bias: c.bias, strides: plan.stride, pad: plan.pad === 0 ? 'valid' : plan.pad, activation: relu ? 'relu' : 'linear' });
+    return tf.fused.conv2d({
+      x,
+      filter: c.filter,
+      bias: c.bias,
+      strides: plan.stride,
+      pad: plan.pad === 0 ? 'valid' : plan.pad,
+      activation: relu ? 'relu' : 'linear',
+    });
   }
 
   private forward(x: tf.Tensor4D): tf.Tensor2D {
     const { last } = runBackbone(this.model.plan, x, (plan, input, relu) => this.conv(plan, input, relu));
     const pooled = tf.mean(last, [1, 2]) as tf.Tensor2D;
     const { head } = this.model.plan;
-    return tf.fused.matMul({ a: pooled, b: this.variable(`${head.name}.weight`) as tf.Tensor2D, bias: this.variable(`${head.name}.bias`) }) as tf.Tensor2D;
+    return tf.fused.matMul({
+      a: pooled,
+      b: this.variable(`${head.name}.weight`) as tf.Tensor2D,
+      bias: this.variable(`${head.name}.bias`),
+    }) as tf.Tensor2D;
   }
 }
 

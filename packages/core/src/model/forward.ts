@@ -32,7 +32,10 @@ export interface ForwardResult extends BackboneResult {
   readonly logits: tf.Tensor2D;
 }
 
-const BLOCKS: Record<BlockKind, (block: BlockPlan, x: tf.Tensor4D, convBn: ConvBnExecutor) => tf.Tensor4D> = { basic: basicBlock, bottleneck };
+const BLOCKS: Record<BlockKind, (block: BlockPlan, x: tf.Tensor4D, convBn: ConvBnExecutor) => tf.Tensor4D> = {
+  basic: basicBlock,
+  bottleneck,
+};
 
 /**
  * The backbone with a given conv+BN executor: the one walk of the plan, which {@link backbone} runs
@@ -53,7 +56,13 @@ export function runBackbone(plan: NetworkPlan, x: tf.Tensor4D, convBn: ConvBnExe
 
 export function backbone(plan: NetworkPlan, weight: (name: string) => tf.Tensor, x: tf.Tensor4D, options: ForwardOptions): BackboneResult {
   const batchStats = new Map<string, BatchStats>();
-  const convBn = convBnExecutor({ weight, training: options.training, bnEpsilon: options.bnEpsilon, batchStats, onConvBn: options.onConvBn });
+  const convBn = convBnExecutor({
+    weight,
+    training: options.training,
+    bnEpsilon: options.bnEpsilon,
+    batchStats,
+    onConvBn: options.onConvBn,
+  });
   return { ...runBackbone(plan, x, convBn), batchStats };
 }
 

@@ -125,7 +125,9 @@ export class ResNet {
   /** Each stage's output (a detection or transfer-learning backbone), without pooling or fc. */
   features(x: tf.Tensor4D, options: Omit<ApplyOptions, 'updateStats'> = {}): StageFeatures {
     this.checkInput(x, options.anyInputSize ?? false);
-    return tf.tidy(() => backbone(this.plan, (n) => this.weight(n), x, { training: options.training ?? false, bnEpsilon: this.bnEpsilon }).features);
+    return tf.tidy(
+      () => backbone(this.plan, (n) => this.weight(n), x, { training: options.training ?? false, bnEpsilon: this.bnEpsilon }).features,
+    );
   }
 
   summary(inputSize = this.spec.inputSize): ModelSummary {
@@ -143,7 +145,9 @@ export class ResNet {
       const t = map.get(name);
       if (!t) throw new ResNetError(`resnet: weights do not fit ${this.spec.name}: missing "${name}" (shape [${info.shape.join(', ')}])`);
       if (!sameShape(t.shape, info.shape)) {
-        throw new ResNetError(`resnet: weights do not fit ${this.spec.name}: "${name}" has shape [${t.shape.join(', ')}], expected [${info.shape.join(', ')}]`);
+        throw new ResNetError(
+          `resnet: weights do not fit ${this.spec.name}: "${name}" has shape [${t.shape.join(', ')}], expected [${info.shape.join(', ')}]`,
+        );
       }
     }
     for (const name of map.keys()) {
@@ -202,7 +206,8 @@ export function checkModelInput(model: ResNet, x: tf.Tensor, anySize: boolean): 
   const { inputSize: s, inputChannels: c, name } = model.spec;
   if (model.isDisposed) throw new ResNetError(`resnet: ${name} was disposed`);
   const expected = anySize ? `[N, H, W, ${c}]` : `[N, ${s}, ${s}, ${c}]`;
-  const bad = (why: string): ResNetError => new ResNetError(`resnet: input must be ${expected} for ${name}, got [${x.shape.join(', ')}]${why}`);
+  const bad = (why: string): ResNetError =>
+    new ResNetError(`resnet: input must be ${expected} for ${name}, got [${x.shape.join(', ')}]${why}`);
   if (x.rank !== 4) throw bad(` (rank ${x.rank}, expected 4: NHWC)`);
   const [n, h, w, channels] = x.shape as [number, number, number, number];
   if (n < 1) throw bad(' (empty batch)');
@@ -238,7 +243,10 @@ export function createModel(name: string, options: CreateOptions = {}): ResNet {
     if (value === undefined) continue;
     if ((CREATE_OPTIONS as readonly string[]).includes(key)) (createOptions as Record<string, unknown>)[key] = value;
     else if ((MODEL_OPTION_NAMES as readonly string[]).includes(key)) (modelOptions as Record<string, unknown>)[key] = value;
-    else throw new ResNetError(`resnet: unknown option "${key}" for model "${name}"; options are ${[...MODEL_OPTION_NAMES, ...CREATE_OPTIONS].join(', ')}`);
+    else
+      throw new ResNetError(
+        `resnet: unknown option "${key}" for model "${name}"; options are ${[...MODEL_OPTION_NAMES, ...CREATE_OPTIONS].join(', ')}`,
+      );
   }
   return new ResNet(resolveSpec(name, modelOptions), createOptions);
 }

@@ -62,7 +62,13 @@ export function summarize(spec: ResNetSpec, plan: NetworkPlan = planNetwork(spec
   }
   const { head } = plan;
   layers.push({ name: 'avgpool', type: 'avgpool', outputShape: [head.inFeatures], params: 0, macs: 0 });
-  layers.push({ name: head.name, type: 'fc', outputShape: [head.outFeatures], params: head.inFeatures * head.outFeatures + head.outFeatures, macs: head.inFeatures * head.outFeatures });
+  layers.push({
+    name: head.name,
+    type: 'fc',
+    outputShape: [head.outFeatures],
+    params: head.inFeatures * head.outFeatures + head.outFeatures,
+    macs: head.inFeatures * head.outFeatures,
+  });
 
   let buffers = 0;
   for (const info of planWeights(plan).values()) if (!info.trainable) buffers += info.shape.reduce((a, b) => a * b, 1);
@@ -87,7 +93,13 @@ export function formatCount(n: number): string {
 
 /** The summary as a text table, like torchinfo's or Keras' `model.summary()`. */
 export function formatSummary(summary: ModelSummary): string {
-  const rows = summary.layers.map((l) => [l.name, l.type, `[${l.outputShape.join(', ')}]`, l.params.toLocaleString('en-US'), l.macs.toLocaleString('en-US')]);
+  const rows = summary.layers.map((l) => [
+    l.name,
+    l.type,
+    `[${l.outputShape.join(', ')}]`,
+    l.params.toLocaleString('en-US'),
+    l.macs.toLocaleString('en-US'),
+  ]);
   const header = ['layer', 'type', 'output shape', 'params', 'mult-adds'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');

@@ -127,7 +127,9 @@ export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'):
     throw damaged(e instanceof Error ? e.message : String(e));
   }
   if (file.metadata['format'] !== CHECKPOINT_FORMAT || !file.metadata[META_KEY]) {
-    throw new ResNetError(`checkpoint: ${source} is a safetensors file but not a training checkpoint (no "${META_KEY}" metadata); use it as weights instead`);
+    throw new ResNetError(
+      `checkpoint: ${source} is a safetensors file but not a training checkpoint (no "${META_KEY}" metadata); use it as weights instead`,
+    );
   }
   let meta: CheckpointMeta;
   try {
@@ -135,7 +137,8 @@ export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'):
   } catch (e) {
     throw damaged(`its metadata is not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (meta.version !== CHECKPOINT_VERSION) throw new ResNetError(`checkpoint: ${source} has version ${meta.version}; this library reads version ${CHECKPOINT_VERSION}`);
+  if (meta.version !== CHECKPOINT_VERSION)
+    throw new ResNetError(`checkpoint: ${source} has version ${meta.version}; this library reads version ${CHECKPOINT_VERSION}`);
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
   const velocity = new Map<string, { shape: number[]; data: Float32Array }>();
   let mean: Float32Array | undefined;
@@ -150,6 +153,7 @@ export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'):
     else throw damaged(`unexpected tensor "${name}"`);
   }
   const hash = await sha256(parts);
-  if (hash !== file.metadata[HASH_KEY]) throw damaged(`its tensors' SHA-256 is ${hash}, the checkpoint recorded ${file.metadata[HASH_KEY] ?? 'none'}`);
+  if (hash !== file.metadata[HASH_KEY])
+    throw damaged(`its tensors' SHA-256 is ${hash}, the checkpoint recorded ${file.metadata[HASH_KEY] ?? 'none'}`);
   return { meta, weights, velocity, ...(mean ? { mean } : {}) };
 }

@@ -32,7 +32,11 @@ interface EngineInternals {
 
 function internals(): EngineInternals | undefined {
   const e = tf.engine() as unknown as Partial<EngineInternals>;
-  const ok = typeof e.startTape === 'function' && typeof e.endTape === 'function' && typeof e.scopedRun === 'function' && typeof e.state?.gradientDepth === 'number';
+  const ok =
+    typeof e.startTape === 'function' &&
+    typeof e.endTape === 'function' &&
+    typeof e.scopedRun === 'function' &&
+    typeof e.state?.gradientDepth === 'number';
   return ok ? (e as EngineInternals) : undefined;
 }
 
@@ -93,7 +97,9 @@ export function variableGrads(f: () => tf.Scalar, variables: readonly tf.Variabl
         if (!(name in grads)) throw new ResNetError(`gradients: ${node.kernelName}'s gradient has no entry for its input ${name}`);
         const dx = engine.tidy(() => grads[name]!());
         if (dx.dtype !== 'float32' || dx.shape.join() !== x.shape.join()) {
-          throw new ResNetError(`gradients: ${node.kernelName}'s gradient for ${name} is ${dx.dtype} [${dx.shape.join(', ')}], expected float32 [${x.shape.join(', ')}]`);
+          throw new ResNetError(
+            `gradients: ${node.kernelName}'s gradient for ${name} is ${dx.dtype} [${dx.shape.join(', ')}], expected float32 [${x.shape.join(', ')}]`,
+          );
         }
         const before = acc.get(x.id);
         if (before) {

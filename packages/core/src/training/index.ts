@@ -25,5 +25,12 @@ export {
   type PendingInterval,
   type TrainingHistory,
 } from './checkpoint.js';
-export { Training, type TrainingRunOptions, type StepInfo, type TrainingData, type TrainingEvents, type TrainingOutcome } from './trainer.js';
+export {
+  Training,
+  type TrainingRunOptions,
+  type StepInfo,
+  type TrainingData,
+  type TrainingEvents,
+  type TrainingOutcome,
+} from './trainer.js';
 export { variableGrads } from './gradients.js';

@@ -91,7 +91,11 @@ function synthetic(): TrainConfig {
     recipe: 'synthetic',
     batchSize: 32,
     iterations: 300,
-    schedule: { base: 0.05, warmup: { learningRate: 0.01, maxIterations: 30 }, decay: { kind: 'step', milestones: [190, 260], factor: 0.1 } },
+    schedule: {
+      base: 0.05,
+      warmup: { learningRate: 0.01, maxIterations: 30 },
+      decay: { kind: 'step', milestones: [190, 260], factor: 0.1 },
+    },
     momentum: 0.9,
     weightDecay: 1e-4,
     weightDecayScope: 'all',

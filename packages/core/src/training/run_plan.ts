@@ -29,7 +29,12 @@ export interface RunPlanOptions {
   readonly recipe: string;
   readonly overrides?: RunOverrides;
   /** Upper bounds of the reporting intervals, applied after the overrides: `{ logEvery: 15 }` logs at least every 15 iterations. */
-  readonly atMost?: { readonly logEvery?: number; readonly evalEvery?: number; readonly checkpointEvery?: number; readonly evalBatchSize?: number };
+  readonly atMost?: {
+    readonly logEvery?: number;
+    readonly evalEvery?: number;
+    readonly checkpointEvery?: number;
+    readonly evalBatchSize?: number;
+  };
   /**
    * Stretch the recipe's step milestones and warm-up from its own length to the run's `iterations`
    * (milestones that land at or past the end are dropped): a shorter run keeps the schedule's shape.
@@ -52,8 +57,14 @@ export interface RunPlan {
 
 function scaled(schedule: ScheduleSpec, from: number, to: number): ScheduleSpec {
   const at = (i: number): number => Math.max(1, Math.round((i * to) / from));
-  const decay = schedule.decay.kind === 'step' ? { ...schedule.decay, milestones: [...new Set(schedule.decay.milestones.map(at))].filter((m) => m < to) } : schedule.decay;
-  const warmup = schedule.warmup?.maxIterations !== undefined ? { ...schedule.warmup, maxIterations: at(schedule.warmup.maxIterations) } : schedule.warmup;
+  const decay =
+    schedule.decay.kind === 'step'
+      ? { ...schedule.decay, milestones: [...new Set(schedule.decay.milestones.map(at))].filter((m) => m < to) }
+      : schedule.decay;
+  const warmup =
+    schedule.warmup?.maxIterations !== undefined
+      ? { ...schedule.warmup, maxIterations: at(schedule.warmup.maxIterations) }
+      : schedule.warmup;
   return { base: schedule.base, decay, ...(warmup ? { warmup } : {}) };
 }
 
@@ -64,7 +75,14 @@ function withRate(schedule: ScheduleSpec, learningRate: number | undefined, warm
     s = rest;
   } else if (warmup !== undefined) {
     const w = s.warmup;
-    s = { ...s, warmup: { learningRate: w?.learningRate ?? s.base / 10, ...(w?.untilTrainError !== undefined ? { untilTrainError: w.untilTrainError } : {}), maxIterations: warmup } };
+    s = {
+      ...s,
+      warmup: {
+        learningRate: w?.learningRate ?? s.base / 10,
+        ...(w?.untilTrainError !== undefined ? { untilTrainError: w.untilTrainError } : {}),
+        maxIterations: warmup,
+      },
+    };
   }
   return s;
 }
@@ -85,7 +103,10 @@ export function planRun(options: RunPlanOptions): RunPlan {
   const { model, data } = options;
   const spec =
     typeof model === 'string'
-      ? resolveSpec(model, data ? { numClasses: data.numClasses, ...(data.inputSize !== undefined ? { inputSize: data.inputSize } : {}) } : {})
+      ? resolveSpec(
+          model,
+          data ? { numClasses: data.numClasses, ...(data.inputSize !== undefined ? { inputSize: data.inputSize } : {}) } : {},
+        )
       : checkSpec(model);
   // The recipe depends on the spec alone (ResNet-110's warm-up, Sec. 4.2); the schedule on the recipe and the run's length.
   const recipe = recipeDefaults(options.recipe, spec);
@@ -93,7 +114,9 @@ export function planRun(options: RunPlanOptions): RunPlan {
   const given = fields.schedule ?? (options.scaleSchedule ? scaled(recipe.schedule, recipe.iterations, iterations) : recipe.schedule);
   const schedule = withRate(given, learningRate, warmup);
   type Capped = keyof NonNullable<RunPlanOptions['atMost']>;
-  const capped = Object.fromEntries(Object.entries(options.atMost ?? {}).map(([key, most]) => [key, Math.min(fields[key as Capped] ?? recipe[key as Capped], most)]));
+  const capped = Object.fromEntries(
+    Object.entries(options.atMost ?? {}).map(([key, most]) => [key, Math.min(fields[key as Capped] ?? recipe[key as Capped], most)]),
+  );
   const config = withOverrides(recipe, { ...fields, schedule, ...capped });
   return { spec, config, schedule: config.schedule };
 }

@@ -27,7 +27,13 @@ export type DecaySpec =
    * Multiply by `factor` when the monitored error has not improved by more than `threshold`
    * (absolute, in [0, 1]) for `patience` evaluations in a row; never below `minLearningRate`.
    */
-  | { readonly kind: 'plateau'; readonly factor: number; readonly patience: number; readonly threshold: number; readonly minLearningRate?: number };
+  | {
+      readonly kind: 'plateau';
+      readonly factor: number;
+      readonly patience: number;
+      readonly threshold: number;
+      readonly minLearningRate?: number;
+    };
 
 export interface ScheduleSpec {
   /** The base learning rate (0.1 in the paper). */
@@ -78,7 +84,11 @@ export function checkSchedule(spec: ScheduleSpec): ScheduleSpec {
       break;
     case 'step':
       positiveNumber('schedule', 'decay.factor', d.factor);
-      if (!(Array.isArray(d.milestones) && d.milestones.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > d.milestones[i - 1]!)))) {
+      if (
+        !(
+          Array.isArray(d.milestones) && d.milestones.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > d.milestones[i - 1]!))
+        )
+      ) {
         throw new CheckError('schedule', 'decay.milestones', 'increasing positive integers', d.milestones);
       }
       break;

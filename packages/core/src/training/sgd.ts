@@ -105,7 +105,11 @@ export class SGD {
         const v = this.velocity.get(name)!;
         const weightDecay = this.weightDecay > 0 && this.decayed.has(name) ? this.weightDecay : 0;
         if (fused) {
-          const [nextV, nextW] = tf.engine().runKernel<tf.Tensor[]>(SGD_MOMENTUM_KERNEL, { variable, velocity: v, gradient: g }, { learningRate: this.learningRate, momentum: this.momentum, weightDecay });
+          const [nextV, nextW] = tf
+            .engine()
+            .runKernel<
+              tf.Tensor[]
+            >(SGD_MOMENTUM_KERNEL, { variable, velocity: v, gradient: g }, { learningRate: this.learningRate, momentum: this.momentum, weightDecay });
           v.assign(nextV!);
           variable.assign(nextW!);
           continue;

@@ -34,7 +34,9 @@ export class TrainingDivergedError extends ResNetError {
 export function batchTensor(batch: ImageBatch, where = 'train'): tf.Tensor4D {
   const expected = batch.size * batch.views * batch.height * batch.width * batch.channels;
   if (batch.images.length !== expected) {
-    throw new ResNetError(`${where}: batch of ${batch.size}×${batch.views} images of ${batch.height}×${batch.width}×${batch.channels} needs ${expected} values, got ${batch.images.length}`);
+    throw new ResNetError(
+      `${where}: batch of ${batch.size}×${batch.views} images of ${batch.height}×${batch.width}×${batch.channels} needs ${expected} values, got ${batch.images.length}`,
+    );
   }
   return tf.tensor4d(batch.images, [batch.size * batch.views, batch.height, batch.width, batch.channels]);
 }
@@ -44,7 +46,13 @@ export function batchTensor(batch: ImageBatch, where = 'train'): tf.Tensor4D {
  * TrainingDivergedError before the weights change (the BN running statistics of that forward pass
  * have been updated: they are restored from a checkpoint like everything else).
  */
-export async function trainStep(model: ResNet, optimizer: SGD, batch: ImageBatch, learningRate: number, iteration = 0): Promise<StepResult> {
+export async function trainStep(
+  model: ResNet,
+  optimizer: SGD,
+  batch: ImageBatch,
+  learningRate: number,
+  iteration = 0,
+): Promise<StepResult> {
   if (batch.views !== 1) throw new ResNetError(`train: training batches have one view per example, got ${batch.views}`);
   const classes = model.spec.numClasses;
   const params = model.trainableVariables();

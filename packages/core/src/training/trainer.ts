@@ -11,7 +11,15 @@ import { ResNetError } from '../errors.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import type { ClassificationMetrics } from '../evaluation/metrics.js';
 import type { ResNet } from '../model/resnet.js';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type EvalRecord, type LogRecord, type PendingInterval, type TrainingHistory } from './checkpoint.js';
+import {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  type EvalRecord,
+  type LogRecord,
+  type PendingInterval,
+  type TrainingHistory,
+} from './checkpoint.js';
 import { RESUMABLE_FIELDS, checkTrainConfig, type TrainConfig } from './recipes.js';
 import { LearningRateSchedule } from './schedule.js';
 import { SGD, trainableParams } from './sgd.js';
@@ -103,11 +111,15 @@ export class Training {
     this.config = checkTrainConfig(config);
     const { train } = data;
     if (train.classNames.length !== model.spec.numClasses) {
-      throw new ResNetError(`train: ${train.name} has ${train.classNames.length} classes but ${model.spec.name} has ${model.spec.numClasses} outputs (pass numClasses: ${train.classNames.length})`);
+      throw new ResNetError(
+        `train: ${train.name} has ${train.classNames.length} classes but ${model.spec.name} has ${model.spec.numClasses} outputs (pass numClasses: ${train.classNames.length})`,
+      );
     }
     const [h, w, c] = train.imageShape;
     if (h !== model.spec.inputSize || w !== model.spec.inputSize || c !== model.spec.inputChannels) {
-      throw new ResNetError(`train: ${train.name} gives ${h}×${w}×${c} images but ${model.spec.name} takes ${model.spec.inputSize}×${model.spec.inputSize}×${model.spec.inputChannels}`);
+      throw new ResNetError(
+        `train: ${train.name} gives ${h}×${w}×${c} images but ${model.spec.name} takes ${model.spec.inputSize}×${model.spec.inputSize}×${model.spec.inputChannels}`,
+      );
     }
     this.optimizer = new SGD(trainableParams(model.variables), {
       learningRate: config.schedule.base,
@@ -155,7 +167,11 @@ export class Training {
           this.schedule.observeTrainError(this.iterationsDone, step.error);
           this.iterationsDone++;
           this.position = next;
-          this.pending = { lossSum: this.pending.lossSum + step.loss, errorSum: this.pending.errorSum + step.error, count: this.pending.count + 1 };
+          this.pending = {
+            lossSum: this.pending.lossSum + step.loss,
+            errorSum: this.pending.errorSum + step.error,
+            count: this.pending.count + 1,
+          };
           intervalImages += batch.size;
           const instant = batch.size / Math.max(seconds, 1e-9);
           speed = speed === 0 ? instant : 0.9 * speed + 0.1 * instant;
@@ -191,7 +207,8 @@ export class Training {
       await this.save(events, elapsed());
       return { status, iteration: this.iterationsDone, history: this.metrics, final: {} };
     }
-    if (this.pending.count > 0) this.flushLog(this.schedule.rate(this.iterationsDone - 1), intervalImages / Math.max(now() - intervalStart, 1e-9), elapsed(), events);
+    if (this.pending.count > 0)
+      this.flushLog(this.schedule.rate(this.iterationsDone - 1), intervalImages / Math.max(now() - intervalStart, 1e-9), elapsed(), events);
     const final: { val?: ClassificationMetrics; test?: ClassificationMetrics } = {};
     for (const split of ['val', 'test'] as const) {
       const dataset = this.data[split];
@@ -243,10 +260,16 @@ export class Training {
       throw new ResNetError(`checkpoint: cannot resume: ${why}`);
     };
     if (JSON.stringify(m.spec) !== JSON.stringify(this.model.spec)) {
-      refuse(`it is for ${m.spec.name} (${JSON.stringify(m.spec)}), this run trains ${this.model.spec.name} (${JSON.stringify(this.model.spec)})`);
+      refuse(
+        `it is for ${m.spec.name} (${JSON.stringify(m.spec)}), this run trains ${this.model.spec.name} (${JSON.stringify(this.model.spec)})`,
+      );
     }
     const { train } = this.data;
-    if (m.dataset.name !== train.name || m.dataset.size !== train.size || JSON.stringify(m.dataset.classNames) !== JSON.stringify(train.classNames)) {
+    if (
+      m.dataset.name !== train.name ||
+      m.dataset.size !== train.size ||
+      JSON.stringify(m.dataset.classNames) !== JSON.stringify(train.classNames)
+    ) {
       refuse(`it was trained on ${m.dataset.name} (${m.dataset.size} examples), this run uses ${train.name} (${train.size} examples)`);
     }
     for (const key of Object.keys(this.config) as (keyof TrainConfig)[]) {
@@ -256,7 +279,8 @@ export class Training {
       }
     }
     if (m.iteration > this.config.iterations) refuse(`it is at iteration ${m.iteration}, beyond this run's ${this.config.iterations}`);
-    if (this.data.mean && c.mean && !this.data.mean.every((v, i) => v === c.mean![i])) refuse('the per-pixel mean of the data differs from the checkpoint\'s');
+    if (this.data.mean && c.mean && !this.data.mean.every((v, i) => v === c.mean![i]))
+      refuse("the per-pixel mean of the data differs from the checkpoint's");
     for (const [name] of this.optimizer.velocities) if (!c.velocity.has(name)) refuse(`it has no momentum buffer for "${name}"`);
     const tensors = new Map<string, tf.Tensor>();
     try {
@@ -306,7 +330,14 @@ export class Training {
 
   private async evaluateOn(split: 'val' | 'test', dataset: Dataset, events: TrainingEvents): Promise<ClassificationMetrics> {
     const metrics = await evaluate(this.model, dataset, { batchSize: this.config.evalBatchSize });
-    const record: EvalRecord = { type: 'eval', iteration: this.iterationsDone, split, top1Error: metrics.top1Error, top5Error: metrics.top5Error, loss: metrics.loss };
+    const record: EvalRecord = {
+      type: 'eval',
+      iteration: this.iterationsDone,
+      split,
+      top1Error: metrics.top1Error,
+      top5Error: metrics.top5Error,
+      loss: metrics.loss,
+    };
     this.history.eval.push(record);
     events.onEvaluation?.(record, metrics);
     return metrics;

@@ -1,4 +1,13 @@
 export { optionsFromStateDict } from './infer_options.js';
 export { SPEC_METADATA_KEY, exportSafetensors, importSafetensors, stateDictFromSafetensors } from './safetensors_weights.js';
 export { exportStateDict, importStateDict, torchShape, type TorchStateEntry, type TorchTensor } from './state_dict.js';
-export { TFJS_WEIGHTS_FORMAT, describeMismatch, loadModel, loadWeights, saveWeights, toModelArtifacts, type SavedModelInfo, type WeightsTarget } from './tfjs_weights.js';
+export {
+  TFJS_WEIGHTS_FORMAT,
+  describeMismatch,
+  loadModel,
+  loadWeights,
+  saveWeights,
+  toModelArtifacts,
+  type SavedModelInfo,
+  type WeightsTarget,
+} from './tfjs_weights.js';

@@ -78,7 +78,8 @@ export function importStateDict(model: ResNet, stateDict: ReadonlyMap<string, To
   for (const [name, info] of model.layout) {
     const t = entries.get(name);
     const expected = torchShape(info);
-    if (!t) throw new ResNetError(`resnet: weights do not fit ${model.spec.name}: missing "${name}" (PyTorch shape [${expected.join(', ')}])`);
+    if (!t)
+      throw new ResNetError(`resnet: weights do not fit ${model.spec.name}: missing "${name}" (PyTorch shape [${expected.join(', ')}])`);
     if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
       throw new ResNetError(
         `resnet: weights do not fit ${model.spec.name}: "${name}" has shape [${t.shape.join(', ')}], expected [${expected.join(', ')}] (PyTorch layout)`,

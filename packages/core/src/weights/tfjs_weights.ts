@@ -44,7 +44,12 @@ function loadHandler(target: WeightsTarget): tf.io.IOHandler {
 export async function toModelArtifacts(model: ResNet): Promise<tf.io.ModelArtifacts> {
   const named = [...model.layout.keys()].map((name) => ({ name, tensor: model.variables.get(name)! }));
   const { data, specs } = await tf.io.encodeWeights(named);
-  const info: SavedModelInfo = { spec: model.spec, numBatchesTracked: model.numBatchesTracked, bnMomentum: model.bnMomentum, bnEpsilon: model.bnEpsilon };
+  const info: SavedModelInfo = {
+    spec: model.spec,
+    numBatchesTracked: model.numBatchesTracked,
+    bnMomentum: model.bnMomentum,
+    bnEpsilon: model.bnEpsilon,
+  };
   // tf.io types metadata as `{[key: string]: {}}`; our record is plain JSON.
   const userDefinedMetadata = { resnet: info } as unknown as tf.io.ModelArtifacts['userDefinedMetadata'];
   return { format: TFJS_WEIGHTS_FORMAT, generatedBy: GENERATED_BY, weightSpecs: specs, weightData: data, userDefinedMetadata };
@@ -85,7 +90,8 @@ async function readArtifacts(target: WeightsTarget): Promise<{ artifacts: tf.io.
 export async function loadWeights(model: ResNet, target: WeightsTarget): Promise<void> {
   const { artifacts, info } = await readArtifacts(target);
   const mismatch = describeMismatch(info.spec, model.spec);
-  if (mismatch) throw new ResNetError(`resnet: weights in "${String(target)}" are for ${info.spec.name}, not this ${model.spec.name}: ${mismatch}`);
+  if (mismatch)
+    throw new ResNetError(`resnet: weights in "${String(target)}" are for ${info.spec.name}, not this ${model.spec.name}: ${mismatch}`);
   const tensors = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
   try {
     model.setWeights(tensors);
@@ -107,7 +113,10 @@ export async function loadWeights(model: ResNet, target: WeightsTarget): Promise
  */
 export async function loadModel(target: WeightsTarget, options: Pick<CreateOptions, 'bnMomentum' | 'bnEpsilon'> = {}): Promise<ResNet> {
   const { info } = await readArtifacts(target);
-  const model = new ResNet(info.spec, { bnMomentum: options.bnMomentum ?? info.bnMomentum, bnEpsilon: options.bnEpsilon ?? info.bnEpsilon });
+  const model = new ResNet(info.spec, {
+    bnMomentum: options.bnMomentum ?? info.bnMomentum,
+    bnEpsilon: options.bnEpsilon ?? info.bnEpsilon,
+  });
   try {
     await loadWeights(model, target);
   } catch (e) {

@@ -11,7 +11,11 @@ function bytes(name: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const plain = (image: DecodedImage): { height: number; width: number; data: number[] } => ({ height: image.height, width: image.width, data: Array.from(image.data) });
+const plain = (image: DecodedImage): { height: number; width: number; data: number[] } => ({
+  height: image.height,
+  width: image.width,
+  data: Array.from(image.data),
+});
 
 (globalThis as unknown as Record<string, unknown>)['__harnessResult'] = (async () => {
   const decoder = browserImageDecoder();
@@ -46,6 +50,13 @@ const plain = (image: DecodedImage): { height: number; width: number; data: numb
     fixed,
     corrupt,
     brokenError,
-    batch: { classNames: [...dataset.classNames], labels: Array.from(batch.labels), size: batch.size, height: batch.height, width: batch.width, images: Array.from(batch.images) },
+    batch: {
+      classNames: [...dataset.classNames],
+      labels: Array.from(batch.labels),
+      size: batch.size,
+      height: batch.height,
+      width: batch.width,
+      images: Array.from(batch.images),
+    },
   };
 })();

@@ -39,7 +39,8 @@ function batchFile(ids: number[], labels: number[]): Uint8Array {
   ids.forEach((id, r) => {
     const at = r * CIFAR10_RECORD_BYTES;
     out[at] = labels[r]!;
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) out[at + 1 + c * 1024 + y * 32 + x] = pixel(id, c, y, x);
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) out[at + 1 + c * 1024 + y * 32 + x] = pixel(id, c, y, x);
   });
   return out;
 }
@@ -51,7 +52,10 @@ function smallCifar(): Cifar10Files {
   const files: Record<string, Uint8Array> = {};
   CIFAR10_TRAIN_FILES.forEach((name, f) => {
     const ids = Array.from({ length: PER_TRAIN_FILE }, (_, r) => f * PER_TRAIN_FILE + r);
-    files[name] = batchFile(ids, ids.map((id) => id % 10));
+    files[name] = batchFile(
+      ids,
+      ids.map((id) => id % 10),
+    );
   });
   files[CIFAR10_TEST_FILE] = batchFile([100, 101, 102], [9, 8, 7]);
   return files;
@@ -106,7 +110,14 @@ describe('constants', () => {
     expect(CIFAR10_SIZE).toBe(170052171);
     expect(CIFAR10_CLASS_NAMES).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
     expect(CIFAR10_RECORD_BYTES).toBe(3073);
-    expect(CIFAR10_FILES).toEqual(['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']);
+    expect(CIFAR10_FILES).toEqual([
+      'data_batch_1.bin',
+      'data_batch_2.bin',
+      'data_batch_3.bin',
+      'data_batch_4.bin',
+      'data_batch_5.bin',
+      'test_batch.bin',
+    ]);
   });
 });
 
@@ -154,16 +165,26 @@ describe('binary batches', () => {
   });
 
   test('an empty file, a truncated file, a wrong length and a bad label are refused, naming the file', async () => {
-    await expectError(() => parseCifar10Batch(new Uint8Array(0), 'data_batch_2.bin'), 'cifar10: data_batch_2.bin is empty', 'records of 3073 bytes');
+    await expectError(
+      () => parseCifar10Batch(new Uint8Array(0), 'data_batch_2.bin'),
+      'cifar10: data_batch_2.bin is empty',
+      'records of 3073 bytes',
+    );
     const good = batchFile([1, 2, 3], [0, 1, 2]);
     await expectError(
       () => parseCifar10Batch(good.subarray(0, good.length - 1), 'data_batch_2.bin'),
       'cifar10: data_batch_2.bin has 9218 bytes, not a multiple of 3073',
       '2 whole records and 3072 bytes left over: truncated',
     );
-    await expectError(() => parseCifar10Batch(new Uint8Array(3074 * 2), 'test_batch.bin'), 'cifar10: test_batch.bin has 6148 bytes, not a multiple of 3073');
+    await expectError(
+      () => parseCifar10Batch(new Uint8Array(3074 * 2), 'test_batch.bin'),
+      'cifar10: test_batch.bin has 6148 bytes, not a multiple of 3073',
+    );
     const bad = batchFile([1, 2, 3], [0, 10, 2]);
-    await expectError(() => parseCifar10Batch(bad, 'data_batch_4.bin'), 'cifar10: data_batch_4.bin: record 1 (byte 3073) has label 10, expected 0…9');
+    await expectError(
+      () => parseCifar10Batch(bad, 'data_batch_4.bin'),
+      'cifar10: data_batch_4.bin: record 1 (byte 3073) has label 10, expected 0…9',
+    );
   });
 });
 
@@ -181,7 +202,10 @@ describe('gzip', () => {
 
   test('truncated, corrupt, empty and non-gzip data give clear errors', async () => {
     const gz = gzipSync(text);
-    await expectError(() => gunzip(gz.subarray(0, gz.length >> 1), 'x.tar.gz'), /^gzip: cannot decompress x\.tar\.gz \(\d+ bytes\): .*truncated or corrupt/);
+    await expectError(
+      () => gunzip(gz.subarray(0, gz.length >> 1), 'x.tar.gz'),
+      /^gzip: cannot decompress x\.tar\.gz \(\d+ bytes\): .*truncated or corrupt/,
+    );
     const corrupt = Uint8Array.from(gz);
     corrupt[gz.length - 6] = 0xff ^ gz[gz.length - 6]!; // the CRC
     await expectError(() => gunzip(corrupt, 'x.tar.gz'), 'gzip: cannot decompress x.tar.gz', 'truncated or corrupt');
@@ -217,15 +241,31 @@ describe('tar', () => {
     const entries = readTar(tar);
     const big = entries.find((e) => e.name === 'x/big.bin')!;
     const bigAt = big.data.byteOffset - tar.byteOffset;
-    await expectError(() => readTar(tar.subarray(0, bigAt + 700), 'x.tar'), /^tar: x\.tar: "x\/big\.bin" \(header at byte \d+\) has 1500 bytes of data, but the archive ends 700 bytes after its header: truncated$/);
-    await expectError(() => readTar(tar.subarray(0, 512 + 100), 'x.tar'), 'tar: x.tar: the archive ends at byte 612, inside the header block at byte 512: truncated');
+    await expectError(
+      () => readTar(tar.subarray(0, bigAt + 700), 'x.tar'),
+      /^tar: x\.tar: "x\/big\.bin" \(header at byte \d+\) has 1500 bytes of data, but the archive ends 700 bytes after its header: truncated$/,
+    );
+    await expectError(
+      () => readTar(tar.subarray(0, 512 + 100), 'x.tar'),
+      'tar: x.tar: the archive ends at byte 612, inside the header block at byte 512: truncated',
+    );
     const last = entries[entries.length - 1]!;
     const end = last.data.byteOffset - tar.byteOffset + Math.ceil(last.data.length / 512) * 512;
-    await expectError(() => readTar(tar.subarray(0, end), 'x.tar'), `tar: x.tar: the archive ends at byte ${end} without its end marker (a zero block): truncated`);
+    await expectError(
+      () => readTar(tar.subarray(0, end), 'x.tar'),
+      `tar: x.tar: the archive ends at byte ${end} without its end marker (a zero block): truncated`,
+    );
     const corrupt = Uint8Array.from(tar);
     corrupt[512 + 3] = 1 ^ tar[512 + 3]!; // a name byte of the second header
-    await expectError(() => readTar(corrupt, 'x.tar'), /^tar: x\.tar: the header at byte 512 has checksum \d+, but its bytes sum to \d+: corrupt, or not a tar archive$/);
-    await expectError(() => readTar(new TextEncoder().encode('not a tar '.repeat(100)), 'y'), 'tar: y: the checksum field of the header at byte 0 is', 'expected octal digits');
+    await expectError(
+      () => readTar(corrupt, 'x.tar'),
+      /^tar: x\.tar: the header at byte 512 has checksum \d+, but its bytes sum to \d+: corrupt, or not a tar archive$/,
+    );
+    await expectError(
+      () => readTar(new TextEncoder().encode('not a tar '.repeat(100)), 'y'),
+      'tar: y: the checksum field of the header at byte 0 is',
+      'expected octal digits',
+    );
     await expectError(() => readTar(new Uint8Array(0), 'y'), 'tar: y: the archive is empty');
   });
 });
@@ -243,18 +283,25 @@ describe('the distributed archive', () => {
     const files: Record<string, Uint8Array> = { ...smallCifar() };
     delete files['data_batch_3.bin'];
     const tgz = systemTar(files, ['-cz']);
-    await expectError(() => cifar10FromTarGz(tgz), 'cifar10: cifar-10-binary.tar.gz (holding 5 files, e.g. cifar-10-batches-bin/', 'has no data_batch_3.bin (expected data_batch_1.bin');
+    await expectError(
+      () => cifar10FromTarGz(tgz),
+      'cifar10: cifar-10-binary.tar.gz (holding 5 files, e.g. cifar-10-batches-bin/',
+      'has no data_batch_3.bin (expected data_batch_1.bin',
+    );
     const python = systemTar({ data_batch_1: 'pickle' }, ['-cz'], 'cifar-10-batches-py');
     await expectError(() => cifar10FromTarGz(python, 'c.tgz'), 'this is the Python version of CIFAR-10');
     const corrupt = Uint8Array.from(tgz);
     corrupt[tgz.length - 8] = 0xff ^ tgz[tgz.length - 8]!; // the CRC
     await expectError(() => cifar10FromTarGz(corrupt, 'c.tgz'), 'gzip: cannot decompress c.tgz', 'truncated or corrupt');
     const tar = systemTar(smallCifar(), ['-c']);
-    await expectError(() => cifar10FromTarGz(gzipSync(tar.subarray(0, 5000)), 'c.tgz'), /^tar: c\.tgz: ".*" \(header at byte \d+\) has \d+ bytes of data, but the archive ends \d+ bytes after its header: truncated$/);
+    await expectError(
+      () => cifar10FromTarGz(gzipSync(tar.subarray(0, 5000)), 'c.tgz'),
+      /^tar: c\.tgz: ".*" \(header at byte \d+\) has \d+ bytes of data, but the archive ends \d+ bytes after its header: truncated$/,
+    );
   });
 });
 
-describe('the paper\'s data sets (Sec. 4.2)', () => {
+describe("the paper's data sets (Sec. 4.2)", () => {
   const files = smallCifar();
   const trainCount = 5 * PER_TRAIN_FILE;
 
@@ -296,10 +343,12 @@ describe('the paper\'s data sets (Sec. 4.2)', () => {
     expect(Array.from(test.labels)).toEqual([7, 9]);
     const expected = new Float32Array(2 * 3072);
     [102, 100].forEach((id, k) => {
-      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) {
-        const p = (y * 32 + x) * 3 + c;
-        expected[k * 3072 + p] = pixel(id, c, y, x) / 255 - data.mean[p]!;
-      }
+      for (let y = 0; y < 32; y++)
+        for (let x = 0; x < 32; x++)
+          for (let c = 0; c < 3; c++) {
+            const p = (y * 32 + x) * 3 + c;
+            expected[k * 3072 + p] = pixel(id, c, y, x) / 255 - data.mean[p]!;
+          }
     });
     expectClose(test.images, expected);
     // The test set is never augmented, even when given an rng.
@@ -353,8 +402,14 @@ describe('the paper\'s data sets (Sec. 4.2)', () => {
     delete missing['test_batch.bin'];
     delete missing['data_batch_5.bin'];
     await expectError(() => cifar10Datasets(missing), 'cifar10: the files given has no data_batch_5.bin, test_batch.bin');
-    await expectError(() => cifar10Datasets({ ...files, 'data_batch_3.bin': batchFile([1], [12]) }), 'cifar10: data_batch_3.bin: record 0 (byte 0) has label 12, expected 0…9');
-    await expectError(() => cifar10Datasets({ ...files, 'test_batch.bin': new Uint8Array(10) }), 'cifar10: test_batch.bin has 10 bytes, not a multiple of 3073');
+    await expectError(
+      () => cifar10Datasets({ ...files, 'data_batch_3.bin': batchFile([1], [12]) }),
+      'cifar10: data_batch_3.bin: record 0 (byte 0) has label 12, expected 0…9',
+    );
+    await expectError(
+      () => cifar10Datasets({ ...files, 'test_batch.bin': new Uint8Array(10) }),
+      'cifar10: test_batch.bin has 10 bytes, not a multiple of 3073',
+    );
     await expectError(() => cifar10Datasets(files, { valSize: trainCount }), `cifar10: valSize must be an integer in [0, ${trainCount})`);
     await expectError(() => cifar10Datasets(files, { valSize: 1.5 }), 'got 1.5');
     await expectError(() => cifar10Datasets(files, { augment: true } as never), 'cifar10: unknown option augment');

@@ -111,7 +111,13 @@ describe('listing an image folder', () => {
       ['/mem/emu/1.jpg', 2],
       ['/mem/emu/2.jpg', 2],
     ]);
-    expect(imageListing('r', [{ name: 'b', paths: ['p'] }, { name: 'B', paths: ['q'] }, { name: 'a', paths: ['s'] }]).classNames).toEqual(['B', 'a', 'b']);
+    expect(
+      imageListing('r', [
+        { name: 'b', paths: ['p'] },
+        { name: 'B', paths: ['q'] },
+        { name: 'a', paths: ['s'] },
+      ]).classNames,
+    ).toEqual(['B', 'a', 'b']);
   });
 
   test('image file names: .jpg, .jpeg, .png in any case, not hidden', () => {
@@ -120,10 +126,15 @@ describe('listing an image folder', () => {
   });
 
   test('an empty folder and a class folder without images are errors that say what was expected', () => {
-    expect(() => imageListing('/data/x', [])).toThrow(new ResNetError('image folder /data/x: no class folders (expected /data/x/<class name>/*.jpg|jpeg|png)'));
-    expect(() => imageListing('/data/x', [{ name: 'a', paths: ['/data/x/a/1.jpg'] }, { name: 'b', paths: [] }])).toThrow(
-      'image folder /data/x: class folder "b" has no images (.jpg, .jpeg or .png)',
+    expect(() => imageListing('/data/x', [])).toThrow(
+      new ResNetError('image folder /data/x: no class folders (expected /data/x/<class name>/*.jpg|jpeg|png)'),
     );
+    expect(() =>
+      imageListing('/data/x', [
+        { name: 'a', paths: ['/data/x/a/1.jpg'] },
+        { name: 'b', paths: [] },
+      ]),
+    ).toThrow('image folder /data/x: class folder "b" has no images (.jpg, .jpeg or .png)');
   });
 
   test('classNames given (e.g. the training set’s) fix the labels; an unknown folder is an error', () => {
@@ -137,7 +148,9 @@ describe('listing an image folder', () => {
       { path: 'e/1.jpg', label: 0 },
       { path: 'a/1.jpg', label: 2 },
     ]);
-    expect(() => imageListing('val', folders, { classNames: ['emu'] })).toThrow('image folder val: folder "ant" not among the 1 classes given');
+    expect(() => imageListing('val', folders, { classNames: ['emu'] })).toThrow(
+      'image folder val: folder "ant" not among the 1 classes given',
+    );
   });
 });
 
@@ -393,7 +406,13 @@ describe('mean subtraction and normalisation', () => {
       a: { '1.png': fakeBytes(20, 20, 10, true), '2.png': fakeBytes(30, 20, 50, true) },
       b: { '3.png': fakeBytes(16, 40, 0) },
     });
-    const ds = new ImageFolderDataset(source, new FakeDecoder(), { cropSize: 8, evalResize: 12, scaleRange: [10, 20], mean: [9, 9, 9], std: [3, 3, 3] });
+    const ds = new ImageFolderDataset(source, new FakeDecoder(), {
+      cropSize: 8,
+      evalResize: 12,
+      scaleRange: [10, 20],
+      mean: [9, 9, 9],
+      std: [3, 3, 3],
+    });
     const mean = await computeMeanImage(ds, { indices: [0, 1], batchSize: 1 });
     expect(mean.length).toBe(8 * 8 * 3);
     for (const v of mean) expect(v).toBeCloseTo(30 / 255, 6);
@@ -409,7 +428,9 @@ describe('mean subtraction and normalisation', () => {
     expect(() => new ImageFolderDataset(smallFolder(), new FakeDecoder(), { ...RAW, mean: new Float32Array(10) })).toThrow(
       'folder:/mem: mean must have 3 values (per channel) or 8×8×3 = 192 (per pixel, at the crop size), got 10',
     );
-    expect(() => new ImageFolderDataset(smallFolder(), new FakeDecoder(), { ...RAW, std: [1, 0, 1] })).toThrow('std[1] must be a positive number, got 0');
+    expect(() => new ImageFolderDataset(smallFolder(), new FakeDecoder(), { ...RAW, std: [1, 0, 1] })).toThrow(
+      'std[1] must be a positive number, got 0',
+    );
   });
 });
 
@@ -417,7 +438,9 @@ describe('errors', () => {
   test('an undecodable file is named', async () => {
     const source = memorySource({ a: { 'good.jpg': fakeBytes(20, 20, 1), 'bad.jpg': Uint8Array.of(0xff, 0xd8, 0xff) } });
     const ds = new ImageFolderDataset(source, new FakeDecoder(), RAW);
-    await expect(ds.batch([0, 1])).rejects.toThrow(new ResNetError('folder:/mem: cannot decode /mem/a/bad.jpg (3 bytes) with fake decoder: not a fake image'));
+    await expect(ds.batch([0, 1])).rejects.toThrow(
+      new ResNetError('folder:/mem: cannot decode /mem/a/bad.jpg (3 bytes) with fake decoder: not a fake image'),
+    );
     await expect(ds.batch([0], new Rng(1))).rejects.toThrow('cannot decode /mem/a/bad.jpg');
   });
 
@@ -425,7 +448,9 @@ describe('errors', () => {
     const decoder = new FakeDecoder();
     decoder.lie = 'size';
     const ds = new ImageFolderDataset(smallFolder(), decoder, RAW);
-    await expect(ds.batch([3])).rejects.toThrow('image: fake decoder decoded folder:/mem: /mem/dog/b.jpg to 13×18, expected the shorter side to be 12');
+    await expect(ds.batch([3])).rejects.toThrow(
+      'image: fake decoder decoded folder:/mem: /mem/dog/b.jpg to 13×18, expected the shorter side to be 12',
+    );
   });
 
   test('bad options and indices say what was expected', async () => {
@@ -434,7 +459,9 @@ describe('errors', () => {
     expect(() => make({ cropSize: 224, scaleRange: [200, 480] })).toThrow('scaleRange [200, 480] must not go below cropSize 224');
     expect(() => make({ scaleRange: [480, 256] })).toThrow('scaleRange must be two integers [lo, hi] with lo ≤ hi, got [480,256]');
     expect(() => make({ evalResize: 200 })).toThrow('evalResize must be an integer ≥ cropSize 224, got 200');
-    expect(() => make({ view: 'five-crop' })).toThrow('view must be "center", "ten-crop" or { fullImage: <shorter side> }, got "five-crop"');
+    expect(() => make({ view: 'five-crop' })).toThrow(
+      'view must be "center", "ten-crop" or { fullImage: <shorter side> }, got "five-crop"',
+    );
     expect(() => make({ lighting: -1 })).toThrow('lighting must be a number ≥ 0, got -1');
     const ds = make(RAW);
     await expect(ds.batch([6])).rejects.toThrow('folder:/mem: index 6 is outside 0…5');
@@ -451,7 +478,9 @@ describe('one image for predict', () => {
     // 20×30 → 9×13: centre offset (0, 2).
     expect(x.length).toBe(8 * 8 * 3);
     expect(Array.from(x.subarray(0, 3))).toEqual([0 - 1, 2 - 1, 7 - 1]);
-    await expect(decodeForModel(Uint8Array.of(1), decoder, { size: 8 }, 'cat.jpg')).rejects.toThrow('cannot decode cat.jpg (1 bytes) with fake decoder: not a fake image');
+    await expect(decodeForModel(Uint8Array.of(1), decoder, { size: 8 }, 'cat.jpg')).rejects.toThrow(
+      'cannot decode cat.jpg (1 bytes) with fake decoder: not a fake image',
+    );
   });
 });
 
@@ -481,7 +510,9 @@ describe('browserFileSource (over File-like entries)', () => {
       { path: 'picked/zebra/1.jpg', label: 1 },
     ]);
     expect(Array.from(await source.read('picked/ant/sub/c.jpg'))).toEqual([5]);
-    await expect(source.read('picked/readme.jpg')).rejects.toThrow('browserFileSource: picked/readme.jpg is not one of the 4 images of picked');
+    await expect(source.read('picked/readme.jpg')).rejects.toThrow(
+      'browserFileSource: picked/readme.jpg is not one of the 4 images of picked',
+    );
   });
 
   test('{ path, file } entries work too; a file without a relative path or a class without images is refused', () => {
@@ -490,6 +521,11 @@ describe('browserFileSource (over File-like entries)', () => {
     expect(source.name).toBe('dropped');
     expect(source.files).toEqual([{ path: 'r/c/1.png', label: 0 }]);
     expect(() => browserFileSource([new File([blob], 'x.jpg')])).toThrow('browserFileSource: x.jpg has no webkitRelativePath');
-    expect(() => browserFileSource([{ path: 'r/c/1.png', file: blob }, { path: 'r/d/readme.txt', file: blob }])).toThrow('class folder "d" has no images');
+    expect(() =>
+      browserFileSource([
+        { path: 'r/c/1.png', file: blob },
+        { path: 'r/d/readme.txt', file: blob },
+      ]),
+    ).toThrow('class folder "d" has no images');
   });
 });

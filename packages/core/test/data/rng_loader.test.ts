@@ -32,7 +32,7 @@ test('uniform draws fill their range; normal has mean 0 and std 1', () => {
   }
   expect(Math.abs(sum / n)).toBeLessThan(0.03);
   expect(Math.abs(Math.sqrt(sq / n) - 1)).toBeLessThan(0.03);
-  for (const c of counts) expect(Math.abs(c - n / 10)).toBeLessThan(n / 10 * 0.1);
+  for (const c of counts) expect(Math.abs(c - n / 10)).toBeLessThan((n / 10) * 0.1);
   const p = r.permutation(100);
   expect([...p].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
 });
@@ -69,12 +69,19 @@ test('a shuffle buffer gives a permutation that only moves examples a buffer ahe
 test('a stream started at a position continues exactly as the stream from the start', async () => {
   const ds = new ArrayDataset('tiny', tiny(10), names, { scale: 1, pad: 1, flip: true });
   const loader = new DataLoader(ds, { batchSize: 3, seed: 9 });
-  const take = async (from: { epoch: number; batch: number }, n: number): Promise<{ pos: string; pixels: number[]; labels: number[] }[]> => {
+  const take = async (
+    from: { epoch: number; batch: number },
+    n: number,
+  ): Promise<{ pos: string; pixels: number[]; labels: number[] }[]> => {
     const out = [];
     const s = loader.stream(from);
     for (let i = 0; i < n; i++) {
       const { value } = await s.next();
-      out.push({ pos: `${value!.position.epoch}.${value!.position.batch}`, pixels: [...value!.batch.images], labels: [...value!.batch.labels] });
+      out.push({
+        pos: `${value!.position.epoch}.${value!.position.batch}`,
+        pixels: [...value!.batch.images],
+        labels: [...value!.batch.labels],
+      });
     }
     await s.return(undefined);
     return out;
@@ -97,7 +104,14 @@ test('evaluation visits every example once, in order, without augmentation', asy
 
 test('pad-and-crop shifts the image and fills with zeros (the mean); flip mirrors', () => {
   // One 3×3 single-channel image with pixels 1…9, mean 0, scale 1.
-  const data: ImageArray = { images: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), labels: Int32Array.from([0]), count: 1, height: 3, width: 3, channels: 1 };
+  const data: ImageArray = {
+    images: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    labels: Int32Array.from([0]),
+    count: 1,
+    height: 3,
+    width: 3,
+    channels: 1,
+  };
   const ds = new ArrayDataset('one', data, ['x'], { scale: 1, pad: 1, flip: true });
   const seen = new Set<string>();
   const rng = new Rng(3);
@@ -121,7 +135,9 @@ test('the per-pixel mean, the split, and clear errors', () => {
   expect([train.length, val.length]).toEqual([45000, 5000]);
   expect(new Set([...train, ...val]).size).toBe(50000);
   expect(splitIndices(50000, 5000, 0).val).toEqual(val);
-  expect(() => new ArrayDataset('bad', { ...data, labels: Int32Array.from([0, 1, 2, 7]) }, names)).toThrow(/label 7 of example 3 is outside 0…2/);
+  expect(() => new ArrayDataset('bad', { ...data, labels: Int32Array.from([0, 1, 2, 7]) }, names)).toThrow(
+    /label 7 of example 3 is outside 0…2/,
+  );
   expect(() => new ArrayDataset('bad', { ...data, count: 5 }, names)).toThrow(/expected 5×2×2×3 = 60 bytes of images, got 48/);
   expect(() => ds.batchSync([4])).toThrow(/index 4 is outside 0…3/);
 });

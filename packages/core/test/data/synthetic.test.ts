@@ -58,7 +58,7 @@ test('a linear classifier on the pixels does poorly (< 35% test accuracy, chance
       const s = scores(tr.images, i);
       const max = Math.max(...s);
       let sum = 0;
-      for (let c = 0; c < 10; c++) sum += (s[c] = Math.exp(s[c]! - max));
+      for (let c = 0; c < 10; c++) sum += s[c] = Math.exp(s[c]! - max);
       for (let c = 0; c < 10; c++) {
         const g = s[c]! / sum - (c === tr.labels[i] ? 1 : 0);
         b[c]! -= lr * g;

@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ResNetError } from '../../src/errors.js';
-import {
-  float16BitsToNumber,
-  parseSafetensors,
-  serializeSafetensors,
-  toFloat32,
-} from '../../src/formats/index.js';
+import { float16BitsToNumber, parseSafetensors, serializeSafetensors, toFloat32 } from '../../src/formats/index.js';
 import type { SafetensorsInput, SafetensorsTensor } from '../../src/formats/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -161,9 +156,7 @@ describe('parseSafetensors on hand-built files', () => {
     const inner = buildFile({ t: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f32([5, 6]));
     const outer = new Uint8Array(inner.length + 3);
     outer.set(inner, 3);
-    expect(Array.from(toFloat32(parseSafetensors(outer.subarray(3)).tensors.get('t') as SafetensorsTensor))).toEqual([
-      5, 6,
-    ]);
+    expect(Array.from(toFloat32(parseSafetensors(outer.subarray(3)).tensors.get('t') as SafetensorsTensor))).toEqual([5, 6]);
   });
 
   test('F16: 0x3C00 = 1.0 and the special values', () => {
@@ -188,12 +181,7 @@ describe('parseSafetensors on hand-built files', () => {
   });
 
   test('I64 and U64 (including values beyond 2^53)', () => {
-    expect(values('I64', [2, 2], i64([-1n, 5n, 1n << 40n, -(1n << 62n)]))).toEqual([
-      -1,
-      5,
-      2 ** 40,
-      -(2 ** 62),
-    ]);
+    expect(values('I64', [2, 2], i64([-1n, 5n, 1n << 40n, -(1n << 62n)]))).toEqual([-1, 5, 2 ** 40, -(2 ** 62)]);
     expect(values('U64', [1], i64([-1n]))).toEqual([Math.fround(2 ** 64)]);
   });
 
@@ -302,7 +290,9 @@ describe('parseSafetensors errors', () => {
   });
 
   test('tensor entry that is not an object', () => {
-    expect(() => parseSafetensors(buildFile({ t: 5 }))).toThrow(/safetensors: tensor "t" is number 5, expected an object with dtype, shape and data_offsets/);
+    expect(() => parseSafetensors(buildFile({ t: 5 }))).toThrow(
+      /safetensors: tensor "t" is number 5, expected an object with dtype, shape and data_offsets/,
+    );
   });
 
   test.each(['dtype', 'shape', 'data_offsets'])('tensor entry missing %s', (field) => {
@@ -393,7 +383,9 @@ describe('serializeSafetensors errors', () => {
   });
 
   test('reserved name, wrong data type, bad dtype, shape/data mismatch, non-string metadata', () => {
-    expect(() => serializeSafetensors([one({ name: '__metadata__' })])).toThrow(/safetensors: tensor #0 is named "__metadata__", which is reserved/);
+    expect(() => serializeSafetensors([one({ name: '__metadata__' })])).toThrow(
+      /safetensors: tensor #0 is named "__metadata__", which is reserved/,
+    );
     expect(() => serializeSafetensors([one({ dtype: 'I64' })])).toThrow(
       /safetensors: tensor "x" has dtype I64 but its data is a Float32Array, expected a BigInt64Array/,
     );

@@ -30,7 +30,10 @@ export interface Fixture {
 }
 
 export function fixtureNames(): string[] {
-  return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.safetensors')).map((f) => f.replace(/\.safetensors$/, '')).sort();
+  return readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith('.safetensors'))
+    .map((f) => f.replace(/\.safetensors$/, ''))
+    .sort();
 }
 
 export function loadFixture(name: string): Fixture {

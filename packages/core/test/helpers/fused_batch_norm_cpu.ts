@@ -38,13 +38,19 @@ const forward: tf.KernelFunc = ({ inputs, attrs, backend }) => {
     const v = (scale[k]! * (x[i]! - mean[k]!)) / Math.sqrt(variance[k]! + varianceEpsilon) + offset[k]!;
     y[i] = relu ? Math.max(v, 0) : v;
   }
-  return [cpu.makeTensorInfo(shape, 'float32', y), cpu.makeTensorInfo([c], 'float32', Float32Array.from(mean)), cpu.makeTensorInfo([c], 'float32', Float32Array.from(variance))];
+  return [
+    cpu.makeTensorInfo(shape, 'float32', y),
+    cpu.makeTensorInfo([c], 'float32', Float32Array.from(mean)),
+    cpu.makeTensorInfo([c], 'float32', Float32Array.from(variance)),
+  ];
 };
 
 const backward: tf.KernelFunc = ({ inputs, attrs, backend }) => {
   const cpu = backend as MathBackendCPU;
   const { varianceEpsilon, relu } = attrs as unknown as Attrs;
-  const [dy, x, scale, mean, variance, y] = (['dy', 'x', 'scale', 'mean', 'variance', 'y'] as const).map((n) => values(cpu, inputs[n]!)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [dy, x, scale, mean, variance, y] = (['dy', 'x', 'scale', 'mean', 'variance', 'y'] as const).map((n) =>
+    values(cpu, inputs[n]!),
+  ) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
   const shape = inputs['x']!.shape;
   const c = shape[3]!;
   const m = x.length / c;
@@ -62,7 +68,11 @@ const backward: tf.KernelFunc = ({ inputs, attrs, backend }) => {
     const k = i % c;
     dx[i] = ((scale[k]! * invstd[k]!) / m) * (m * g[i]! - dOffset[k]! - xhat[i]! * dScale[k]!);
   }
-  return [cpu.makeTensorInfo(shape, 'float32', dx), cpu.makeTensorInfo([c], 'float32', Float32Array.from(dScale)), cpu.makeTensorInfo([c], 'float32', Float32Array.from(dOffset))];
+  return [
+    cpu.makeTensorInfo(shape, 'float32', dx),
+    cpu.makeTensorInfo([c], 'float32', Float32Array.from(dScale)),
+    cpu.makeTensorInfo([c], 'float32', Float32Array.from(dOffset)),
+  ];
 };
 
 /** Registers both kernels for `backendName`; returns the function that unregisters them. */

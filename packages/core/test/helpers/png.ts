@@ -27,7 +27,8 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /** A PNG of `height`×`width` pixels, `channels` 3 (RGB) or 4 (RGBA), from HWC bytes. */
 export function encodePng(pixels: Uint8Array, height: number, width: number, channels: 3 | 4 = 3): Uint8Array {
-  if (pixels.length !== height * width * channels) throw new Error(`encodePng: expected ${height * width * channels} bytes, got ${pixels.length}`);
+  if (pixels.length !== height * width * channels)
+    throw new Error(`encodePng: expected ${height * width * channels} bytes, got ${pixels.length}`);
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);
@@ -36,7 +37,12 @@ export function encodePng(pixels: Uint8Array, height: number, width: number, cha
   const stride = width * channels;
   const raw = new Uint8Array(height * (stride + 1));
   for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1); // filter byte 0: none
-  const parts = [Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a), chunk('IHDR', header), chunk('IDAT', new Uint8Array(deflateSync(raw))), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a),
+    chunk('IHDR', header),
+    chunk('IDAT', new Uint8Array(deflateSync(raw))),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {

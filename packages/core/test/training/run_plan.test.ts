@@ -21,10 +21,16 @@ import { useCpu } from '../helpers/cpu.js';
 
 beforeAll(useCpu);
 
-const close = (steps: readonly LearningRateStep[]) => steps.map((s) => ({ iteration: s.iteration, learningRate: expect.closeTo(s.learningRate, 12) }));
+const close = (steps: readonly LearningRateStep[]) =>
+  steps.map((s) => ({ iteration: s.iteration, learningRate: expect.closeTo(s.learningRate, 12) }));
 
 test('a plan is the recipe for the spec built for the data, with the overrides', () => {
-  const p = planRun({ model: 'resnet110', data: { numClasses: 10 }, recipe: 'cifar10-paper', overrides: { iterations: 1000, batchSize: 64 } });
+  const p = planRun({
+    model: 'resnet110',
+    data: { numClasses: 10 },
+    recipe: 'cifar10-paper',
+    overrides: { iterations: 1000, batchSize: 64 },
+  });
   expect(p.spec).toEqual(resolveSpec('resnet110', { numClasses: 10 }));
   expect(p.config).toEqual(resolveRecipe('cifar10-paper', p.spec, { iterations: 1000, batchSize: 64 }));
   expect(p.schedule).toBe(p.config.schedule);
@@ -41,9 +47,16 @@ test('--lr replaces the base rate and --warmup the warm-up; the schedule keeps i
     decay: { kind: 'step', milestones: [32000, 48000], factor: 0.1 },
   });
   expect(planRun({ ...deep, overrides: { warmup: 'none' } }).schedule.warmup).toBeUndefined();
-  expect(planRun({ ...deep, overrides: { warmup: 50 } }).schedule.warmup).toEqual({ learningRate: 0.01, untilTrainError: 0.8, maxIterations: 50 });
+  expect(planRun({ ...deep, overrides: { warmup: 50 } }).schedule.warmup).toEqual({
+    learningRate: 0.01,
+    untilTrainError: 0.8,
+    maxIterations: 50,
+  });
   // Without a warm-up of its own, a tenth of the base rate.
-  expect(planRun({ model: 'resnet20', recipe: 'cifar10-paper', overrides: { learningRate: 0.2, warmup: 30 } }).schedule.warmup).toEqual({ learningRate: 0.02, maxIterations: 30 });
+  expect(planRun({ model: 'resnet20', recipe: 'cifar10-paper', overrides: { learningRate: 0.2, warmup: 30 } }).schedule.warmup).toEqual({
+    learningRate: 0.02,
+    maxIterations: 30,
+  });
 });
 
 test('the web page: milestones and warm-up scaled to the run, reporting intervals bounded', () => {
@@ -58,7 +71,11 @@ test('the web page: milestones and warm-up scaled to the run, reporting interval
     }).config;
   // The synthetic recipe: 300 iterations, warm-up 30, ÷10 at 190 and 260; logs every 10, evaluates 200 at a time.
   const half = plan(150);
-  expect(half.schedule).toEqual({ base: 0.1, decay: { kind: 'step', milestones: [95, 130], factor: 0.1 }, warmup: { learningRate: 0.01, maxIterations: 15 } });
+  expect(half.schedule).toEqual({
+    base: 0.1,
+    decay: { kind: 'step', milestones: [95, 130], factor: 0.1 },
+    warmup: { learningRate: 0.01, maxIterations: 15 },
+  });
   expect([half.logEvery, half.evalBatchSize, half.checkpointEvery, half.batchSize, half.evalEvery]).toEqual([7, 100, 0, 16, 50]);
   expect(plan(1000).logEvery).toBe(10);
   expect(plan(10).schedule.decay).toEqual({ kind: 'step', milestones: [6, 9], factor: 0.1 });
@@ -68,7 +85,12 @@ test('the web page: milestones and warm-up scaled to the run, reporting interval
 
 test('a resumed run keeps its spec and recipe; only its length and reporting follow the overrides', () => {
   const first = planRun({ model: 'resnet20', recipe: 'synthetic', overrides: { batchSize: 8 } });
-  const resumed = planRun({ model: 'resnet20', recipe: 'cifar10-paper', overrides: { iterations: 500, logEvery: 5, batchSize: 64, momentum: 0.5 }, resume: first });
+  const resumed = planRun({
+    model: 'resnet20',
+    recipe: 'cifar10-paper',
+    overrides: { iterations: 500, logEvery: 5, batchSize: 64, momentum: 0.5 },
+    resume: first,
+  });
   expect(resumed.spec).toBe(first.spec);
   expect(resumed.config).toEqual({ ...first.config, iterations: 500, logEvery: 5 });
 });
@@ -84,10 +106,16 @@ test('bad values are refused once, naming the field, with the parts a caller can
   expect(error).toBeInstanceOf(CheckError);
   expect((error as CheckError).message).toBe('recipe: momentum must be in [0, 1), got 1');
   expect(error).toMatchObject({ where: 'recipe', field: 'momentum', expected: 'in [0, 1)', value: 1 });
-  expect(() => checkTrainOverrides({ weightDecayScope: 'none' as never })).toThrow('recipe: weightDecayScope must be "all" or "weights-only", got "none"');
+  expect(() => checkTrainOverrides({ weightDecayScope: 'none' as never })).toThrow(
+    'recipe: weightDecayScope must be "all" or "weights-only", got "none"',
+  );
   expect(() => checkTrainOverrides({ lr: 1 } as never)).toThrow(/unknown field "lr"/);
-  expect(() => planRun({ model: 'resnet20', recipe: 'synthetic', overrides: { momentum: -0.1 } })).toThrow('recipe: momentum must be in [0, 1), got -0.1');
-  expect(() => planRun({ model: 'resnet20', recipe: 'synthetic', overrides: { learningRate: 0 } })).toThrow('schedule: base must be a positive number, got 0');
+  expect(() => planRun({ model: 'resnet20', recipe: 'synthetic', overrides: { momentum: -0.1 } })).toThrow(
+    'recipe: momentum must be in [0, 1), got -0.1',
+  );
+  expect(() => planRun({ model: 'resnet20', recipe: 'synthetic', overrides: { learningRate: 0 } })).toThrow(
+    'schedule: base must be a positive number, got 0',
+  );
   expect(() => planRun({ model: 'resnet20', recipe: 'fast' })).toThrow(/unknown recipe "fast"/);
 });
 
@@ -103,11 +131,13 @@ test('imagenet-paper: the steps include the plateau drops where they happened', 
     if (s.observeEvaluation(e, iteration)) cuts.push(iteration);
   });
   expect(cuts).toEqual([55000, 85000]);
-  expect(scheduleSteps(spec, s.state)).toEqual(close([
-    { iteration: 0, learningRate: 0.1 },
-    { iteration: 55000, learningRate: 0.01 },
-    { iteration: 85000, learningRate: 0.001 },
-  ]));
+  expect(scheduleSteps(spec, s.state)).toEqual(
+    close([
+      { iteration: 0, learningRate: 0.1 },
+      { iteration: 55000, learningRate: 0.01 },
+      { iteration: 85000, learningRate: 0.001 },
+    ]),
+  );
   expect(s.rate(90000)).toBeCloseTo(0.001, 12);
   // Through a checkpoint (JSON) the drops stay where they were.
   const resumed = new LearningRateSchedule(spec);
@@ -118,12 +148,14 @@ test('imagenet-paper: the steps include the plateau drops where they happened', 
 
 test('the steps of a warm-up: where it ended, or at its latest; then the milestones', () => {
   const spec = resolveRecipe('cifar10-paper', resolveSpec('resnet110')).schedule;
-  expect(scheduleSteps(spec)).toEqual(close([
-    { iteration: 0, learningRate: 0.01 },
-    { iteration: 400, learningRate: 0.1 },
-    { iteration: 32000, learningRate: 0.01 },
-    { iteration: 48000, learningRate: 0.001 },
-  ]));
+  expect(scheduleSteps(spec)).toEqual(
+    close([
+      { iteration: 0, learningRate: 0.01 },
+      { iteration: 400, learningRate: 0.1 },
+      { iteration: 32000, learningRate: 0.01 },
+      { iteration: 48000, learningRate: 0.001 },
+    ]),
+  );
   const s = new LearningRateSchedule(spec);
   for (let i = 0; i < 237; i++) {
     s.rate(i);
@@ -146,16 +178,26 @@ test('a training run records its plateau drops: the steps are the rates its log 
   const model = createModel('resnet8', { widths: [2, 2, 2], stemWidth: 2, inputSize: size, numClasses: 2, seed: 1 });
   // A threshold no error can beat: every evaluation after the first is one without improvement.
   const schedule = { base: 0.05, decay: { kind: 'plateau' as const, factor: 0.1, patience: 1, threshold: 1 } };
-  const config = resolveRecipe('synthetic', undefined, { batchSize: 8, iterations: 8, evalEvery: 2, logEvery: 1, checkpointEvery: 0, evalBatchSize: 8, schedule });
+  const config = resolveRecipe('synthetic', undefined, {
+    batchSize: 8,
+    iterations: 8,
+    evalEvery: 2,
+    logEvery: 1,
+    checkpointEvery: 0,
+    evalBatchSize: 8,
+    schedule,
+  });
   const run = new Training(model, { train }, config);
   const logs: LogRecord[] = [];
   await run.run({ events: { onLog: (r) => logs.push(r) } });
   const steps = scheduleSteps(schedule, run.schedule.state);
-  expect(steps).toEqual(close([
-    { iteration: 0, learningRate: 0.05 },
-    { iteration: 4, learningRate: 0.005 },
-    { iteration: 6, learningRate: 0.0005 },
-  ]));
+  expect(steps).toEqual(
+    close([
+      { iteration: 0, learningRate: 0.05 },
+      { iteration: 4, learningRate: 0.005 },
+      { iteration: 6, learningRate: 0.0005 },
+    ]),
+  );
   // Log record r covers iteration r.iteration − 1 (from 0): its rate is the last step at or before it.
   for (const r of logs) expect(r.learningRate).toBeCloseTo(steps.filter((s) => s.iteration <= r.iteration - 1).at(-1)!.learningRate, 12);
   run.dispose();

@@ -13,7 +13,11 @@ test('CIFAR step schedule: 0.1, ÷10 at 32k and 48k', () => {
 });
 
 test('ResNet-110 warm-up: 0.01 until the recent training error is below 80%, then 0.1', () => {
-  const s = new LearningRateSchedule({ base: 0.1, warmup: { learningRate: 0.01, untilTrainError: 0.8 }, decay: { kind: 'step', milestones: [32000], factor: 0.1 } });
+  const s = new LearningRateSchedule({
+    base: 0.1,
+    warmup: { learningRate: 0.01, untilTrainError: 0.8 },
+    decay: { kind: 'step', milestones: [32000], factor: 0.1 },
+  });
   for (let i = 0; i < 30; i++) {
     expect(s.rate(i)).toBe(0.01);
     s.observeTrainError(i, 0.9);
@@ -29,7 +33,11 @@ test('ResNet-110 warm-up: 0.01 until the recent training error is below 80%, the
 });
 
 test('warm-up also ends at its maximum iteration', () => {
-  const s = new LearningRateSchedule({ base: 0.1, warmup: { learningRate: 0.01, untilTrainError: 0.8, maxIterations: 400 }, decay: { kind: 'constant' } });
+  const s = new LearningRateSchedule({
+    base: 0.1,
+    warmup: { learningRate: 0.01, untilTrainError: 0.8, maxIterations: 400 },
+    decay: { kind: 'constant' },
+  });
   expect(s.rate(399)).toBe(0.01);
   expect(s.rate(400)).toBe(0.1);
   expect(s.state.warmupEndedAt).toBe(400);
@@ -53,8 +61,12 @@ test('plateau: ÷10 after `patience` evaluations without improvement; state surv
 
 test('bad schedules are refused, naming the field', () => {
   expect(() => new LearningRateSchedule({ base: -1, decay: { kind: 'constant' } })).toThrow(/base must be a positive number, got -1/);
-  expect(() => new LearningRateSchedule({ base: 0.1, decay: { kind: 'step', milestones: [5, 3], factor: 0.1 } })).toThrow(/milestones must be increasing/);
-  expect(() => new LearningRateSchedule({ base: 0.1, warmup: { learningRate: 0.01 }, decay: { kind: 'constant' } })).toThrow(/warmup needs/);
+  expect(() => new LearningRateSchedule({ base: 0.1, decay: { kind: 'step', milestones: [5, 3], factor: 0.1 } })).toThrow(
+    /milestones must be increasing/,
+  );
+  expect(() => new LearningRateSchedule({ base: 0.1, warmup: { learningRate: 0.01 }, decay: { kind: 'constant' } })).toThrow(
+    /warmup needs/,
+  );
   expect(() => new LearningRateSchedule({ base: 0.1, decay: { kind: 'cosine' } as never })).toThrow(/decay.kind must be/);
 });
 

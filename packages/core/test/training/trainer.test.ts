@@ -39,7 +39,8 @@ function tinyData(count = 48, seed = 1): ImageArray {
     labels[i] = i % CLASSES;
     for (let y = 0; y < SIZE; y++)
       for (let x = 0; x < SIZE; x++)
-        for (let c = 0; c < 3; c++) images[((i * SIZE + y) * SIZE + x) * 3 + c] = rng.int(100) + (Math.floor((x * CLASSES) / SIZE) === labels[i] ? 120 : 0);
+        for (let c = 0; c < 3; c++)
+          images[((i * SIZE + y) * SIZE + x) * 3 + c] = rng.int(100) + (Math.floor((x * CLASSES) / SIZE) === labels[i] ? 120 : 0);
   }
   return { images, labels, count, height: SIZE, width: SIZE, channels: 3 };
 }
@@ -65,7 +66,10 @@ function config(overrides: Partial<TrainConfig> = {}): TrainConfig {
 }
 
 async function firstBatch(ds: Dataset, n = 8): Promise<ImageBatch> {
-  return ds.batch(Int32Array.from({ length: n }, (_, i) => i), new Rng(0));
+  return ds.batch(
+    Int32Array.from({ length: n }, (_, i) => i),
+    new Rng(0),
+  );
 }
 
 test('a training step returns the tensor count to where it was, and learns', async () => {
@@ -102,13 +106,20 @@ test('a non-finite loss stops with a clear error and leaves the weights as they 
   model.dispose();
 });
 
-async function runAll(stopAt?: number, resumeFrom?: Checkpoint, seed = 3): Promise<{ logs: LogRecord[]; checkpoints: Checkpoint[]; outcome: Awaited<ReturnType<Training['run']>>; weights: Float32Array }> {
+async function runAll(
+  stopAt?: number,
+  resumeFrom?: Checkpoint,
+  seed = 3,
+): Promise<{ logs: LogRecord[]; checkpoints: Checkpoint[]; outcome: Awaited<ReturnType<Training['run']>>; weights: Float32Array }> {
   const model = tinyModel(seed);
   const run = new Training(model, { train, test: test_ }, config());
   if (resumeFrom) run.restore(resumeFrom);
   const logs: LogRecord[] = [];
   const checkpoints: Checkpoint[] = [];
-  const outcome = await run.run({ ...(stopAt ? { stopAt } : {}), events: { onLog: (r) => logs.push(r), saveCheckpoint: async (c) => void checkpoints.push(c) } });
+  const outcome = await run.run({
+    ...(stopAt ? { stopAt } : {}),
+    events: { onLog: (r) => logs.push(r), saveCheckpoint: async (c) => void checkpoints.push(c) },
+  });
   const weights = (await model.variables.get('layer3.0.conv2.weight')!.data()) as Float32Array;
   run.dispose();
   model.dispose();
@@ -172,7 +183,9 @@ test('a checkpoint of another model, other data, another recipe, or damaged byte
   const model = tinyModel();
   const before = await model.variables.get('conv1.weight')!.data();
   const otherData = new ArrayDataset('tiny/other', tinyData(40), names);
-  expect(() => new Training(model, { train: otherData }, config()).restore(c)).toThrow(/trained on tiny\/train \(48 examples\), this run uses tiny\/other \(40 examples\)/);
+  expect(() => new Training(model, { train: otherData }, config()).restore(c)).toThrow(
+    /trained on tiny\/train \(48 examples\), this run uses tiny\/other \(40 examples\)/,
+  );
   expect(() => new Training(model, { train }, config({ seed: 12 })).restore(c)).toThrow(/its seed is 11, this run's is 12/);
   expect(await model.variables.get('conv1.weight')!.data()).toEqual(before); // nothing changed
   // Longer training is allowed.
@@ -180,7 +193,9 @@ test('a checkpoint of another model, other data, another recipe, or damaged byte
 
   const flipped = bytes.slice();
   flipped[flipped.length - 3]! ^= 0x40;
-  await expect(parseCheckpoint(flipped, 'run/checkpoint.safetensors')).rejects.toThrow(/run\/checkpoint.safetensors is damaged or not a checkpoint: its tensors' SHA-256 is [0-9a-f]{64}, the checkpoint recorded/);
+  await expect(parseCheckpoint(flipped, 'run/checkpoint.safetensors')).rejects.toThrow(
+    /run\/checkpoint.safetensors is damaged or not a checkpoint: its tensors' SHA-256 is [0-9a-f]{64}, the checkpoint recorded/,
+  );
   await expect(parseCheckpoint(bytes.slice(0, bytes.length - 10), 'ck')).rejects.toThrow(/ck is damaged or not a checkpoint/);
   await expect(parseCheckpoint(new Uint8Array(3), 'ck')).rejects.toThrow(/ck is damaged or not a checkpoint/);
   model.dispose();
@@ -208,7 +223,9 @@ test('evaluation averages the softmax over views', async () => {
   };
   const avg = await evaluate(model, views, { batchSize: 3 });
   // By hand: the mean of the two images' softmax for each example.
-  const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d((test_ as ArrayDataset).batchSync([0, 1, 2, 3, 4]).images, [5, SIZE, SIZE, 3]))).arraySync()) as number[][];
+  const probs = tf.tidy(() =>
+    tf.softmax(model.predict(tf.tensor4d((test_ as ArrayDataset).batchSync([0, 1, 2, 3, 4]).images, [5, SIZE, SIZE, 3]))).arraySync(),
+  ) as number[][];
   let loss = 0;
   for (let i = 0; i < 4; i++) loss -= Math.log((probs[i]![i % 3]! + probs[i + 1]![i % 3]!) / 2);
   expect(avg.count).toBe(4);
@@ -231,7 +248,9 @@ test('multi-scale testing averages the softmax over the scales, example by examp
   };
   const plain: Dataset = { ...shifted, name: 'plain', batch: (indices) => test_.batch(indices) };
   const both = await evaluateMultiScale(model, [plain, shifted], { batchSize: 4 });
-  const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d((test_ as ArrayDataset).batchSync([0, 1, 2, 3, 4, 5, 6]).images, [7, SIZE, SIZE, 3]))).arraySync()) as number[][];
+  const probs = tf.tidy(() =>
+    tf.softmax(model.predict(tf.tensor4d((test_ as ArrayDataset).batchSync([0, 1, 2, 3, 4, 5, 6]).images, [7, SIZE, SIZE, 3]))).arraySync(),
+  ) as number[][];
   let loss = 0;
   for (let i = 0; i < 6; i++) loss -= Math.log((probs[i]![i % 3]! + probs[i + 1]![i % 3]!) / 2);
   expect(both.count).toBe(6);

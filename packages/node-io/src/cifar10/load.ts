@@ -38,9 +38,13 @@ async function kind(path: string): Promise<'file' | 'directory' | undefined> {
  * `.tar.gz` itself.
  */
 export async function readCifar10Files(path: string): Promise<Cifar10Files> {
-  if (typeof path !== 'string' || path.length === 0) throw new FileIOError(`node-io: expected a path to ${EXPECTED}, got ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new FileIOError(`node-io: expected a path to ${EXPECTED}, got ${JSON.stringify(path)}`);
   const what = await kind(path);
-  if (what === undefined) throw new FileIOError(`node-io: cannot read CIFAR-10 from ${path}: no such file or directory (ENOENT); expected ${EXPECTED}`, { code: 'ENOENT' });
+  if (what === undefined)
+    throw new FileIOError(`node-io: cannot read CIFAR-10 from ${path}: no such file or directory (ENOENT); expected ${EXPECTED}`, {
+      code: 'ENOENT',
+    });
   if (what === 'file') return cifar10FromTarGz(await readBytes(path), path);
 
   const present = async (dir: string) => (await Promise.all(CIFAR10_FILES.map((f) => kind(join(dir, f))))).map((k) => k === 'file');

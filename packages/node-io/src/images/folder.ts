@@ -29,7 +29,10 @@ export interface ImageFolderReadOptions extends ImageFolderOptions, ListingOptio
 /** Class folders listed at once. */
 const LIST_CONCURRENCY = 16;
 
-async function kindOf(path: string, entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }): Promise<'dir' | 'file' | 'other'> {
+async function kindOf(
+  path: string,
+  entry: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean },
+): Promise<'dir' | 'file' | 'other'> {
   if (entry.isDirectory()) return 'dir';
   if (entry.isFile()) return 'file';
   if (!entry.isSymbolicLink()) return 'other';
@@ -76,7 +79,8 @@ export async function imageFolderSource(root: string, options: ListingOptions = 
   } catch (error) {
     throw systemError('open the image folder', dir, error);
   }
-  if (!info.isDirectory()) throw new FileIOError(`node-io: image folder ${dir} is not a directory (expected ${dir}/<class name>/*.jpg|jpeg|png)`);
+  if (!info.isDirectory())
+    throw new FileIOError(`node-io: image folder ${dir} is not a directory (expected ${dir}/<class name>/*.jpg|jpeg|png)`);
   const classDirs: string[] = [];
   for (const entry of await list(dir)) {
     if (!entry.name.startsWith('.') && (await kindOf(join(dir, entry.name), entry)) === 'dir') classDirs.push(entry.name);

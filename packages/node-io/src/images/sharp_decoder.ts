@@ -50,8 +50,10 @@ export function loadSharp(): Promise<typeof Sharp> {
 export function sharpImageDecoder(options: SharpDecoderOptions = {}): ImageDecoder {
   const kernel = options.kernel ?? 'linear';
   const failOn = options.failOn ?? 'truncated';
-  if (!KERNELS.includes(kernel)) throw new FileIOError(`node-io: sharpImageDecoder: kernel must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(kernel)}`);
-  if (!FAIL_ON.includes(failOn)) throw new FileIOError(`node-io: sharpImageDecoder: failOn must be one of ${FAIL_ON.join(', ')}, got ${JSON.stringify(failOn)}`);
+  if (!KERNELS.includes(kernel))
+    throw new FileIOError(`node-io: sharpImageDecoder: kernel must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(kernel)}`);
+  if (!FAIL_ON.includes(failOn))
+    throw new FileIOError(`node-io: sharpImageDecoder: failOn must be one of ${FAIL_ON.join(', ')}, got ${JSON.stringify(failOn)}`);
   return {
     get name(): string {
       return `sharp${loaded?.versions.sharp ? ` ${loaded.versions.sharp}` : ''} (${kernel})`;
@@ -99,7 +101,13 @@ async function alone<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function decodeOnce(sharp: typeof Sharp, bytes: Uint8Array, resize: ImageResize | undefined, kernel: SharpKernel, failOn: SharpFailOn): Promise<DecodedImage> {
+async function decodeOnce(
+  sharp: typeof Sharp,
+  bytes: Uint8Array,
+  resize: ImageResize | undefined,
+  kernel: SharpKernel,
+  failOn: SharpFailOn,
+): Promise<DecodedImage> {
   // The header gives the size (upright, after EXIF orientation) without decoding the pixels.
   const meta = await sharp(bytes, { failOn }).metadata();
   const stored = meta.autoOrient ?? { width: meta.width, height: meta.height };

@@ -48,7 +48,9 @@ export function parseCifar10Batches(batches: readonly Cifar10Batch[]): ImageArra
       const at = r * CIFAR10_RECORD_BYTES;
       const label = bytes[at]!;
       if (label >= CIFAR10_CLASS_NAMES.length) {
-        throw new ResNetError(`cifar10: ${name}: record ${r} (byte ${at}) has label ${label}, expected 0…${CIFAR10_CLASS_NAMES.length - 1}`);
+        throw new ResNetError(
+          `cifar10: ${name}: record ${r} (byte ${at}) has label ${label}, expected 0…${CIFAR10_CLASS_NAMES.length - 1}`,
+        );
       }
       labels[n] = label;
       // CHW → HWC: pixel p's channel c sits at plane c, offset p.

@@ -14,7 +14,13 @@ export const CIFAR10_SIZE = 170_052_171;
 export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
 
 /** The five training batches (10,000 images each), in order: together the 50k training set. */
-export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
+export const CIFAR10_TRAIN_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+] as const;
 /** The 10,000 test images. */
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 /** Every file the data sets are built from. */

@@ -47,7 +47,9 @@ const OPTION_NAMES = ['valSize', 'splitSeed', 'pad', 'flip'];
 export function checkCifar10Files(files: Cifar10Files, where: string): void {
   const missing = CIFAR10_FILES.filter((f) => !(files[f] instanceof Uint8Array));
   if (missing.length > 0) {
-    throw new ResNetError(`cifar10: ${where} has no ${missing.join(', ')} (expected ${CIFAR10_FILES.join(', ')} from the binary version of CIFAR-10)`);
+    throw new ResNetError(
+      `cifar10: ${where} has no ${missing.join(', ')} (expected ${CIFAR10_FILES.join(', ')} from the binary version of CIFAR-10)`,
+    );
   }
 }
 
@@ -102,7 +104,13 @@ export async function cifar10FromTarGz(bytes: Uint8Array, name = 'cifar-10-binar
   if (Object.keys(files).length < CIFAR10_FILES.length) {
     const python = entries.some((e) => e.name.includes('cifar-10-batches-py'));
     const hint = python ? ' (this is the Python version of CIFAR-10; the binary version is cifar-10-binary.tar.gz)' : '';
-    const found = entries.length === 0 ? 'no files' : `${entries.length} files, e.g. ${entries.slice(0, 3).map((e) => e.name).join(', ')}`;
+    const found =
+      entries.length === 0
+        ? 'no files'
+        : `${entries.length} files, e.g. ${entries
+            .slice(0, 3)
+            .map((e) => e.name)
+            .join(', ')}`;
     checkCifar10Files(files, `${name} (holding ${found})${hint}`);
   }
   return files;

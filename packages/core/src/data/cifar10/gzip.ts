@@ -11,10 +11,14 @@ export async function gunzip(bytes: Uint8Array, name = 'gzip data'): Promise<Uin
   if (bytes.length === 0) throw new ResNetError(`gzip: ${name} is empty`);
   if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
     const head = Array.from(bytes.subarray(0, 2), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new ResNetError(`gzip: ${name} is not gzip data: expected the magic bytes 1f 8b and at least 18 bytes, got ${head} and ${bytes.length} bytes`);
+    throw new ResNetError(
+      `gzip: ${name} is not gzip data: expected the magic bytes 1f 8b and at least 18 bytes, got ${head} and ${bytes.length} bytes`,
+    );
   }
   if (typeof DecompressionStream !== 'function') {
-    throw new ResNetError(`gzip: cannot decompress ${name}: this runtime has no DecompressionStream (Node 18+ and current browsers have it)`);
+    throw new ResNetError(
+      `gzip: cannot decompress ${name}: this runtime has no DecompressionStream (Node 18+ and current browsers have it)`,
+    );
   }
   // ISIZE, the last four bytes: the uncompressed size mod 2^32 (of the last member). A hint only,
   // bounded by deflate's best ratio (about 1032:1) so a corrupt trailer cannot ask for gigabytes.

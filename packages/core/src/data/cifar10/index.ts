@@ -15,6 +15,13 @@ export {
   CIFAR10_WIDTH,
 } from './constants.js';
 export { cifar10RecordCount, parseCifar10Batch, parseCifar10Batches, type Cifar10Batch } from './binary.js';
-export { checkCifar10Files, cifar10Datasets, cifar10FromTarGz, type Cifar10Data, type Cifar10Files, type Cifar10Options } from './datasets.js';
+export {
+  checkCifar10Files,
+  cifar10Datasets,
+  cifar10FromTarGz,
+  type Cifar10Data,
+  type Cifar10Files,
+  type Cifar10Options,
+} from './datasets.js';
 export { gunzip } from './gzip.js';
 export { readTar, type TarEntry } from './tar.js';

@@ -52,7 +52,9 @@ export function readTar(bytes: Uint8Array, name = 'tar archive'): TarEntry[] {
     const path = nextName ?? (prefix ? `${prefix}/${text(header.subarray(0, 100))}` : text(header.subarray(0, 100)));
     const start = offset + BLOCK;
     if (start + size > bytes.length) {
-      fail(`"${path}" (header at byte ${offset}) has ${size} bytes of data, but the archive ends ${bytes.length - start} bytes after its header: truncated`);
+      fail(
+        `"${path}" (header at byte ${offset}) has ${size} bytes of data, but the archive ends ${bytes.length - start} bytes after its header: truncated`,
+      );
     }
     const data = bytes.subarray(start, start + size);
     offset = start + Math.ceil(size / BLOCK) * BLOCK;

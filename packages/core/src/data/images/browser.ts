@@ -21,7 +21,9 @@ export function browserImageDecoder(options: BrowserDecoderOptions = {}): ImageD
     name: `createImageBitmap (resizeQuality ${resizeQuality})`,
     async decode(bytes: Uint8Array, resize?: ImageResize): Promise<DecodedImage> {
       if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function') {
-        throw new ResNetError('browserImageDecoder: this environment has no createImageBitmap or OffscreenCanvas (it needs a browser window or worker)');
+        throw new ResNetError(
+          'browserImageDecoder: this environment has no createImageBitmap or OffscreenCanvas (it needs a browser window or worker)',
+        );
       }
       // Blob wants bytes backed by a plain ArrayBuffer; copy when they are a view of something else.
       const plain = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
@@ -70,7 +72,10 @@ export interface BrowserFileSourceOptions extends ListingOptions {
  * are under, as in torchvision). Files directly in the picked folder, hidden files and folders, and
  * files that are not .jpg/.jpeg/.png are left out. Classes are sorted by name.
  */
-export function browserFileSource(files: Iterable<File | RelativeFile> | ArrayLike<File | RelativeFile>, options: BrowserFileSourceOptions = {}): FileSource {
+export function browserFileSource(
+  files: Iterable<File | RelativeFile> | ArrayLike<File | RelativeFile>,
+  options: BrowserFileSourceOptions = {},
+): FileSource {
   const byPath = new Map<string, Blob>();
   const classes = new Map<string, string[]>();
   let root: string | undefined;
@@ -85,7 +90,8 @@ export function browserFileSource(files: Iterable<File | RelativeFile> | ArrayLi
     }
     const parts = path.split('/').filter((p) => p !== '');
     if (root === undefined) root = parts[0]!;
-    else if (parts[0] !== root) throw new ResNetError(`browserFileSource: ${path} is not under ${root}/ like the files before it (pick one folder)`);
+    else if (parts[0] !== root)
+      throw new ResNetError(`browserFileSource: ${path} is not under ${root}/ like the files before it (pick one folder)`);
     if (parts.length < 3) continue;
     if (parts.slice(1, -1).some((p) => p.startsWith('.'))) continue;
     const className = parts[1]!;

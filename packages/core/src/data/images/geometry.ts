@@ -75,7 +75,9 @@ export function averageViewScores(scores: ArrayLike<number>, examples: number, v
     integer('averageViewScores', k, v, { min: k === 'examples' ? 0 : 1 });
   }
   if (scores.length !== examples * views * classes) {
-    throw new ResNetError(`averageViewScores: expected ${examples}×${views}×${classes} = ${examples * views * classes} scores, got ${scores.length}`);
+    throw new ResNetError(
+      `averageViewScores: expected ${examples}×${views}×${classes} = ${examples * views * classes} scores, got ${scores.length}`,
+    );
   }
   const out = new Float32Array(examples * classes);
   for (let e = 0; e < examples; e++) {

@@ -49,7 +49,6 @@ export interface ImageFolderOptions extends NormaliseOptions {
 
 const OPTION_NAMES = ['cropSize', 'scaleRange', 'evalResize', 'view', 'flip', 'lighting', 'concurrency', 'scale', 'mean', 'std'];
 
-
 export class ImageFolderDataset implements Dataset {
   readonly size: number;
   readonly classNames: readonly string[];
@@ -74,15 +73,34 @@ export class ImageFolderDataset implements Dataset {
     readonly name = `folder:${source.name}`,
   ) {
     for (const key of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(key)) throw new ResNetError(`${name}: unknown option "${key}" (expected one of ${OPTION_NAMES.join(', ')})`);
+      if (!OPTION_NAMES.includes(key))
+        throw new ResNetError(`${name}: unknown option "${key}" (expected one of ${OPTION_NAMES.join(', ')})`);
     }
-    const { cropSize = 224, scaleRange = [256, 480], evalResize = 256, view = 'center', flip = true, lighting = PCA_ALPHA_STD, concurrency = 4 } = options;
+    const {
+      cropSize = 224,
+      scaleRange = [256, 480],
+      evalResize = 256,
+      view = 'center',
+      flip = true,
+      lighting = PCA_ALPHA_STD,
+      concurrency = 4,
+    } = options;
     positiveInteger(name, 'cropSize', cropSize);
-    if (!(Array.isArray(scaleRange) && scaleRange.length === 2 && isPositiveInteger(scaleRange[0]) && isPositiveInteger(scaleRange[1]) && scaleRange[0] <= scaleRange[1])) {
+    if (
+      !(
+        Array.isArray(scaleRange) &&
+        scaleRange.length === 2 &&
+        isPositiveInteger(scaleRange[0]) &&
+        isPositiveInteger(scaleRange[1]) &&
+        scaleRange[0] <= scaleRange[1]
+      )
+    ) {
       throw new ResNetError(`${name}: scaleRange must be two integers [lo, hi] with lo ≤ hi, got ${JSON.stringify(scaleRange)}`);
     }
-    if (scaleRange[0] < cropSize) throw new ResNetError(`${name}: scaleRange [${scaleRange.join(', ')}] must not go below cropSize ${cropSize}`);
-    if (!(isPositiveInteger(evalResize) && evalResize >= cropSize)) throw new ResNetError(`${name}: evalResize must be an integer ≥ cropSize ${cropSize}, got ${evalResize}`);
+    if (scaleRange[0] < cropSize)
+      throw new ResNetError(`${name}: scaleRange [${scaleRange.join(', ')}] must not go below cropSize ${cropSize}`);
+    if (!(isPositiveInteger(evalResize) && evalResize >= cropSize))
+      throw new ResNetError(`${name}: evalResize must be an integer ≥ cropSize ${cropSize}, got ${evalResize}`);
     if (!(view === 'center' || view === 'ten-crop' || (typeof view === 'object' && view !== null && isPositiveInteger(view.fullImage)))) {
       throw new ResNetError(`${name}: view must be "center", "ten-crop" or { fullImage: <shorter side> }, got ${JSON.stringify(view)}`);
     }
@@ -159,7 +177,16 @@ export class ImageFolderDataset implements Dataset {
       const path = this.source.files[idx[k]!]!.path;
       const image = await this.load(path, { shorterSide: d.shorterSide });
       const win = randomCrop(image.height, image.width, crop, d, `${this.name}: ${path}`);
-      this.write(image, win, crop, crop, d.lighting.map((v) => v * toScaled), images, k * pixels, path);
+      this.write(
+        image,
+        win,
+        crop,
+        crop,
+        d.lighting.map((v) => v * toScaled),
+        images,
+        k * pixels,
+        path,
+      );
     });
     return { images, labels, size: idx.length, views: 1, height: crop, width: crop, channels: IMAGE_CHANNELS, indices: idx };
   }
@@ -180,7 +207,16 @@ export class ImageFolderDataset implements Dataset {
     return { images, labels, size: 1, views: 1, height: image.height, width: image.width, channels: IMAGE_CHANNELS, indices: idx };
   }
 
-  private write(image: DecodedImage, win: CropWindow, h: number, w: number, lighting: ArrayLike<number>, out: Float32Array, offset: number, path: string): void {
+  private write(
+    image: DecodedImage,
+    win: CropWindow,
+    h: number,
+    w: number,
+    lighting: ArrayLike<number>,
+    out: Float32Array,
+    offset: number,
+    path: string,
+  ): void {
     writeCrop(image, win, h, w, this.normaliser, lighting, out, offset, `${this.name}: ${path}`);
   }
 

@@ -17,6 +17,18 @@ export {
 } from './source.js';
 export { MULTI_SCALE_SIZES, TEN_CROP_VIEWS, averageViewScores, centerCrop, tenCrop, type CropWindow } from './geometry.js';
 export { Normaliser, TORCHVISION_MEAN, TORCHVISION_STD, writeCrop, type NormaliseOptions } from './normalise.js';
-export { ImageFolderDataset, computeMeanImage, type ImageFolderOptions, type ImageFolderView, type MeanImageOptions } from './image_folder.js';
+export {
+  ImageFolderDataset,
+  computeMeanImage,
+  type ImageFolderOptions,
+  type ImageFolderView,
+  type MeanImageOptions,
+} from './image_folder.js';
 export { decodeForModel, evalResizeFor, type ModelImageOptions } from './single_image.js';
-export { browserFileSource, browserImageDecoder, type BrowserDecoderOptions, type BrowserFileSourceOptions, type RelativeFile } from './browser.js';
+export {
+  browserFileSource,
+  browserImageDecoder,
+  type BrowserDecoderOptions,
+  type BrowserFileSourceOptions,
+  type RelativeFile,
+} from './browser.js';

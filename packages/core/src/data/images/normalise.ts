@@ -53,7 +53,8 @@ export class Normaliser {
           `${what}: mean must have ${IMAGE_CHANNELS} values (per channel) or ${height}×${width}×${IMAGE_CHANNELS} = ${pixels} (per pixel, at the crop size), got ${mean.length}`,
         );
       }
-      for (let i = 0; i < mean.length; i++) if (!Number.isFinite(mean[i]!)) throw new ResNetError(`${what}: mean[${i}] is ${mean[i]}, expected a finite number`);
+      for (let i = 0; i < mean.length; i++)
+        if (!Number.isFinite(mean[i]!)) throw new ResNetError(`${what}: mean[${i}] is ${mean[i]}, expected a finite number`);
       if (mean.length === pixels && pixels !== IMAGE_CHANNELS) {
         this.meanImage = Float32Array.from(mean);
         const sum = new Float64Array(IMAGE_CHANNELS);
@@ -66,7 +67,8 @@ export class Normaliser {
     this.invStd = new Float64Array(IMAGE_CHANNELS).fill(1);
     if (options.std !== undefined) {
       const std = options.std;
-      if (std.length !== IMAGE_CHANNELS) throw new ResNetError(`${what}: std must have ${IMAGE_CHANNELS} values (per channel), got ${std.length}`);
+      if (std.length !== IMAGE_CHANNELS)
+        throw new ResNetError(`${what}: std must have ${IMAGE_CHANNELS} values (per channel), got ${std.length}`);
       for (let c = 0; c < IMAGE_CHANNELS; c++) {
         positiveNumber(what, `std[${c}]`, std[c]);
         this.invStd[c] = 1 / std[c]!;
@@ -98,9 +100,12 @@ export function writeCrop(
   what: string,
 ): void {
   if (!(win.y >= 0 && win.x >= 0 && win.y + height <= image.height && win.x + width <= image.width)) {
-    throw new ResNetError(`${what}: a ${height}×${width} crop at (${win.y}, ${win.x}) does not fit in the ${image.height}×${image.width} image`);
+    throw new ResNetError(
+      `${what}: a ${height}×${width} crop at (${win.y}, ${win.x}) does not fit in the ${image.height}×${image.width} image`,
+    );
   }
-  if (offset + height * width * IMAGE_CHANNELS > out.length) throw new ResNetError(`${what}: the output buffer is too small for a ${height}×${width} crop`);
+  if (offset + height * width * IMAGE_CHANNELS > out.length)
+    throw new ResNetError(`${what}: the output buffer is too small for a ${height}×${width} crop`);
   const src = image.data;
   const { scale, invStd, channelMean } = norm;
   const mean = norm.meanFor(height, width);

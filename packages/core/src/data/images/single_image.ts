@@ -26,17 +26,25 @@ export function evalResizeFor(size: number): number {
  * HWC floats (size·size·3), normalised with `scale`, `mean` and `std` as the data set does. `what`
  * names the image in errors.
  */
-export async function decodeForModel(bytes: Uint8Array, decoder: ImageDecoder, options: ModelImageOptions, what = 'image'): Promise<Float32Array> {
+export async function decodeForModel(
+  bytes: Uint8Array,
+  decoder: ImageDecoder,
+  options: ModelImageOptions,
+  what = 'image',
+): Promise<Float32Array> {
   const { size } = options;
   positiveInteger(what, 'size', size);
   const resize = options.resize ?? evalResizeFor(size);
-  if (!(Number.isInteger(resize) && resize >= size)) throw new ResNetError(`${what}: resize must be an integer ≥ size ${size}, got ${resize}`);
+  if (!(Number.isInteger(resize) && resize >= size))
+    throw new ResNetError(`${what}: resize must be an integer ≥ size ${size}, got ${resize}`);
   const norm = new Normaliser(options, size, size, what);
   let image;
   try {
     image = await decoder.decode(bytes, { shorterSide: resize });
   } catch (error) {
-    throw new ResNetError(`cannot decode ${what} (${bytes.length} bytes) with ${decoder.name}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ResNetError(
+      `cannot decode ${what} (${bytes.length} bytes) with ${decoder.name}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   checkDecoded(image, { shorterSide: resize }, what, decoder.name);
   const out = new Float32Array(size * size * IMAGE_CHANNELS);

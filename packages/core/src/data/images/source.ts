@@ -57,14 +57,19 @@ export interface ListingOptions {
  * (label = index), files sorted by path within each class. Throws when there is no class, when a
  * class folder holds no image, or when a folder is not among `options.classNames`.
  */
-export function imageListing(root: string, folders: readonly ClassFolder[], options: ListingOptions = {}): { classNames: string[]; files: ImageFile[] } {
+export function imageListing(
+  root: string,
+  folders: readonly ClassFolder[],
+  options: ListingOptions = {},
+): { classNames: string[]; files: ImageFile[] } {
   const expected = `expected ${root}/<class name>/*.jpg|jpeg|png`;
   if (folders.length === 0) throw new ResNetError(`image folder ${root}: no class folders (${expected})`);
   const seen = new Set<string>();
   for (const folder of folders) {
     if (seen.has(folder.name)) throw new ResNetError(`image folder ${root}: class "${folder.name}" is listed twice`);
     seen.add(folder.name);
-    if (folder.paths.length === 0) throw new ResNetError(`image folder ${root}: class folder "${folder.name}" has no images (.jpg, .jpeg or .png)`);
+    if (folder.paths.length === 0)
+      throw new ResNetError(`image folder ${root}: class folder "${folder.name}" has no images (.jpg, .jpeg or .png)`);
   }
   let classNames: string[];
   if (options.classNames) {
@@ -72,7 +77,9 @@ export function imageListing(root: string, folders: readonly ClassFolder[], opti
     if (new Set(classNames).size !== classNames.length) throw new ResNetError(`image folder ${root}: the classNames given repeat a name`);
     const unknown = folders.map((f) => f.name).filter((name) => !classNames.includes(name));
     if (unknown.length > 0) {
-      throw new ResNetError(`image folder ${root}: folder${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} not among the ${classNames.length} classes given`);
+      throw new ResNetError(
+        `image folder ${root}: folder${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')} not among the ${classNames.length} classes given`,
+      );
     }
   } else {
     classNames = folders.map((f) => f.name).sort(compareNames);
