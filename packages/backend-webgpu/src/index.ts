@@ -10,7 +10,7 @@
 import '@tensorflow/tfjs-backend-webgpu';
 import { registerBackendProvider, type BackendProvider } from '@resnet/core';
 import { browserGpu } from './browser_gpu.js';
-import { patchWebGPUKernels } from './kernels.js';
+import { registerWebGPUKernels } from './kernels/index.js';
 import { createWebGPUProvider } from './provider.js';
 
 export { SWIFTSHADER_ICD } from './provider.js';
@@ -18,5 +18,5 @@ export { SWIFTSHADER_ICD } from './provider.js';
 /** The `webgpu` provider (priority 30: after the Node bindings, before wasm and cpu under `auto`). */
 export const webgpuBackend: BackendProvider = createWebGPUProvider(browserGpu);
 
-patchWebGPUKernels();
+registerWebGPUKernels();
 registerBackendProvider(webgpuBackend);

@@ -6,7 +6,7 @@
 import '@tensorflow/tfjs-backend-webgpu';
 import { registerBackendProvider, type BackendProvider } from '@resnet/core';
 import { dawnGpu } from './dawn.js';
-import { patchWebGPUKernels } from './kernels.js';
+import { registerWebGPUKernels } from './kernels/index.js';
 import { createWebGPUProvider } from './provider.js';
 
 export { SWIFTSHADER_ICD } from './provider.js';
@@ -14,5 +14,5 @@ export { SWIFTSHADER_ICD } from './provider.js';
 /** The `webgpu` provider (priority 30: after the Node bindings, before wasm and cpu under `auto`). */
 export const webgpuBackend: BackendProvider = createWebGPUProvider(dawnGpu);
 
-patchWebGPUKernels();
+registerWebGPUKernels();
 registerBackendProvider(webgpuBackend);

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError, backendProviders, useBackend } from '@resnet/core';
 import { describe, expect, test } from 'vitest';
-import { collapsePaddings } from '../src/kernels.js';
+import { collapsePaddings } from '../src/kernels/index.js';
 import { webgpuBackend } from '../src/node.js';
 import { createWebGPUProvider, describeAdapter } from '../src/provider.js';
 import { ATOL, RTOL, agreement, expectClose, flatten, runTiny, type TinyRun } from './tiny.js';

@@ -1,4 +1,4 @@
-// Kernel fixes for tfjs-backend-webgpu 4.22, registered over its own kernels on import.
+// A kernel fix for tfjs-backend-webgpu 4.22, registered over its own PadV2 on import.
 //
 // PadV2 of rank 5 and 6: its shader indexes and compares WGSL structs (`vec5`, `vec6`) as if they
 // were vectors, so the pipeline fails validation and the result is garbage. @resnet/core's option-A
@@ -31,14 +31,11 @@ export function collapsePaddings(shape: readonly number[], paddings: Paddings): 
   return { shape: groups.map((g) => g.size), paddings: groups.map((g) => g.pad) };
 }
 
-let patched = false;
-
-export function patchWebGPUKernels(): void {
-  if (patched) return;
+/** Registers the PadV2 fix over tfjs's kernel (once tfjs's webgpu kernels are registered). */
+export function patchPadV2(): void {
   const pad = getKernel(PadV2, 'webgpu')?.kernelFunc;
   const reshapeKernel = getKernel('Reshape', 'webgpu')?.kernelFunc;
   if (!pad || !reshapeKernel) return;
-  patched = true;
 
   const reshape = (x: TensorInfo, shape: number[], backend: unknown): TensorInfo =>
     reshapeKernel({ inputs: { x }, backend, attrs: { shape } } as Parameters<KernelFunc>[0]) as TensorInfo;
