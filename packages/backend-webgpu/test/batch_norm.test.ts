@@ -15,6 +15,7 @@ import {
 import { describe, expect, test } from 'vitest';
 import { webgpuBackend } from '../src/node.js';
 import { batchNormTrainingFloat64, errorAgainst } from './bn_float64.js';
+import { counting } from './dispatches.js';
 import { agreement } from './tiny.js';
 
 const status = await webgpuBackend.probe();
@@ -63,22 +64,6 @@ interface Outputs {
   readonly dx: Float32Array;
   readonly dScale: Float32Array;
   readonly dOffset: Float32Array;
-}
-
-/** Counts the dispatches `f` records on the webgpu backend (tfjs runs one per recordAndSubmit). */
-function counting<T>(f: () => T): { result: T; dispatches: number } {
-  const backend = tf.backend() as unknown as { recordAndSubmit: (...args: unknown[]) => unknown };
-  const original = backend.recordAndSubmit;
-  let dispatches = 0;
-  backend.recordAndSubmit = (...args) => {
-    dispatches++;
-    return original.apply(backend, args);
-  };
-  try {
-    return { result: f(), dispatches };
-  } finally {
-    backend.recordAndSubmit = original;
-  }
 }
 
 /** The fused kernels on webgpu, and how many dispatches each took. */
