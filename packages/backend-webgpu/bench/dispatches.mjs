@@ -48,8 +48,85 @@ const counter = countWebGPU();
 const programs = new Map();
 const backend = tf.backend();
 const counted = backend.recordAndSubmit; // countWebGPU's wrapper
-backend.recordAndSubmit = (program, ...rest) => {
+// tfjs-backend-webgpu 4.22's BinaryOpType and UnaryOpType, in their order.
+const UNARY = [
+  'ABS',
+  'ACOS',
+  'ACOSH',
+  'ASIN',
+  'ASINH',
+  'ATAN',
+  'ATANH',
+  'CEIL',
+  'COS',
+  'COSH',
+  'ELU',
+  'ERF',
+  'EXP',
+  'EXPM1',
+  'FLOOR',
+  'IS_FINITE',
+  'IS_INF',
+  'IS_NAN',
+  'LINEAR',
+  'LOG',
+  'LOG1P',
+  'LOGICAL_NOT',
+  'NEG',
+  'RELU',
+  'RELU6',
+  'LEAKYRELU',
+  'RECIPROCAL',
+  'ROUND',
+  'RSQRT',
+  'SELU',
+  'SIGMOID',
+  'SIGN',
+  'SIN',
+  'SINH',
+  'SOFTPLUS',
+  'SQRT',
+  'SQUARE',
+  'STEP',
+  'TAN',
+  'TANH',
+  'TO_INT',
+];
+const BINARY = [
+  'ADD',
+  'ATAN2',
+  'COMPLEX_MULTIPLY_IMAG',
+  'COMPLEX_MULTIPLY_REAL',
+  'DIV',
+  'ELU_DER',
+  'EQUAL',
+  'FLOOR_DIV',
+  'GREATER',
+  'GREATER_EQUAL',
+  'LESS',
+  'LESS_EQUAL',
+  'LOGICAL_AND',
+  'LOGICAL_OR',
+  'MAX',
+  'MIN',
+  'MOD',
+  'MUL',
+  'NOT_EQUAL',
+  'POW',
+  'PRELU',
+  'SQUARED_DIFFERENCE',
+  'SUB',
+];
+/** The program's class, with the op of tfjs's binary and unary programs and the key of this package's. */
+function programName(program) {
   const name = program.constructor.name;
+  if (name === 'BinaryOpProgram') return `${name} ${BINARY[program.op] ?? program.op}`;
+  if (name === 'UnaryOpProgram') return `${name} ${UNARY[Number(program.shaderKey.split('_')[1])]}`;
+  if (name === 'ElementwiseProgram' || name === 'ChannelSumProgram') return `${name} ${program.shaderKey.split(/_\d/)[0]}`;
+  return name;
+}
+backend.recordAndSubmit = (program, ...rest) => {
+  const name = args['by-program'] ? programName(program) : program.constructor.name;
   programs.set(name, (programs.get(name) ?? 0) + 1);
   return counted.call(backend, program, ...rest);
 };

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   BATCH_NORM_TRAINING_GRAD_KERNEL,
   BATCH_NORM_TRAINING_KERNEL,
+  BN_RUNNING_STATS_KERNEL,
   batchNormTrainingComposite,
   hasFusedBatchNormTraining,
   useBackend,
@@ -278,4 +279,37 @@ describe('ResNetBatchNormTraining and its gradient on webgpu', () => {
       expect(Math.max(naive.mean, naive.dOffset)).toBeGreaterThan(1e-6);
     },
   );
+});
+
+describe('ResNetBatchNormRunningStats on webgpu', () => {
+  const C = 37;
+  const values = (seed: number, lo: number, hi: number) => {
+    const r = generator(seed);
+    return Float32Array.from({ length: C }, () => lo + (hi - lo) * r.uniform());
+  };
+  const [runningMean, runningVar, mean, variance] = [values(1, -1, 1), values(2, 0.5, 2), values(3, -3, 3), values(4, 0, 5)];
+
+  test.skipIf(!available)("the contract's float32 order (within one rounding), in two dispatches, no buffer left", async () => {
+    await useBackend('webgpu');
+    const f = Math.fround;
+    for (const count of [2, 8, 1]) {
+      const before = tf.engine().backend.numDataIds();
+      const inputs = { runningMean, runningVar, mean, variance };
+      const t = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor1d(v)]));
+      const { result, dispatches } = counting(
+        () => tf.engine().runKernel(BN_RUNNING_STATS_KERNEL, t, { momentum: 0.1, count }) as tf.Tensor[],
+      );
+      expect(dispatches).toBe(2);
+      const [nextMean, nextVar] = [Array.from(await result[0]!.data()), Array.from(await result[1]!.data())];
+      tf.dispose([...Object.values(t), ...result]);
+      expect(tf.engine().backend.numDataIds()).toBe(before);
+      const [keep, m, unbias] = [f(0.9), f(0.1), f(count / (count - 1))];
+      for (let i = 0; i < C; i++) {
+        const u = count > 1 ? f(variance[i]! * unbias) : variance[i]!;
+        const expected = [f(f(runningMean[i]! * keep) + f(mean[i]! * m)), f(f(runningVar[i]! * keep) + f(u * m))];
+        expect(Math.abs(nextMean[i]! - expected[0]!), `count ${count}: mean'[${i}]`).toBeLessThanOrEqual(2 ** -23 * Math.abs(expected[0]!));
+        expect(Math.abs(nextVar[i]! - expected[1]!), `count ${count}: var'[${i}]`).toBeLessThanOrEqual(2 ** -23 * Math.abs(expected[1]!));
+      }
+    }
+  });
 });

@@ -30,6 +30,7 @@ export { listModels, type ModelInfo } from './architectures/list.js';
 export {
   BN_EPSILON,
   BN_MOMENTUM,
+  BN_RUNNING_STATS_KERNEL,
   subsample,
   type BatchStats,
   type BlockPlan,

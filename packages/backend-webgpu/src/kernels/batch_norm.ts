@@ -8,11 +8,14 @@
 //   dγ = invstd·Σg·x̂ handed out as their own [C] tensors (one tiny dispatch each: a tfjs program
 //   writes one output).
 //
+// - ResNetBatchNormRunningStats: running' = running·(1 − momentum) + batch·momentum for the mean and
+//   for the unbiased variance (batch variance·count/(count − 1)): one dispatch each.
+//
 // The sums are two-level (each invocation adds every 64th or 256th position, then a tree over the
 // workgroup), so that their float32 error stays near that of a sum of M/256 terms.
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL } from '@resnet/core';
+import { BATCH_NORM_TRAINING_GRAD_KERNEL, BATCH_NORM_TRAINING_KERNEL, BN_RUNNING_STATS_KERNEL } from '@resnet/core';
 import { ChannelSumProgram, ElementwiseProgram, float, int, run } from './programs.js';
 
 interface TrainingAttrs {
@@ -179,6 +182,34 @@ const batchNormTrainingGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dOffset = run(gpu, new ElementwiseProgram('resnet_bn_grad_offset', [c], ['sums'], 'setOutputAtIndex(index, sums[index]);'), [sums]);
   gpu.disposeData(sums.dataId);
   return [dx, dScale, dOffset];
+};
+
+const batchNormRunningStats: KernelFunc = ({ inputs, backend, attrs }) => {
+  const kernel = BN_RUNNING_STATS_KERNEL;
+  const { runningMean, runningVar, mean, variance } = inputs as Record<string, TensorInfo | undefined>;
+  const c = mean?.shape[0] ?? 0;
+  checkPerChannel(kernel, c, { runningMean, runningVar, mean, variance });
+  const { momentum, count } = (attrs ?? {}) as unknown as { momentum: number; count: number };
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1) || typeof count !== 'number' || !(count >= 1))
+    throw new Error(`webgpu: ${kernel} needs a momentum in [0, 1] and a count ≥ 1, got ${String(momentum)} and ${String(count)}`);
+  const gpu = backend as WebGPUBackend;
+  // The contract's float32 order: (batch·unbias)·momentum, with unbias = 1 (exact) for the mean.
+  const program = new ElementwiseProgram(
+    'resnet_bn_running_stat',
+    [c],
+    ['running', 'batch'],
+    'setOutputAtIndex(index, running[index] * uniforms.keep + (batch[index] * uniforms.unbias) * uniforms.momentum);',
+    'keep : f32, momentum : f32, unbias : f32,',
+  );
+  const update = (running: TensorInfo, batch: TensorInfo, unbias: number) =>
+    run(gpu, program, [running, batch], [float(1 - momentum), float(momentum), float(unbias)]);
+  return [update(runningMean!, mean!, 1), update(runningVar!, variance!, count > 1 ? count / (count - 1) : 1)];
+};
+
+export const batchNormRunningStatsConfig: KernelConfig = {
+  kernelName: BN_RUNNING_STATS_KERNEL,
+  backendName: 'webgpu',
+  kernelFunc: batchNormRunningStats,
 };
 
 export const batchNormTrainingConfig: KernelConfig = {

@@ -1,10 +1,10 @@
 // Every kernel this package registers for `webgpu`, over tfjs-backend-webgpu 4.22's own: the PadV2
 // fix (pad.ts), and @resnet/core's fused kernels as WGSL programs: training-mode batch norm and its
-// gradient (batch_norm.ts), the residual add + ReLU and its gradient (add_relu.ts), the
+// gradient and the running-statistics update (batch_norm.ts), the residual add + ReLU and its gradient (add_relu.ts), the
 // SGD-with-momentum update (sgd.ts).
 import { getKernel, registerKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { addReluConfig, reluGradConfig } from './add_relu.js';
-import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './batch_norm.js';
+import { batchNormRunningStatsConfig, batchNormTrainingConfig, batchNormTrainingGradConfig } from './batch_norm.js';
 import { patchPadV2 } from './pad.js';
 import { sgdMomentumConfig } from './sgd.js';
 
@@ -13,6 +13,7 @@ export { collapsePaddings } from './pad.js';
 export const WEBGPU_KERNELS: readonly KernelConfig[] = [
   batchNormTrainingConfig,
   batchNormTrainingGradConfig,
+  batchNormRunningStatsConfig,
   addReluConfig,
   reluGradConfig,
   sgdMomentumConfig,

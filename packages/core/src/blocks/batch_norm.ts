@@ -54,6 +54,17 @@ export function batchNorm(
 }
 
 /**
+ * The running-statistics update of one BN as one kernel, which a backend may register (the webgpu
+ * backend does): inputs `{ runningMean, runningVar, mean, variance }` (float32 [C]), attrs
+ * `{ momentum, count }`, outputs `[runningMean', runningVar']` with, in float32 and in this order and
+ * with the constants rounded to float32: u = variance·(count/(count−1)) (variance itself when
+ * count ≤ 1), runningMean' = runningMean·(1−momentum) + mean·momentum,
+ * runningVar' = runningVar·(1−momentum) + u·momentum. Without it the same seven tfjs ops run; one
+ * kernel instead of seven per BN is ~110 fewer kernel launches per ResNet-20 training step.
+ */
+export const BN_RUNNING_STATS_KERNEL = 'ResNetBatchNormRunningStats';
+
+/**
  * The new running statistics after one training batch. The running variance takes the unbiased
  * batch variance (·n/(n−1)), as PyTorch does, so a model trained here and one trained there agree.
  */
@@ -63,6 +74,14 @@ export function updatedRunningStats(
   stats: BatchStats,
   momentum: number,
 ): { mean: tf.Tensor; variance: tf.Tensor } {
+  if (tf.getKernel(BN_RUNNING_STATS_KERNEL, tf.getBackend()) != null) {
+    const [mean, variance] = tf
+      .engine()
+      .runKernel<
+        tf.Tensor[]
+      >(BN_RUNNING_STATS_KERNEL, { runningMean, runningVar, mean: stats.mean, variance: stats.variance }, { momentum, count: stats.count });
+    return { mean: mean!, variance: variance! };
+  }
   return tf.tidy(() => {
     const unbiased = stats.count > 1 ? tf.mul(stats.variance, stats.count / (stats.count - 1)) : stats.variance;
     const mean = tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(stats.mean, momentum));
