@@ -40,6 +40,10 @@ const COMPILE = [
   '-fvisibility=hidden',
   // Each float32 operation rounded as written (SIMD128 has no FMA; this keeps scalar code so too).
   '-ffp-contract=off',
+  // The kernels are vectorised by hand (wasm_simd128.h). clang-16's SLP vectorizer, packing scalar
+  // argument checks into vectors, left a dead stack-pointer adjustment behind (an import of
+  // __stack_pointer, which the loader does not provide).
+  '-fno-slp-vectorize',
   '-std=c11',
   '-Wall',
   '-Wextra',

@@ -28,6 +28,8 @@ export interface KernelExports {
   relu_grad(dy: number, y: number, dx: number, n: number): number;
   sgd_momentum(...args: number[]): number;
   channel_binary(op: number, bFirst: number, x: number, rows: number, c: number, b: number, y: number): number;
+  conv2d_scratch_bytes(kh: number, kw: number, cin: number, cout: number): number;
+  conv2d_nhwc(...args: number[]): number;
 }
 const EXPORTS: readonly (keyof KernelExports)[] = [
   'bn_train_scratch_bytes',
@@ -37,6 +39,8 @@ const EXPORTS: readonly (keyof KernelExports)[] = [
   'relu_grad',
   'sgd_momentum',
   'channel_binary',
+  'conv2d_scratch_bytes',
+  'conv2d_nhwc',
 ];
 
 /** Status codes of csrc/kernels.h. */
