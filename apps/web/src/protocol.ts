@@ -22,9 +22,19 @@ export const MODEL_CHOICES = [
 ] as const;
 export const DEFAULT_MODEL = 'resnet20';
 
-/** Where the three tfjs-backend-wasm binaries are served (Vite emits them; see src/wasm_paths.ts). */
+/**
+ * Where the three tfjs-backend-wasm binaries and @resnet/backend-wasm's two kernel modules are
+ * served (Vite emits them; see src/wasm_paths.ts).
+ */
 export type WasmPathMap = Readonly<
-  Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>
+  Record<
+    | 'tfjs-backend-wasm.wasm'
+    | 'tfjs-backend-wasm-simd.wasm'
+    | 'tfjs-backend-wasm-threaded-simd.wasm'
+    | 'resnet-kernels-simd.wasm'
+    | 'resnet-kernels-threaded-simd.wasm',
+    string
+  >
 >;
 
 /** The training settings the page lets the user edit; the rest comes from core's `synthetic` recipe. */

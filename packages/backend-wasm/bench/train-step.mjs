@@ -6,15 +6,22 @@
 //
 //   pnpm bench:wasm                      # from the repository root: builds, then runs this
 //   node packages/backend-wasm/bench/train-step.mjs [--batch 32] [--wasm-steps 10] [--cpu-steps 1] [--threads N]
+//                                                   [--without-own-kernels]
+//
+// --without-own-kernels makes the package's C kernel module (wasm/) unloadable, as on a machine where
+// it fails to load: tfjs's kernels and core's composite ops run, as before the module existed. Run
+// it alternately with a default run to measure what the kernels change.
 //
 // The cpu backend needs about a minute or more per step at batch 32 on these machines, so by default
 // it gets one warm-up step and one timed step; --cpu-steps 0 skips it.
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { SGD, createModel, trainableParams } from '@resnet/core';
-import { setThreadsCount, wasmBackend } from '@resnet/backend-wasm';
+import { WASM_BINARIES, setThreadsCount, setWasmPaths, wasmBackend } from '@resnet/backend-wasm';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,6 +31,7 @@ const { values: args } = parseArgs({
     'cpu-steps': { type: 'string', default: '1' },
     'cpu-warmup': { type: 'string', default: '1' },
     threads: { type: 'string' },
+    'without-own-kernels': { type: 'boolean', default: false },
   },
 });
 const count = (name) => {
@@ -34,6 +42,15 @@ const count = (name) => {
 const batch = count('batch');
 if (batch < 1) throw new Error(`--batch must be at least 1, got ${batch}`);
 if (args.threads !== undefined) setThreadsCount(Number(args.threads));
+if (args['without-own-kernels']) {
+  const dist = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+  const missing = path.join(os.tmpdir(), 'no-such-dir', 'kernels.wasm');
+  setWasmPaths({
+    ...Object.fromEntries(WASM_BINARIES.map((name) => [name, path.join(dist, name)])),
+    'resnet-kernels-simd.wasm': missing,
+    'resnet-kernels-threaded-simd.wasm': missing,
+  });
+}
 
 /** Seconds per step for `steps` timed steps after `warmup` untimed ones, on a fresh model. */
 async function measure(backend, warmup, steps) {
@@ -76,7 +93,9 @@ console.log(
 console.log(`wasm: ${status.device}, tfjs ${tf.version_core}${status.available ? '' : ` — unavailable: ${status.reason}`}`);
 
 const wasm = await measure('wasm', count('wasm-warmup'), Math.max(1, count('wasm-steps')));
-for (const warning of (await wasmBackend.probe()).warnings ?? []) console.log(`  warning: ${warning}`);
+const started = await wasmBackend.probe();
+console.log(`  own kernels: ${started.details?.ownKernels}`);
+for (const warning of started.warnings ?? []) console.log(`  warning: ${warning}`);
 const cpuSteps = count('cpu-steps');
 const cpu = cpuSteps > 0 ? await measure('cpu', count('cpu-warmup'), cpuSteps) : undefined;
 

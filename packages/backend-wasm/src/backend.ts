@@ -1,8 +1,9 @@
 /**
  * What both entry points share: the training kernels, the settings (where the .wasm files are, how
  * many threads) and the `wasm` provider for @resnet/core. The entry points differ only in the
- * `Platform` they install: `node.ts` loads the .wasm files from the installed package and runs the
- * threaded build on worker_threads; `index.ts` (browsers, bundlers) leaves both to tfjs.
+ * `Platform` they install: `node.ts` loads the .wasm files from the installed packages and runs the
+ * threaded build on worker_threads; `index.ts` (browsers, bundlers) leaves tfjs's to tfjs and
+ * fetches the package's own kernel module (own_kernels.ts) from where setWasmPaths says.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import {
@@ -13,12 +14,20 @@ import {
 } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError, registerBackendProvider, type BackendProvider, type BackendStatus } from '@resnet/core';
-import { registerTrainingKernels } from './register_kernels.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { KERNEL_BINARIES, attachOwnKernels, type KernelBinary, type KernelSource, type OwnKernelsState } from './own_kernels.js';
+import { OWN_KERNELS, registerTrainingKernels } from './register_kernels.js';
+
+export { KERNEL_BINARIES, type KernelBinary } from './own_kernels.js';
 
 /** The three binaries tfjs-backend-wasm ships, by the name `setWasmPaths` maps. */
 export const WASM_BINARIES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
 export type WasmBinary = (typeof WASM_BINARIES)[number];
-export type WasmPaths = string | Readonly<Record<WasmBinary, string>>;
+/**
+ * A directory (URL prefix) holding the files, or a map from each file name to its URL: the three of
+ * tfjs and, optionally, this package's two kernel modules (`KERNEL_BINARIES`).
+ */
+export type WasmPaths = string | Readonly<Record<WasmBinary, string> & Partial<Record<KernelBinary, string>>>;
 
 /** tfjs's C++ caps XNNPACK's pool at 8 threads (`max_num_threads`), the workers its threaded build starts. */
 export const MAX_THREADS = 8;
@@ -35,6 +44,8 @@ export interface Platform {
   backendFactory?(shipped: () => tf.KernelBackend | Promise<tf.KernelBackend>): () => Promise<tf.KernelBackend>;
   /** A hint appended to start-up errors. */
   failureHint: string;
+  /** Where this package's kernel modules come from, and how they are read. */
+  kernels: KernelSource;
 }
 
 interface State {
@@ -45,9 +56,18 @@ interface State {
   initError: string | undefined;
   /** Problems that did not stop the backend (e.g. the threaded build failed and one thread runs). */
   warnings: string[];
+  /** Whether the package's own kernels loaded when the backend last started, and from where or why not. */
+  ownKernels: OwnKernelsState | undefined;
 }
 
-export const state: State = { platform: undefined, paths: undefined, threads: undefined, initError: undefined, warnings: [] };
+export const state: State = {
+  platform: undefined,
+  paths: undefined,
+  threads: undefined,
+  initError: undefined,
+  warnings: [],
+  ownKernels: undefined,
+};
 
 /** Whether the tfjs `wasm` backend has been created (it reads its settings only then). */
 export function wasmStarted(): boolean {
@@ -76,6 +96,10 @@ export function setWasmPaths(paths: WasmPaths, usePlatformFetch = false): void {
     const missing = WASM_BINARIES.filter((name) => typeof paths[name] !== 'string');
     if (missing.length)
       throw new ResNetError(`resnet: setWasmPaths's map has no entry for ${missing.join(', ')}; give all three files or a directory`);
+    const known: readonly string[] = [...WASM_BINARIES, ...KERNEL_BINARIES];
+    const unknown = Object.keys(paths).filter((name) => !known.includes(name));
+    if (unknown.length)
+      throw new ResNetError(`resnet: setWasmPaths's map names ${unknown.join(', ')}, which is none of ${known.join(', ')}`);
   }
   tfjsSetWasmPaths(paths as Parameters<typeof tfjsSetWasmPaths>[0], usePlatformFetch);
   state.paths = paths;
@@ -99,6 +123,11 @@ export function setThreadsCount(threads: number): void {
 export function wasmFile(name: WasmBinary, defaultPrefix: string): string {
   const paths = state.paths ?? defaultPrefix;
   return typeof paths === 'string' ? paths + name : paths[name];
+}
+
+/** The map's entry for one of this package's kernel modules, if setWasmPaths gave a map naming it. */
+export function mappedKernelFile(name: KernelBinary): string | undefined {
+  return typeof state.paths === 'object' ? state.paths[name] : undefined;
 }
 
 async function simdSupported(): Promise<boolean> {
@@ -127,6 +156,8 @@ export async function wasmStatus(): Promise<BackendStatus> {
     const warnings = [...state.warnings];
     if (!simd) warnings.push('this engine has no WebAssembly SIMD: the plain build runs several times slower');
     const reason = started ? undefined : platform.unavailableReason(simd);
+    const own = ownKernelsStatus(platform, simd, started, threads);
+    if (own.warning) warnings.push(own.warning);
     return {
       ...base,
       available: reason === undefined,
@@ -137,6 +168,7 @@ export async function wasmStatus(): Promise<BackendStatus> {
         threads: String(threads),
         binary: simd ? (threads > 1 ? 'tfjs-backend-wasm-threaded-simd.wasm' : 'tfjs-backend-wasm-simd.wasm') : 'tfjs-backend-wasm.wasm',
         wasmFiles: platform.wasmLocation(),
+        ownKernels: own.detail,
         tfjs: tf.version_core,
         tfjsBackendWasm: version_wasm,
       },
@@ -146,6 +178,28 @@ export async function wasmStatus(): Promise<BackendStatus> {
     // probe() never throws: whatever went wrong is the reason.
     return { ...base, available: false, reason: `could not inspect the wasm backend: ${message(e)}` };
   }
+}
+
+/**
+ * The status of the package's own kernels: once started, whether they loaded (and from where, or why
+ * not, with a warning); before, which module would load from where, or why none can.
+ */
+function ownKernelsStatus(platform: Platform, simd: boolean, started: boolean, threads: number): { detail: string; warning?: string } {
+  if (started) {
+    const own = state.ownKernels;
+    if (!own) return { detail: 'not loaded: the backend was started before @resnet/backend-wasm was imported' };
+    if (own.loaded) return { detail: `loaded: ${own.detail}` };
+    return {
+      detail: `not loaded: ${own.detail}`,
+      warning: `the package's own wasm kernels did not load (${own.detail}); tfjs's kernels run instead`,
+    };
+  }
+  if (!simd) return { detail: 'unavailable: this engine has no WebAssembly SIMD, which they are compiled for' };
+  const binary: KernelBinary = threads > 1 ? 'resnet-kernels-threaded-simd.wasm' : 'resnet-kernels-simd.wasm';
+  const located = platform.kernels.locate(binary);
+  return {
+    detail: 'error' in located ? `unavailable: ${located.error}` : `${binary} from ${located.location} (loads when the backend starts)`,
+  };
 }
 
 export const wasmBackend: BackendProvider = {
@@ -186,12 +240,16 @@ export function install(platform: Platform): void {
     tf.registerBackend(
       'wasm',
       async () => {
+        let backend: tf.KernelBackend;
         try {
-          return await factory();
+          backend = await factory();
         } catch (e) {
           state.initError = message(e);
           throw e;
         }
+        // Before tfjs runs any kernel on it (never throws: the status says what happened).
+        state.ownKernels = await attachOwnKernels(backend as BackendWasm, await simdSupported(), platform.kernels, OWN_KERNELS);
+        return backend;
       },
       // tfjs-backend-wasm's own priority, so tf.ready() picks backends as before.
       2,

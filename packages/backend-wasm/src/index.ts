@@ -8,13 +8,32 @@
  * ```ts
  * import { setWasmPaths } from '@resnet/backend-wasm';
  * setWasmPaths('/assets/tfjs-wasm/');   // holds tfjs-backend-wasm{,-simd,-threaded-simd}.wasm
- * await useBackend('wasm');
+ * await useBackend('wasm');             // and resnet-kernels{,-threaded}-simd.wasm (this package's wasm/)
  * ```
  *
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { install, state } from './backend.js';
+import { install, mappedKernelFile, state } from './backend.js';
+import type { KernelBinary } from './own_kernels.js';
+
+/**
+ * This package's kernel modules: the map's entry, else beside tfjs's files in setWasmPaths's
+ * directory, else this package's own wasm/ relative to this script (unbundled, or a bundler that
+ * keeps `new URL(…, import.meta.url)` assets).
+ */
+function locateKernels(name: KernelBinary): { location: string } {
+  const mapped = mappedKernelFile(name);
+  if (mapped !== undefined) return { location: mapped };
+  if (typeof state.paths === 'string') return { location: state.paths + name };
+  return { location: new URL(`../wasm/${name}`, import.meta.url).href };
+}
+
+async function fetchKernels(url: string): Promise<ArrayBuffer> {
+  const response = await fetch(url, { credentials: 'same-origin' });
+  if (!response.ok) throw new Error(`fetching it answered ${response.status} ${response.statusText}`);
+  return response.arrayBuffer();
+}
 
 install({
   unavailableReason: () => (typeof WebAssembly === 'object' ? undefined : 'this JavaScript engine has no WebAssembly'),
@@ -32,6 +51,7 @@ install({
         ? state.paths
         : 'a file map (setWasmPaths)',
   failureHint: 'Call setWasmPaths() with the URL where the three tfjs-backend-wasm .wasm files are served, before the backend starts.',
+  kernels: { locate: locateKernels, read: fetchKernels },
 });
 
 export {
@@ -41,6 +61,8 @@ export {
   setWasmPaths,
   wasmBackend,
   wasmStatus,
+  KERNEL_BINARIES,
+  type KernelBinary,
   type WasmBinary,
   type WasmPaths,
 } from './backend.js';

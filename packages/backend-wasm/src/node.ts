@@ -17,18 +17,26 @@
  *    (49 against 40 images/s at batch 32; the element-wise kernels stay single-threaded).
  *    If any of this fails, the single-threaded SIMD build starts instead, with a warning in the
  *    status.
+ *
+ * 3. The package's own kernel modules (own_kernels.ts) are read from its `wasm/` directory, next to
+ *    `dist/` and `src/`, unless setWasmPaths's map names them; a directory given to setWasmPaths is
+ *    tfjs's (usually its installed `dist/`) and is not searched for them.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendWasm, setThreadsCount as tfjsSetThreadsCount, setWasmPaths as tfjsSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { MAX_THREADS, install, state, wasmFile, type WasmBinary } from './backend.js';
+import { MAX_THREADS, install, mappedKernelFile, state, wasmFile, type WasmBinary } from './backend.js';
+import type { KernelBinary } from './own_kernels.js';
 
 const require = createRequire(import.meta.url);
 const WORKER_SCRIPT = fileURLToPath(new URL('./pthread-worker.cjs', import.meta.url));
+/** This package's wasm/ (the same from src/ and dist/). */
+const KERNEL_DIR = fileURLToPath(new URL('../wasm/', import.meta.url));
 const THREADED_GLUE = '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 
 /** tfjs-backend-wasm's `dist/`, where its three .wasm files are, with a trailing separator. */
@@ -151,6 +159,15 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+function locateKernels(name: KernelBinary): { location: string } | { error: string } {
+  const mapped = mappedKernelFile(name);
+  const located = mapped !== undefined ? localPath(mapped) : { file: path.join(KERNEL_DIR, name) };
+  if ('error' in located) return located;
+  if (!existsSync(located.file))
+    return { error: `the kernel module ${located.file} does not exist (reinstall @resnet/backend-wasm, whose wasm/ holds it)` };
+  return { location: located.file };
+}
+
 install({
   unavailableReason(simd) {
     if (typeof WebAssembly !== 'object') return 'this Node has no WebAssembly';
@@ -184,6 +201,7 @@ install({
     return shipped();
   },
   failureHint: 'In Node the .wasm files come from the installed @tensorflow/tfjs-backend-wasm; setWasmPaths() takes another directory.',
+  kernels: { locate: locateKernels, read: (file) => readFile(file) },
 });
 
 export {
@@ -193,6 +211,8 @@ export {
   setWasmPaths,
   wasmBackend,
   wasmStatus,
+  KERNEL_BINARIES,
+  type KernelBinary,
   type WasmBinary,
   type WasmPaths,
 } from './backend.js';

@@ -29,6 +29,9 @@ test('probe() says what will run, without starting the backend', async () => {
   expect(status).toMatchObject({ name: 'wasm', tfjsBackend: 'wasm', available: true });
   expect(status.device).toBe(`WebAssembly (SIMD, ${cores} thread${cores === 1 ? '' : 's'})`);
   expect(status.details).toMatchObject({ simd: 'yes', threads: String(cores), tfjs: tf.version_core, tfjsBackendWasm: '4.22.0' });
+  expect(status.details!['ownKernels']).toMatch(
+    /resnet-kernels-(threaded-)?simd\.wasm from .*wasm[\\/]resnet-kernels.* \(loads when the backend starts\)$/,
+  );
   // The .wasm files come from the installed package, not from the network.
   expect(status.details!['wasmFiles']).toMatch(/@tensorflow[\\/]tfjs-backend-wasm[\\/]dist[\\/]$/);
   expect(await probeBackends()).toEqual([status]);
@@ -40,6 +43,10 @@ test('useBackend("wasm") starts it with one thread per core (threaded SIMD build
   expect(status.details).toMatchObject({ simd: 'yes', threads: String(cores) });
   expect(status.details!['binary']).toBe(cores > 1 ? 'tfjs-backend-wasm-threaded-simd.wasm' : 'tfjs-backend-wasm-simd.wasm');
   expect(status.warnings).toBeUndefined();
+  // The kernel module for the build's memory (shared when threaded) loaded from this package's wasm/.
+  expect(status.details!['ownKernels']).toMatch(
+    cores > 1 ? /^loaded: resnet-kernels-threaded-simd\.wasm from .*[\\/]wasm[\\/]/ : /^loaded: resnet-kernels-simd\.wasm from /,
+  );
   const y = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]));
   expect((await y.data())[0]).toBe(64);
   y.dispose();

@@ -37,6 +37,19 @@ test('setWasmPaths with a file: URL, and one thread: the single-threaded SIMD bu
   const status = await useBackend('wasm');
   expect(status).toMatchObject({ available: true, device: 'WebAssembly (SIMD, 1 thread)' });
   expect(status.details).toMatchObject({ threads: '1', binary: 'tfjs-backend-wasm-simd.wasm' });
+  // The single-threaded build's memory is not shared: the kernel module built for it loads.
+  expect(status.details!['ownKernels']).toMatch(/^loaded: resnet-kernels-simd\.wasm from .*[\\/]wasm[\\/]resnet-kernels-simd\.wasm$/);
+  const bn = tf
+    .engine()
+    .runKernel<
+      tf.Tensor[]
+    >('ResNetBatchNormTraining', { x: tf.tensor4d([1, 2, 3, 6], [1, 2, 2, 1]), scale: tf.tensor1d([2]), offset: tf.tensor1d([1]) }, { varianceEpsilon: 0, relu: true });
+  // mean 3, variance (4 + 1 + 0 + 9) / 4 = 3.5; y = 2·(x − 3)/√3.5 + 1, then ReLU.
+  expect(Array.from(await bn[1]!.data())).toEqual([3]);
+  expect(Array.from(await bn[2]!.data())).toEqual([3.5]);
+  const expected = [1, 2, 3, 6].map((v) => Math.max(0, (2 * (v - 3)) / Math.sqrt(3.5) + 1));
+  Array.from(await bn[0]!.data()).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+  tf.dispose(bn);
   const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
   const g = tf.grad((w: tf.Tensor) => tf.sum(tf.conv2d(x, w as tf.Tensor4D, 1, 'same')))(tf.ones([2, 2, 1, 1]));
   // dW[a, b] = Σ x over the positions the tap (a, b) reaches: [1+2+3+4, 2+4, 3+4, 4]

@@ -1,0 +1,123 @@
+// The C convolution (csrc/conv.c) against the cpu backend, called directly (whatever shapes the
+// Conv2D kernel routes to it), on the shapes that exercise its edges: 1×1, 3×3, 7×7, strides,
+// 'same' / 'valid' / explicit padding, Cout not a multiple of 8, pixel counts not a multiple of 4;
+// and the Conv2D kernel itself (which picks C or XNNPACK per shape) on the same cases.
+import '@tensorflow/tfjs-backend-cpu';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, test } from 'vitest';
+import { ownConv2D, ownConv2DInfo, prefersOwnConv2D } from '../src/kernels/Conv2D.js';
+import '../src/node.js';
+import { ownKernelsOf } from '../src/own_kernels.js';
+import { expectSameAsCpu, randomInput } from './helpers.js';
+
+/** Float32 sums of up to KH·KW·Cin ≤ 600 products in another order than the cpu's loops: ~√K·2⁻²⁴ of the largest value; 2e-5 leaves room and catches any wrong tap. */
+const TOLERANCE = 2e-5;
+
+interface Case {
+  name: string;
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+}
+
+const CASES: Case[] = [
+  { name: 'ResNet-20 stem 3×3, Cin 3, Cout 16', x: [2, 8, 8, 3], filter: [3, 3, 3, 16], strides: 1, pad: 'same' },
+  { name: '3×3 stride 1, 16 → 16', x: [2, 6, 6, 16], filter: [3, 3, 16, 16], strides: 1, pad: 1 },
+  { name: '3×3 stride 2, 16 → 32, even size', x: [2, 8, 8, 16], filter: [3, 3, 16, 32], strides: 2, pad: 1 },
+  { name: '3×3 stride 2, odd size, Cout 5 (a partial panel)', x: [1, 7, 9, 3], filter: [3, 3, 3, 5], strides: 2, pad: 1 },
+  { name: '1×1 (a plain GEMM), 6 → 12, 75 pixels (not a multiple of 4)', x: [3, 5, 5, 6], filter: [1, 1, 6, 12], strides: 1, pad: 'valid' },
+  { name: '1×1 stride 2 projection, valid', x: [2, 8, 8, 4], filter: [1, 1, 4, 8], strides: 2, pad: 'valid' },
+  { name: '7×7 stride 2 pad 3 (ImageNet stem), Cout 9', x: [1, 17, 15, 3], filter: [7, 7, 3, 9], strides: 2, pad: 3 },
+  { name: 'valid 3×3, one output pixel', x: [1, 3, 3, 2], filter: [3, 3, 2, 3], strides: 1, pad: 'valid' },
+  {
+    name: 'explicit asymmetric padding, wider than the kernel',
+    x: [1, 5, 4, 2],
+    filter: [3, 2, 2, 10],
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [3, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  },
+  { name: 'Cout 1, Cin 1', x: [2, 4, 4, 1], filter: [2, 2, 1, 1], strides: 1, pad: 'same' },
+];
+
+function attrs(c: Case): tf.NamedAttrMap {
+  return { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat ?? 'NHWC', dilations: 1 };
+}
+
+describe('csrc/conv.c called directly, against cpu', () => {
+  test.each(CASES)('$name', async (c) => {
+    const xIn = randomInput(c.x, 1);
+    const wIn = randomInput(c.filter, 2);
+    await tf.setBackend('cpu');
+    const expected = tf.conv2d(
+      tf.tensor4d(xIn.values as Float32Array, c.x),
+      tf.tensor4d(wIn.values as Float32Array, c.filter),
+      c.strides,
+      c.pad as 'same',
+    );
+    const e = (await expected.data()) as Float32Array;
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const own = ownKernelsOf(backend);
+    expect(own, 'the kernel module is loaded').toBeDefined();
+    const x = tf.tensor4d(xIn.values as Float32Array, c.x);
+    const w = tf.tensor4d(wIn.values as Float32Array, c.filter);
+    const info = ownConv2DInfo(x, w, attrs(c) as unknown as tf.Conv2DAttrs);
+    expect(info, 'a convolution the C kernel takes').toBeDefined();
+    const buffers = backend.numDataIds();
+    const out = ownConv2D(backend, own!, x, w, info!);
+    expect(backend.numDataIds(), 'only the output is left (the scratch is freed)').toBe(buffers + 1);
+    expect(out.shape).toEqual(expected.shape);
+    const a = backend.typedArrayFromHeap(out) as Float32Array;
+    let scale = 1;
+    let worst = 0;
+    for (let i = 0; i < e.length; i++) {
+      scale = Math.max(scale, Math.abs(e[i]!));
+      worst = Math.max(worst, Math.abs(a[i]! - e[i]!));
+    }
+    expect(worst / scale).toBeLessThanOrEqual(TOLERANCE);
+    backend.disposeData(out.dataId);
+    tf.dispose([x, w, expected]);
+  });
+
+  test('shapes it does not take are left to XNNPACK: NCHW, dilation, int32', async () => {
+    await tf.setBackend('wasm');
+    const t = (shape: number[], dtype: tf.DataType = 'float32') => ({ dataId: {}, shape, dtype });
+    const base = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 } as unknown as tf.Conv2DAttrs;
+    expect(ownConv2DInfo(t([1, 4, 4, 2]), t([3, 3, 2, 2]), base)).toBeDefined();
+    expect(ownConv2DInfo(t([1, 2, 4, 4]), t([3, 3, 2, 2]), { ...base, dataFormat: 'NCHW' })).toBeUndefined();
+    expect(ownConv2DInfo(t([1, 8, 8, 2]), t([3, 3, 2, 2]), { ...base, dilations: 2 })).toBeUndefined();
+    expect(ownConv2DInfo(t([1, 4, 4, 2], 'int32'), t([3, 3, 2, 2]), base)).toBeUndefined();
+  });
+});
+
+describe('the Conv2D kernel (C or XNNPACK per shape), against cpu', () => {
+  test.each(CASES)('$name', async (c) => {
+    await expectSameAsCpu('Conv2D', { x: randomInput(c.x, 3), filter: randomInput(c.filter, 4) }, attrs(c), TOLERANCE);
+  });
+});
+
+describe('which convolutions go to C (measured per shape: bench/conv2d.mjs)', () => {
+  const info = (x: number[], w: number[], stride: number) =>
+    tf.backend_util.computeConv2DInfo(x as [number, number, number, number], w as [number, number, number, number], stride, 1, 1);
+  test.each([
+    ['stage 2, 16×16×32 → 32', [128, 16, 16, 32], [3, 3, 32, 32], 1, true],
+    ['stage 3 first, 16×16×32 → 64 /2', [128, 16, 16, 32], [3, 3, 32, 64], 2, true],
+    ['stage 3, 8×8×64 → 64, any batch', [2, 8, 8, 64], [3, 3, 64, 64], 1, true],
+    ['the stem, 32×32×3 → 16 (XNNPACK is faster)', [128, 32, 32, 3], [3, 3, 3, 16], 1, false],
+    ['stage 1, 32×32×16 → 16', [128, 32, 32, 16], [3, 3, 16, 16], 1, true],
+    ['stage 2 first, 32×32×16 → 32 /2', [128, 32, 32, 16], [3, 3, 16, 32], 2, true],
+    ['a shape never measured', [8, 14, 14, 256], [3, 3, 256, 256], 1, false],
+  ] as const)('%s: on one thread %s', (_name, x, w, stride, one) => {
+    expect(prefersOwnConv2D(info([...x], [...w], stride), 1)).toBe(one);
+    // On two threads XNNPACK's second thread wins: never C.
+    expect(prefersOwnConv2D(info([...x], [...w], stride), 2)).toBe(false);
+  });
+});
