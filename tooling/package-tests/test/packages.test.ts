@@ -166,6 +166,7 @@ describe('installed with npm into a new project', () => {
     const result = lastJson<{
       backend: string;
       provider: string;
+      ownKernels: string | null;
       losses: number[];
       tensorsBefore: number;
       tensorsDuring: number;
@@ -175,6 +176,9 @@ describe('installed with npm into a new project', () => {
     console.log(`node: ${JSON.stringify(result)}`);
     expect(result.backend).toBe('wasm');
     expect(result.provider).toBe('wasm');
+    // The tarball ships the C kernel module (wasm/), and the installed package loads it from there.
+    expect(result.ownKernels).toMatch(/^loaded: resnet-kernels-(threaded-)?simd\.wasm from /);
+    expect(result.ownKernels).toContain(path.join(project.dir, 'node_modules', '@resnet', 'backend-wasm', 'wasm', 'resnet-kernels-'));
     expect(result.losses).toHaveLength(3);
     for (const loss of result.losses) expect(Number.isFinite(loss) && loss > 0).toBe(true);
     expect(result.tensorsDuring).toBeGreaterThan(result.tensorsBefore);
