@@ -208,6 +208,8 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
       expect(await page.textContent('#backend-note')).toMatch(
         /^auto: using wasm, because this browser's only WebGPU adapter is a software one \(.*swiftshader.*\)/i,
       );
+      // @resnet/backend-wasm's kernel module came from where Vite emitted it (src/wasm_paths.ts): no warning.
+      expect(await page.textContent('#backend-note')).not.toContain('own wasm kernels did not load');
       expect(await page.textContent('#adapter')).toContain('fallback yes');
       await shot(page, 'loaded-auto');
       if (UPDATE_FIGURES) await makeFigure(page);
