@@ -157,7 +157,7 @@ export async function wasmStatus(): Promise<BackendStatus> {
     if (!simd) warnings.push('this engine has no WebAssembly SIMD: the plain build runs several times slower');
     const reason = started ? undefined : platform.unavailableReason(simd);
     const own = ownKernelsStatus(platform, simd, started, threads);
-    if (own.warning) warnings.push(own.warning);
+    warnings.push(...own.warnings);
     return {
       ...base,
       available: reason === undefined,
@@ -184,21 +184,22 @@ export async function wasmStatus(): Promise<BackendStatus> {
  * The status of the package's own kernels: once started, whether they loaded (and from where, or why
  * not, with a warning); before, which module would load from where, or why none can.
  */
-function ownKernelsStatus(platform: Platform, simd: boolean, started: boolean, threads: number): { detail: string; warning?: string } {
+function ownKernelsStatus(platform: Platform, simd: boolean, started: boolean, threads: number): { detail: string; warnings: string[] } {
   if (started) {
     const own = state.ownKernels;
-    if (!own) return { detail: 'not loaded: the backend was started before @resnet/backend-wasm was imported' };
-    if (own.loaded) return { detail: `loaded: ${own.detail}` };
+    if (!own) return { detail: 'not loaded: the backend was started before @resnet/backend-wasm was imported', warnings: [] };
+    if (own.loaded) return { detail: `loaded: ${own.detail}`, warnings: own.warnings };
     return {
       detail: `not loaded: ${own.detail}`,
-      warning: `the package's own wasm kernels did not load (${own.detail}); tfjs's kernels run instead`,
+      warnings: [`the package's own wasm kernels did not load (${own.detail}); tfjs's kernels run instead`],
     };
   }
-  if (!simd) return { detail: 'unavailable: this engine has no WebAssembly SIMD, which they are compiled for' };
+  if (!simd) return { detail: 'unavailable: this engine has no WebAssembly SIMD, which they are compiled for', warnings: [] };
   const binary: KernelBinary = threads > 1 ? 'resnet-kernels-threaded-simd.wasm' : 'resnet-kernels-simd.wasm';
   const located = platform.kernels.locate(binary);
   return {
     detail: 'error' in located ? `unavailable: ${located.error}` : `${binary} from ${located.location} (loads when the backend starts)`,
+    warnings: [],
   };
 }
 

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { install, mappedKernelFile, state } from './backend.js';
+import { WORKER_START_MS, workerProgram, whenLooping } from './kernel_workers.js';
 import type { KernelBinary } from './own_kernels.js';
 
 /**
@@ -51,7 +52,27 @@ install({
         ? state.paths
         : 'a file map (setWasmPaths)',
   failureHint: 'Call setWasmPaths() with the URL where the three tfjs-backend-wasm .wasm files are served, before the backend starts.',
-  kernels: { locate: locateKernels, read: fetchKernels },
+  kernels: {
+    locate: locateKernels,
+    read: fetchKernels,
+    // A page's main thread may not block; a worker's may.
+    mayWait: typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+    startWorker(start) {
+      // From a Blob URL: no file for a bundler to find, and it inherits the page's isolation.
+      const url = URL.createObjectURL(
+        new Blob([workerProgram('const post = (m) => self.postMessage(m);\nself.onmessage = (e) => start(e.data);')], {
+          type: 'text/javascript',
+        }),
+      );
+      const worker = new Worker(url);
+      const looping = whenLooping((listener) => {
+        worker.onmessage = (e: MessageEvent) => listener(e.data);
+        worker.onerror = (e: ErrorEvent) => listener({ error: e.message || 'the worker failed to load' });
+      }, WORKER_START_MS);
+      worker.postMessage(start);
+      return { worker, looping };
+    },
+  },
 });
 
 export {

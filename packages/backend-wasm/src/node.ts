@@ -28,9 +28,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { BackendWasm, setThreadsCount as tfjsSetThreadsCount, setWasmPaths as tfjsSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { MAX_THREADS, install, mappedKernelFile, state, wasmFile, type WasmBinary } from './backend.js';
+import { WORKER_START_MS, workerProgram, whenLooping } from './kernel_workers.js';
 import type { KernelBinary } from './own_kernels.js';
 
 const require = createRequire(import.meta.url);
@@ -201,7 +203,27 @@ install({
     return shipped();
   },
   failureHint: 'In Node the .wasm files come from the installed @tensorflow/tfjs-backend-wasm; setWasmPaths() takes another directory.',
-  kernels: { locate: locateKernels, read: (file) => readFile(file) },
+  kernels: {
+    locate: locateKernels,
+    read: (file) => readFile(file),
+    mayWait: true,
+    startWorker(start) {
+      const worker = new Worker(
+        workerProgram(`const { parentPort } = require('node:worker_threads');
+const post = (m) => parentPort.postMessage(m);
+parentPort.once('message', start);`),
+        { eval: true },
+      );
+      // It waits for work for the life of the backend; unreferenced, it ends with the process.
+      worker.unref();
+      const looping = whenLooping((listener) => {
+        worker.once('message', listener);
+        worker.once('error', (e) => listener({ error: e.message }));
+      }, WORKER_START_MS);
+      worker.postMessage(start);
+      return { worker, looping };
+    },
+  },
 });
 
 export {

@@ -10,17 +10,27 @@
  * SharedArrayBuffer), and each needs the variant built for it. If the module cannot load (no SIMD,
  * a missing file, a failed fetch) the backend still runs, on tfjs's kernels, and its status says why.
  *
- * The kernels run on the calling thread only (the backend's pthread workers are XNNPACK's).
+ * The kernels that split their work (the convolutions, csrc/pool.c) run on the calling thread and,
+ * with the threaded build, on workers of their own (kernel_workers.ts), one per thread the backend
+ * runs beyond the first: each worker instantiates the same module on the same shared memory and
+ * waits on a job block on the heap that the calling thread fills.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import type { KernelWorker, WorkerStart } from './kernel_workers.js';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The two side modules, by file name: one for each memory tfjs's SIMD builds have. */
 export const KERNEL_BINARIES = ['resnet-kernels-simd.wasm', 'resnet-kernels-threaded-simd.wasm'] as const;
 export type KernelBinary = (typeof KERNEL_BINARIES)[number];
 
-/** The C functions (csrc/*.c); pointers are byte offsets into the heap, the result a status (0: done). */
+/**
+ * The C functions (csrc/*.c); pointers are byte offsets into the heap, the result a status (0: done).
+ * `job` is the job block of the thread pool (csrc/pool.c), which the kernels that split their work take first.
+ */
 export interface KernelExports {
+  rn_job_bytes(): number;
+  rn_pool_stop(job: number): number;
   bn_train_scratch_bytes(c: number): number;
   bn_train_forward(...args: number[]): number;
   bn_train_backward(...args: number[]): number;
@@ -30,8 +40,12 @@ export interface KernelExports {
   channel_binary(op: number, bFirst: number, x: number, rows: number, c: number, b: number, y: number): number;
   conv2d_scratch_bytes(kh: number, kw: number, cin: number, cout: number): number;
   conv2d_nhwc(...args: number[]): number;
+  conv2d_filter_scratch_bytes(n: number, oh: number, kh: number, kw: number, cin: number, cout: number): number;
+  conv2d_filter_nhwc(...args: number[]): number;
 }
 const EXPORTS: readonly (keyof KernelExports)[] = [
+  'rn_job_bytes',
+  'rn_pool_stop',
   'bn_train_scratch_bytes',
   'bn_train_forward',
   'bn_train_backward',
@@ -41,6 +55,8 @@ const EXPORTS: readonly (keyof KernelExports)[] = [
   'channel_binary',
   'conv2d_scratch_bytes',
   'conv2d_nhwc',
+  'conv2d_filter_scratch_bytes',
+  'conv2d_filter_nhwc',
 ];
 
 /** Status codes of csrc/kernels.h. */
@@ -53,6 +69,10 @@ const STATUS: Record<number, string> = {
 export interface OwnKernels {
   readonly binary: KernelBinary;
   readonly exports: KernelExports;
+  /** The heap offset of the thread pool's job block. */
+  readonly job: number;
+  /** Threads that run the kernels that split their work: the calling one and the workers looping. */
+  readonly threads: number;
 }
 
 /** Where a binary comes from on this platform, and how to read it (node.ts and index.ts). */
@@ -60,13 +80,22 @@ export interface KernelSource {
   /** The path or URL of `name`, or why there is none. */
   locate(name: KernelBinary): { location: string } | { error: string };
   read(location: string): Promise<BufferSource>;
+  /**
+   * Starts a worker that runs the kernels beside the calling thread (kernel_workers.ts); `looping`
+   * settles once it waits for work, or says why it cannot. Absent where there are no workers.
+   */
+  /** Whether the thread that runs the kernels may block (Atomics.wait): not a browser page's main thread. */
+  mayWait?: boolean;
+  startWorker?(start: WorkerStart): { worker: KernelWorker; looping: Promise<{ looping: true } | { error: string }> };
 }
 
 /** What the last start-up did with the module, for the status. */
 export interface OwnKernelsState {
   loaded: boolean;
-  /** `resnet-kernels-simd.wasm from /…/wasm/…` when loaded; why not, otherwise. */
+  /** `resnet-kernels-simd.wasm from /…/wasm/… on 2 threads` when loaded; why not, otherwise. */
   detail: string;
+  /** Problems that did not stop the kernels (a worker that did not start: fewer threads run them). */
+  warnings: string[];
 }
 
 const instances = new WeakMap<object, OwnKernels>();
@@ -112,7 +141,7 @@ export async function attachOwnKernels(
   const fail = (why: string): OwnKernelsState => {
     for (const config of conditional)
       if (getKernel(config.kernelName, config.backendName) != null) unregisterKernel(config.kernelName, config.backendName);
-    return { loaded: false, detail: why };
+    return { loaded: false, detail: why, warnings: [] };
   };
   if (!simd) return fail('this engine has no WebAssembly SIMD, which they are compiled for');
   const memory = heapMemory(backend);
@@ -121,8 +150,9 @@ export async function attachOwnKernels(
   const located = source.locate(binary);
   if ('error' in located) return fail(located.error);
   let exports: KernelExports;
+  let module: WebAssembly.Module;
   try {
-    const module = await WebAssembly.compile(await source.read(located.location));
+    module = await WebAssembly.compile(await source.read(located.location));
     const instance = await WebAssembly.instantiate(module, {
       env: {
         memory,
@@ -139,12 +169,60 @@ export async function attachOwnKernels(
   } catch (e) {
     return fail(`${located.location} did not load: ${message(e)}`);
   }
-  instances.set(backend, { binary, exports });
+  const heap = backend.wasm as unknown as { _malloc(bytes: number): number };
+  const jobBytes = exports.rn_job_bytes();
+  const job = heap._malloc(jobBytes) >>> 0;
+  if (job === 0) return fail(`could not allocate the ${jobBytes}-byte job block on the wasm heap`);
+  new Uint8Array(memory.buffer, job, jobBytes).fill(0);
+  // RnJob.may_wait (csrc/kernels.h): the calling thread may sleep unless it is a page's main thread.
+  if (source.mayWait) new Uint32Array(memory.buffer, job + 28, 1)[0] = 1;
+  const { threads, warnings } = await startWorkers(backend, binary, source, { module, memory, job });
+  instances.set(backend, { binary, exports, job, threads });
   for (const config of conditional) {
     if (getKernel(config.kernelName, config.backendName) != null) unregisterKernel(config.kernelName, config.backendName);
     registerKernel(config);
   }
-  return { loaded: true, detail: `${binary} from ${located.location}` };
+  return { loaded: true, detail: `${binary} from ${located.location} on ${threads} thread${threads === 1 ? '' : 's'}`, warnings };
+}
+
+/**
+ * One worker per thread the backend runs beyond the calling one (threaded build only). They end
+ * with the backend (`dispose`) or, unreferenced, with the process.
+ */
+async function startWorkers(
+  backend: BackendWasm,
+  binary: KernelBinary,
+  source: KernelSource,
+  start: WorkerStart,
+): Promise<{ threads: number; warnings: string[] }> {
+  const wanted = binary === 'resnet-kernels-threaded-simd.wasm' && source.startWorker ? getThreadsCount() - 1 : 0;
+  if (wanted <= 0) return { threads: 1, warnings: [] };
+  const started: KernelWorker[] = [];
+  const results = await Promise.all(
+    Array.from({ length: wanted }, async () => {
+      try {
+        const { worker, looping } = source.startWorker!(start);
+        started.push(worker);
+        return await looping;
+      } catch (e) {
+        return { error: message(e) };
+      }
+    }),
+  );
+  const dispose = backend.dispose.bind(backend);
+  backend.dispose = () => {
+    const own = instances.get(backend);
+    if (own) own.exports.rn_pool_stop(own.job);
+    for (const worker of started) worker.terminate();
+    instances.delete(backend);
+    dispose();
+  };
+  const errors = results.flatMap((r) => ('error' in r ? [r.error] : []));
+  const looping = results.length - errors.length;
+  const warnings = errors.length
+    ? [`${errors.length} of ${wanted} kernel workers did not start (${errors[0]}); the kernels run on ${looping + 1} threads`]
+    : [];
+  return { threads: looping + 1, warnings };
 }
 
 /** The module on `backend`, or an error naming the kernel (a kernel registered only with it ran without it). */

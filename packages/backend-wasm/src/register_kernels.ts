@@ -8,7 +8,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import { addReluConfig, reluGradConfig } from './kernels/AddRelu.js';
 import { batchNormTrainingConfig, batchNormTrainingGradConfig } from './kernels/BatchNormTraining.js';
 import { addConfig, multiplyConfig, subConfig } from './kernels/ChannelBinary.js';
-import { conv2DConfig } from './kernels/Conv2D.js';
+import { conv2DConfig, fusedConv2DConfig } from './kernels/Conv2D.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
 import { castConfig, identityConfig } from './kernels/Identity.js';
@@ -45,6 +45,7 @@ export const TRAINING_KERNELS: readonly KernelConfig[] = [
   multiplyConfig,
   // Present (XNNPACK); the C kernel takes the shapes where it measured faster (kernels/Conv2D.ts).
   conv2DConfig,
+  fusedConv2DConfig,
 ];
 
 /**

@@ -3,9 +3,9 @@
 // 'same' / 'valid' / numeric / explicit padding, rounding modes, NCHW.
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import '../src/node.js';
-import { expectSameAsCpu, randomInput } from './helpers.js';
+import { expectSameAsCpu, ownJobsRun, randomInput } from './helpers.js';
 
 /**
  * Both gradients are float32 sums of up to ~2,000 products (N·OH·OW for the filter, KH·KW·Cout for
@@ -73,6 +73,22 @@ const CASES: Case[] = [
   { name: 'ResNet-20 stage, batch 4', x: [4, 16, 16, 8], filter: [3, 3, 8, 8], strides: 1, pad: 1 },
 ];
 
+/**
+ * The same geometries with 8 or 16 output channels, the multiple of 8 the C kernels (csrc/conv.c,
+ * csrc/conv_filter.c) take, plus shapes whose sums are long or split into chunks (batch 32) and
+ * input channels that leave a remainder of the 4-channel register tile.
+ */
+const OWN_CASES: Case[] = [
+  ...CASES.map((c) => ({
+    ...c,
+    name: `${c.name}, 8 output channels`,
+    filter: [c.filter[0], c.filter[1], c.filter[2], 8] as Case['filter'],
+  })),
+  { name: 'ResNet-20 stage 2 first 3×3/2, batch 32', x: [32, 16, 16, 16], filter: [3, 3, 16, 32], strides: 2, pad: 1 },
+  { name: '5 input channels (a tile remainder), 16 outputs', x: [3, 9, 9, 5], filter: [3, 3, 5, 16], strides: 1, pad: 1 },
+  { name: '1×1 stride 2 projection, batch 9', x: [9, 8, 8, 12], filter: [1, 1, 12, 16], strides: 2, pad: 'valid' },
+];
+
 function dyShape(c: Case): number[] {
   const format = c.dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast';
   return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, c.dimRoundingMode, false, format).outShape;
@@ -106,6 +122,29 @@ describe('Conv2DBackpropInput (replaces the shipped scalar loop)', () => {
       { ...attrs(c), inputShape: c.x },
       TOLERANCE,
     );
+  });
+});
+
+describe('the C kernels (multiples of 8 output channels), on the pool of threads', () => {
+  test.each(OWN_CASES)('filter gradient: $name', async (c) => {
+    const jobs = await ownJobsRun();
+    await expectSameAsCpu(
+      'Conv2DBackpropFilter',
+      { x: randomInput(c.x, 1), dy: randomInput(dyShape(c), 2) },
+      { ...attrs(c), filterShape: c.filter },
+      TOLERANCE,
+    );
+    if (c.dataFormat !== 'NCHW') expect(await ownJobsRun(), 'csrc/conv_filter.c ran').toBeGreaterThan(jobs);
+  });
+  test.each(OWN_CASES)('input gradient: $name', async (c) => {
+    const jobs = await ownJobsRun();
+    await expectSameAsCpu(
+      'Conv2DBackpropInput',
+      { dy: randomInput(dyShape(c), 3), filter: randomInput(c.filter, 4) },
+      { ...attrs(c), inputShape: c.x },
+      TOLERANCE,
+    );
+    expect(await ownJobsRun(), 'csrc/conv.c ran').toBeGreaterThan(jobs);
   });
 });
 

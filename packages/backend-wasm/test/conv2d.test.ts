@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { ownConv2D, ownConv2DInfo, prefersOwnConv2D } from '../src/kernels/Conv2D.js';
 import '../src/node.js';
 import { ownKernelsOf } from '../src/own_kernels.js';
-import { expectSameAsCpu, randomInput } from './helpers.js';
+import { expectSameAsCpu, ownJobsRun, randomInput } from './helpers.js';
 
 /** Float32 sums of up to KH·KW·Cin ≤ 600 products in another order than the cpu's loops: ~√K·2⁻²⁴ of the largest value; 2e-5 leaves room and catches any wrong tap. */
 const TOLERANCE = 2e-5;
@@ -104,6 +104,33 @@ describe('the Conv2D kernel (C or XNNPACK per shape), against cpu', () => {
   });
 });
 
+describe('FusedConv2D (folded inference: bias, ReLU) on the C kernel, against cpu', () => {
+  const cases = CASES.filter((c) => c.x[3] >= 8);
+  test.each(
+    cases.flatMap((c) => [
+      { ...c, activation: 'relu', bias: true },
+      { ...c, activation: 'linear', bias: true },
+      { ...c, activation: 'relu', bias: false },
+    ]),
+  )('$name, $activation, bias $bias', async (c) => {
+    const jobs = await ownJobsRun();
+    const inputs = {
+      x: randomInput(c.x, 5),
+      filter: randomInput(c.filter, 6),
+      ...(c.bias ? { bias: randomInput([c.filter[3]], 7) } : {}),
+    };
+    await expectSameAsCpu('FusedConv2D', inputs, { ...attrs(c), activation: c.activation }, TOLERANCE);
+    expect(await ownJobsRun(), 'csrc/conv.c ran').toBeGreaterThan(jobs);
+  });
+  test('an activation C does not do (elu) goes to XNNPACK, and matches cpu', async () => {
+    const c = CASES[1]!;
+    const jobs = await ownJobsRun();
+    const inputs = { x: randomInput(c.x, 5), filter: randomInput(c.filter, 6), bias: randomInput([c.filter[3]], 7) };
+    await expectSameAsCpu('FusedConv2D', inputs, { ...attrs(c), activation: 'elu' }, TOLERANCE);
+    expect(await ownJobsRun()).toBe(jobs);
+  });
+});
+
 describe('which convolutions go to C (measured per shape: bench/conv2d.mjs)', () => {
   const info = (x: number[], w: number[], stride: number) =>
     tf.backend_util.computeConv2DInfo(x as [number, number, number, number], w as [number, number, number, number], stride, 1, 1);
@@ -112,12 +139,17 @@ describe('which convolutions go to C (measured per shape: bench/conv2d.mjs)', ()
     ['stage 3 first, 16×16×32 → 64 /2', [128, 16, 16, 32], [3, 3, 32, 64], 2, true],
     ['stage 3, 8×8×64 → 64, any batch', [2, 8, 8, 64], [3, 3, 64, 64], 1, true],
     ['the stem, 32×32×3 → 16 (XNNPACK is faster)', [128, 32, 32, 3], [3, 3, 3, 16], 1, false],
+    ['the ImageNet stem, 7×7, 3 → 64 /2 (XNNPACK is faster)', [8, 224, 224, 3], [7, 7, 3, 64], 2, false],
     ['stage 1, 32×32×16 → 16', [128, 32, 32, 16], [3, 3, 16, 16], 1, true],
     ['stage 2 first, 32×32×16 → 32 /2', [128, 32, 32, 16], [3, 3, 16, 32], 2, true],
-    ['a shape never measured', [8, 14, 14, 256], [3, 3, 256, 256], 1, false],
-  ] as const)('%s: on one thread %s', (_name, x, w, stride, one) => {
-    expect(prefersOwnConv2D(info([...x], [...w], stride), 1)).toBe(one);
-    // On two threads XNNPACK's second thread wins: never C.
-    expect(prefersOwnConv2D(info([...x], [...w], stride), 2)).toBe(false);
+    ['ResNet-50 conv4_x 3×3, 256 → 256', [8, 14, 14, 256], [3, 3, 256, 256], 1, true],
+    ['ResNet-50 conv5_x 1×1, 512 → 2048', [8, 7, 7, 512], [1, 1, 512, 2048], 1, true],
+  ] as const)('%s: %s', (_name, x, w, stride, own) => {
+    const conv = info([...x], [...w], stride);
+    // As many C threads as XNNPACK's (the pool started them all): C wherever it measured faster.
+    expect(prefersOwnConv2D(conv, 1, 1)).toBe(own);
+    expect(prefersOwnConv2D(conv, 2, 2)).toBe(own);
+    // Fewer C threads than XNNPACK's (a worker did not start): XNNPACK's extra threads win.
+    expect(prefersOwnConv2D(conv, 2, 1)).toBe(false);
   });
 });

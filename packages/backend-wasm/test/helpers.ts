@@ -1,6 +1,8 @@
 // Runs the same kernel on the cpu backend (the reference) and on wasm, from the same plain arrays.
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapMemory, ownKernelsOf } from '../src/own_kernels.js';
 
 export interface Input {
   values: tf.backend_util.TypedArray | string[];
@@ -83,4 +85,15 @@ export async function expectSameAsCpu(
   let worst = 0;
   for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(a[i]! - e[i]!));
   expect(worst / scale, `${kernel}: largest difference ${worst} against values up to ${scale}`).toBeLessThanOrEqual(tolerance);
+}
+
+/** How many jobs the package's C kernels have run on the wasm backend (csrc/pool.c's `seq`). */
+export async function ownJobsRun(): Promise<number> {
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
+  const backend = tf.backend() as unknown as BackendWasm;
+  const own = ownKernelsOf(backend);
+  const memory = heapMemory(backend);
+  if (!own || !memory) throw new Error("the package's kernel module is not loaded on the wasm backend");
+  // RnJob (csrc/kernels.h): next (8 bytes), then seq.
+  return new Uint32Array(memory.buffer, own.job + 8, 1)[0]!;
 }

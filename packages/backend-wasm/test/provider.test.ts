@@ -47,6 +47,8 @@ test('useBackend("wasm") starts it with one thread per core (threaded SIMD build
   expect(status.details!['ownKernels']).toMatch(
     cores > 1 ? /^loaded: resnet-kernels-threaded-simd\.wasm from .*[\\/]wasm[\\/]/ : /^loaded: resnet-kernels-simd\.wasm from /,
   );
+  // Its convolutions run on as many threads as XNNPACK: the calling one and a worker per other core.
+  expect(status.details!['ownKernels']).toMatch(new RegExp(` on ${cores} threads?$`));
   const y = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]));
   expect((await y.data())[0]).toBe(64);
   y.dispose();

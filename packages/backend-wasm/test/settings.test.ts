@@ -38,7 +38,9 @@ test('setWasmPaths with a file: URL, and one thread: the single-threaded SIMD bu
   expect(status).toMatchObject({ available: true, device: 'WebAssembly (SIMD, 1 thread)' });
   expect(status.details).toMatchObject({ threads: '1', binary: 'tfjs-backend-wasm-simd.wasm' });
   // The single-threaded build's memory is not shared: the kernel module built for it loads.
-  expect(status.details!['ownKernels']).toMatch(/^loaded: resnet-kernels-simd\.wasm from .*[\\/]wasm[\\/]resnet-kernels-simd\.wasm$/);
+  expect(status.details!['ownKernels']).toMatch(
+    /^loaded: resnet-kernels-simd\.wasm from .*[\\/]wasm[\\/]resnet-kernels-simd\.wasm on 1 thread$/,
+  );
   const bn = tf
     .engine()
     .runKernel<

@@ -48,7 +48,7 @@ function perChannel(kernel: string, c: number, named: Record<string, TensorInfo 
 
 export const batchNormTraining: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const backend = anyBackend as BackendWasm;
-  const { exports } = requireOwnKernels(FORWARD, backend);
+  const { exports, job } = requireOwnKernels(FORWARD, backend);
   const { x, scale, offset } = inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
   const [rows, c] = rowsAndChannels(FORWARD, 'x', x);
   perChannel(FORWARD, c, { scale, offset });
@@ -62,6 +62,7 @@ export const batchNormTraining: KernelFunc = ({ inputs, backend: anyBackend, att
       checkStatus(
         FORWARD,
         exports.bn_train_forward(
+          job,
           offsetOf(backend, x),
           rows,
           c,
@@ -86,7 +87,7 @@ export const batchNormTraining: KernelFunc = ({ inputs, backend: anyBackend, att
 
 export const batchNormTrainingGrad: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const backend = anyBackend as BackendWasm;
-  const { exports } = requireOwnKernels(GRADIENT, backend);
+  const { exports, job } = requireOwnKernels(GRADIENT, backend);
   const { dy, x, scale, mean, variance, y } = inputs as Record<string, TensorInfo | undefined>;
   if (!dy || !x) throw new Error(`${GRADIENT}: the inputs dy and x are required`);
   const [rows, c] = rowsAndChannels(GRADIENT, 'x', x);
@@ -108,6 +109,7 @@ export const batchNormTrainingGrad: KernelFunc = ({ inputs, backend: anyBackend,
       checkStatus(
         GRADIENT,
         exports.bn_train_backward(
+          job,
           offsetOf(backend, dy),
           offsetOf(backend, x),
           relu ? offsetOf(backend, y!) : 0,

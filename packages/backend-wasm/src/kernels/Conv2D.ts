@@ -3,14 +3,14 @@
  * im2col buffer) for the float32 NHWC, dilation-1 convolutions where it beats tfjs-backend-wasm's
  * XNNPACK (of January 2022) as measured per layer shape (`prefersOwnConv2D`, bench/conv2d.mjs);
  * every other convolution goes to the shipped kernel, captured here before
- * `registerTrainingKernels` replaces it. The C kernel runs on the calling thread only, so it only
- * competes with XNNPACK on one thread (the single-threaded build: `setThreadsCount(1)`, and
- * browsers on 2-core machines, where tfjs runs hardwareConcurrency / 2 threads).
+ * `registerTrainingKernels` replaces it. The C kernel splits its output pixels over the package's
+ * thread pool (csrc/pool.c), as many threads as XNNPACK runs. `FusedConv2D` (the folded inference
+ * of @resnet/core's fold_bn.ts: bias and ReLU) takes the same path with the epilogue in C.
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, getKernel, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { checkStatus, offsetOf, ownKernelsOf, type OwnKernels } from '../own_kernels.js';
+import { checkStatus, offsetOf, ownKernelsOf, withScratch, type OwnKernels } from '../own_kernels.js';
 import { WASM, dataFormatOf } from './kernel_utils.js';
 
 const NAME = 'Conv2D';
@@ -36,80 +36,80 @@ export function ownConv2DInfo(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAt
   return info;
 }
 
-/** Runs csrc/conv.c's conv2d_nhwc on the heap. */
+/** What conv2d_nhwc adds to a plain convolution. */
+export interface OwnConv2DOptions {
+  /** A float32 [Cout] bias added to every output pixel (FusedConv2D). */
+  bias?: TensorInfo;
+  /** A ReLU after the bias (FusedConv2D's activation 'relu'). */
+  relu?: boolean;
+  /**
+   * The filter is the forward one, [KH, KW, Cout, Cin] in this convolution's terms, of the
+   * convolution whose input gradient this is: it is read flipped in space with its channel axes
+   * swapped (Conv2DBackpropInput, stride 1).
+   */
+  transposed?: boolean;
+}
+
+/** Runs csrc/conv.c's conv2d_nhwc on the heap, on the pool's threads. */
 export function ownConv2D(
   backend: BackendWasm,
   own: OwnKernels,
   x: TensorInfo,
   filter: TensorInfo,
   info: backend_util.Conv2DInfo,
+  options: OwnConv2DOptions = {},
+  kernel = NAME,
 ): TensorInfo {
   const { exports } = own;
   const out = backend.makeOutput([...info.outShape], 'float32');
   const bytes = exports.conv2d_scratch_bytes(info.filterHeight, info.filterWidth, info.inChannels, info.outChannels);
-  const heap = backend.wasm as unknown as { _malloc(bytes: number): number; _free(at: number): void };
-  const scratch = heap._malloc(Math.max(16, bytes)) >>> 0;
   try {
-    if (scratch === 0) throw new Error(`${NAME}: could not allocate ${bytes} bytes of scratch on the wasm heap`);
-    checkStatus(
-      NAME,
-      exports.conv2d_nhwc(
-        offsetOf(backend, x),
-        info.batchSize,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        offsetOf(backend, filter),
-        info.filterHeight,
-        info.filterWidth,
-        info.outChannels,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-        info.outHeight,
-        info.outWidth,
-        offsetOf(backend, out),
-        scratch,
-        bytes,
+    withScratch(backend, bytes, (scratch) =>
+      checkStatus(
+        kernel,
+        exports.conv2d_nhwc(
+          own.job,
+          offsetOf(backend, x),
+          info.batchSize,
+          info.inHeight,
+          info.inWidth,
+          info.inChannels,
+          offsetOf(backend, filter),
+          info.filterHeight,
+          info.filterWidth,
+          info.outChannels,
+          info.strideHeight,
+          info.strideWidth,
+          info.padInfo.top,
+          info.padInfo.left,
+          info.outHeight,
+          info.outWidth,
+          options.bias ? offsetOf(backend, options.bias) : 0,
+          options.relu ? 1 : 0,
+          options.transposed ? 1 : 0,
+          offsetOf(backend, out),
+          scratch,
+          bytes,
+        ),
       ),
     );
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
-  } finally {
-    if (scratch !== 0) heap._free(scratch);
   }
   return out;
 }
 
 /**
- * The layer shapes (per image: input H×W×Cin, filter KH×KW → Cout, stride, padding top/left, as
- * @resnet/core's conv_bn.ts pads: 1 on every side for 3×3) where the C kernel measured faster than
- * XNNPACK on one thread: ResNet-20's 3×3 convolutions after the stem. bench/conv2d.mjs at batch 128,
- * four one-thread runs of this kernel on a 2-core machine shared with other work, XNNPACK's time
- * over ours: 1.13–1.15× (one noisy run 0.95×) with 16 input channels, 1.19× (0.96×) for the first
- * stride-2 layer, 1.23–1.32× (1.02–1.07×) with 32 and 64; ours at 35–45 GFLOP/s. The stem (3 input
- * channels, 27 taps of 3) is 0.63–0.7× and stays with XNNPACK, as does every other shape (not
- * measured) and everything on two threads or more, where XNNPACK's second thread wins whenever a
- * core is free (stages 2–3 then took XNNPACK ~10 ms against our 13–14).
+ * Whether the C kernel is the faster one for this convolution, with `threads` XNNPACK threads and
+ * `ownThreads` threads in the package's pool (csrc/pool.c; fewer only when a worker failed to
+ * start). Measured by bench/conv2d.mjs on ResNet-20's layers at batch 128 and ResNet-50's at batch
+ * 8 (see the package README): with as many threads as XNNPACK, C is faster on every layer with 8
+ * or more input channels; layers with fewer (the stems: 3 channels, 27 or 147 taps of 3) stay with
+ * XNNPACK. With fewer threads than XNNPACK, XNNPACK's extra threads win.
  */
-const FASTER_ON_ONE_THREAD: readonly string[] = [
-  '32×32×16 3×3→16 /1 pad 1,1',
-  '32×32×16 3×3→32 /2 pad 1,1',
-  '16×16×32 3×3→32 /1 pad 1,1',
-  '16×16×32 3×3→64 /2 pad 1,1',
-  '8×8×64 3×3→64 /1 pad 1,1',
-];
-
-function shapeKey(info: backend_util.Conv2DInfo): string {
-  const stride = info.strideHeight === info.strideWidth ? `${info.strideHeight}` : `${info.strideHeight},${info.strideWidth}`;
-  return `${info.inHeight}×${info.inWidth}×${info.inChannels} ${info.filterHeight}×${info.filterWidth}→${info.outChannels} /${stride} pad ${info.padInfo.top},${info.padInfo.left}`;
-}
-
-/** Whether the C kernel is the faster one for this convolution with `threads` XNNPACK threads. */
-export function prefersOwnConv2D(info: backend_util.Conv2DInfo, threads: number): boolean {
-  return threads === 1 && FASTER_ON_ONE_THREAD.includes(shapeKey(info));
+export function prefersOwnConv2D(info: backend_util.Conv2DInfo, threads: number, ownThreads: number): boolean {
+  return ownThreads >= threads && info.inChannels >= 8;
 }
 
 export const conv2D: KernelFunc = (args) => {
@@ -117,12 +117,40 @@ export const conv2D: KernelFunc = (args) => {
   const backend = args.backend as BackendWasm;
   const own = ownKernelsOf(backend);
   const info = own ? ownConv2DInfo(x, filter, args.attrs as unknown as Conv2DAttrs) : undefined;
-  if (own && info && prefersOwnConv2D(info, getThreadsCount())) return ownConv2D(backend, own, x, filter, info);
+  if (own && info && prefersOwnConv2D(info, getThreadsCount(), own.threads)) return ownConv2D(backend, own, x, filter, info);
   if (!shipped) throw new Error(`${NAME}: tfjs-backend-wasm's Conv2D kernel was not registered`);
   return shipped.kernelFunc(args);
 };
 
 export const shippedConv2D = shipped;
+
+const FUSED = 'FusedConv2D';
+const shippedFused = getKernel(FUSED, WASM);
+
+/** tfjs's FusedConv2D: a convolution, a bias, an activation. The C kernel takes bias + ReLU or none. */
+export const fusedConv2D: KernelFunc = (args) => {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
+  const attrs = args.attrs as unknown as Conv2DAttrs & { activation?: string };
+  const backend = args.backend as BackendWasm;
+  const own = ownKernelsOf(backend);
+  const activation = attrs.activation ?? 'linear';
+  const simple =
+    (activation === 'linear' || activation === 'relu') &&
+    preluActivationWeights == null &&
+    (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1));
+  const info = own && simple && x && filter ? ownConv2DInfo(x, filter, attrs) : undefined;
+  if (own && info && (bias == null || bias.shape[0] === info.outChannels) && prefersOwnConv2D(info, getThreadsCount(), own.threads))
+    return ownConv2D(backend, own, x!, filter!, info, { ...(bias ? { bias } : {}), relu: activation === 'relu' }, FUSED);
+  if (!shippedFused) throw new Error(`${FUSED}: tfjs-backend-wasm's FusedConv2D kernel was not registered`);
+  return shippedFused.kernelFunc(args);
+};
+
+export const fusedConv2DConfig: KernelConfig = {
+  kernelName: FUSED,
+  backendName: WASM,
+  kernelFunc: fusedConv2D,
+  ...(shippedFused?.setupFunc ? { setupFunc: shippedFused.setupFunc } : {}),
+};
 
 export const conv2DConfig: KernelConfig = {
   kernelName: NAME,

@@ -10,6 +10,10 @@
  * [Cin, KH, KW, Cout], transposed to HWIO. Measured on ResNet-20's layers at batch 32 it is 4–6×
  * faster than k² strided slices each multiplied with dY, and 6–10× faster than im2col with one
  * matmul (see the package README), because the k² copies of the input never exist.
+ *
+ * When the package's C module is loaded, float32 NHWC gradients with a multiple of 8 output channels
+ * (every ResNet layer) run in csrc/conv_filter.c instead: a GEMM over the pixels on the pool's
+ * threads, with no transposes (bench/conv2d.mjs measures both).
  */
 import {
   backend_util,
@@ -19,6 +23,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { checkStatus, offsetOf, ownKernelsOf, withScratch, type OwnKernels } from '../own_kernels.js';
 import { Scratch, TO_NHWC, WASM, dataFormatOf, expectFloat32, expectShape, pad, transpose } from './kernel_utils.js';
 
 const NAME = 'Conv2DBackpropFilter';
@@ -44,6 +50,9 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, 
   const { inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
+  const own = ownKernelsOf(backend);
+  if (own && format === 'channelsLast' && cout % 8 === 0 && top >= 0 && left >= 0)
+    return ownConv2DBackpropFilter(backend as unknown as BackendWasm, own, x, dy, info);
 
   const s = new Scratch(backend);
   try {
@@ -84,6 +93,53 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, 
     s.dispose();
   }
 };
+
+/** csrc/conv_filter.c's conv2d_filter_nhwc: dW [KH, KW, Cin, Cout] of NHWC x and dY. */
+export function ownConv2DBackpropFilter(
+  backend: BackendWasm,
+  own: OwnKernels,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { exports } = own;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const dw = backend.makeOutput([kh, kw, cin, cout], 'float32');
+  const bytes = exports.conv2d_filter_scratch_bytes(n, oh, kh, kw, cin, cout);
+  try {
+    withScratch(backend, bytes, (scratch) =>
+      checkStatus(
+        NAME,
+        exports.conv2d_filter_nhwc(
+          own.job,
+          offsetOf(backend, x),
+          n,
+          h,
+          w,
+          cin,
+          offsetOf(backend, dy),
+          oh,
+          ow,
+          cout,
+          kh,
+          kw,
+          info.strideHeight,
+          info.strideWidth,
+          info.padInfo.top,
+          info.padInfo.left,
+          offsetOf(backend, dw),
+          scratch,
+          bytes,
+        ),
+      ),
+    );
+  } catch (e) {
+    backend.disposeData(dw.dataId);
+    throw e;
+  }
+  return dw;
+}
 
 /**
  * Padding after the input (`bottom`, ≥ 0) and zero taps after dY (`extraTaps`) so that a dilated

@@ -28,6 +28,12 @@ export class Scratch {
     return out;
   }
 
+  /** Adds a tensor made otherwise (by a C kernel) to what `dispose` frees. */
+  hold(t: TensorInfo): TensorInfo {
+    this.held.push(t);
+    return t;
+  }
+
   /** Takes `t` (the kernel's result) out of what `dispose` frees. */
   keep(t: TensorInfo): TensorInfo {
     const i = this.held.lastIndexOf(t);
