@@ -44,6 +44,7 @@ enum {
   RN_JOB_BN_SUMS = 4,
   RN_JOB_BN_FORWARD = 5,
   RN_JOB_BN_BACKWARD = 6,
+  RN_JOB_CONV2D_INPUT = 7,
 };
 
 // Runs items 0..items−1 of `job` (already filled in) on the calling thread and every worker waiting
@@ -54,6 +55,7 @@ void rn_parallel(RnJob *job, uint32_t kind, size_t items);
 void rn_conv2d_item(const RnJob *job, size_t item);
 void rn_conv2d_filter_item(const RnJob *job, size_t item);
 void rn_sum_partials_item(const RnJob *job, size_t item);
+void rn_conv2d_input_item(const RnJob *job, size_t item);
 void rn_bn_sums_item(const RnJob *job, size_t item);
 void rn_bn_forward_item(const RnJob *job, size_t item);
 void rn_bn_backward_item(const RnJob *job, size_t item);

@@ -15,6 +15,7 @@ static void run_item(const RnJob *job, size_t item) {
     case RN_JOB_CONV2D: rn_conv2d_item(job, item); break;
     case RN_JOB_CONV2D_FILTER: rn_conv2d_filter_item(job, item); break;
     case RN_JOB_SUM_PARTIALS: rn_sum_partials_item(job, item); break;
+    case RN_JOB_CONV2D_INPUT: rn_conv2d_input_item(job, item); break;
     case RN_JOB_BN_SUMS: rn_bn_sums_item(job, item); break;
     case RN_JOB_BN_FORWARD: rn_bn_forward_item(job, item); break;
     case RN_JOB_BN_BACKWARD: rn_bn_backward_item(job, item); break;

@@ -42,6 +42,8 @@ export interface KernelExports {
   conv2d_nhwc(...args: number[]): number;
   conv2d_filter_scratch_bytes(n: number, oh: number, kh: number, kw: number, cin: number, cout: number): number;
   conv2d_filter_nhwc(...args: number[]): number;
+  conv2d_input_scratch_bytes(kh: number, kw: number, cin: number, cout: number): number;
+  conv2d_input_nhwc(...args: number[]): number;
 }
 const EXPORTS: readonly (keyof KernelExports)[] = [
   'rn_job_bytes',
@@ -57,6 +59,8 @@ const EXPORTS: readonly (keyof KernelExports)[] = [
   'conv2d_nhwc',
   'conv2d_filter_scratch_bytes',
   'conv2d_filter_nhwc',
+  'conv2d_input_scratch_bytes',
+  'conv2d_input_nhwc',
 ];
 
 /** Status codes of csrc/kernels.h. */
