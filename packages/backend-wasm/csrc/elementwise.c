@@ -6,10 +6,28 @@
 //   (wasm has no fused multiply-add in SIMD128, and -ffp-contract=off keeps the scalar tail so).
 // - channel_binary: a + b, a − b, a·b where one side is [rows, c] and the other a [c] vector
 //   repeated over the rows: the per-channel broadcasts of NHWC tensors.
+// The large ones split into blocks over the thread pool (csrc/pool.c); sgd_momentum's tensors are
+// the parameters (at most a few hundred thousand floats), one pass on the calling thread.
 #include "kernels.h"
 
-// y = max(a + b, 0), with NaN kept (a + b < 0 ? 0 : a + b).
-EXPORT(add_relu) int add_relu(const float *a, const float *b, float *y, size_t n) {
+#define BLOCK 32768  // floats per work item
+
+typedef struct {
+  const float *a, *b;
+  float *y;
+  uint32_t n, op, b_first, rows, c;
+} EwArgs;
+
+_Static_assert(sizeof(EwArgs) <= sizeof(((RnJob *)0)->args), "EwArgs must fit in a job");
+
+static inline size_t blocks(size_t n, size_t block) { return (n + block - 1) / block; }
+
+// y = max(a + b, 0), with NaN kept (a + b < 0 ? 0 : a + b), on one block.
+void rn_add_relu_item(const RnJob *job, size_t item) {
+  const EwArgs *e = (const EwArgs *)job->args;
+  const size_t begin = item * BLOCK, n = e->n - begin < BLOCK ? e->n - begin : BLOCK;
+  const float *a = e->a + begin, *b = e->b + begin;
+  float *y = e->y + begin;
   const v128_t zero = wasm_f32x4_splat(0.f);
   size_t i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_pmax(wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)), zero));
@@ -17,17 +35,35 @@ EXPORT(add_relu) int add_relu(const float *a, const float *b, float *y, size_t n
     const float s = a[i] + b[i];
     y[i] = s < 0.f ? 0.f : s;
   }
-  return RN_OK;
 }
 
-// dx = dy where y > 0, else 0.
-EXPORT(relu_grad) int relu_grad(const float *dy, const float *y, float *dx, size_t n) {
+// dx = dy where y > 0, else 0, on one block (a = dy, b = y).
+void rn_relu_grad_item(const RnJob *job, size_t item) {
+  const EwArgs *e = (const EwArgs *)job->args;
+  const size_t begin = item * BLOCK, n = e->n - begin < BLOCK ? e->n - begin : BLOCK;
+  const float *dy = e->a + begin, *y = e->b + begin;
+  float *dx = e->y + begin;
   const v128_t zero = wasm_f32x4_splat(0.f);
   size_t i = 0;
   for (; i + 4 <= n; i += 4)
     wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(y + i), zero)));
   for (; i < n; i++) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
+}
+
+static int elementwise(RnJob *job, uint32_t kind, const float *a, const float *b, float *y, size_t n) {
+  if (n == 0 || n > UINT32_MAX) return RN_BAD_SIZE;
+  EwArgs *e = (EwArgs *)job->args;
+  e->a = a, e->b = b, e->y = y, e->n = n;
+  rn_parallel(job, kind, blocks(n, BLOCK));
   return RN_OK;
+}
+
+EXPORT(add_relu) int add_relu(RnJob *job, const float *a, const float *b, float *y, size_t n) {
+  return elementwise(job, RN_JOB_ADD_RELU, a, b, y, n);
+}
+
+EXPORT(relu_grad) int relu_grad(RnJob *job, const float *dy, const float *y, float *dx, size_t n) {
+  return elementwise(job, RN_JOB_RELU_GRAD, dy, y, dx, n);
 }
 
 EXPORT(sgd_momentum)
@@ -77,24 +113,38 @@ enum { OP_ADD = 0, OP_SUB = 1, OP_MUL = 2 };
     }                                                               \
   }
 
-// y[r, j] = x[r, j] op b[j] (b_first = 0) or b[j] op x[r, j] (b_first = 1); x, y: [rows, c].
-EXPORT(channel_binary) int channel_binary(int op, int b_first, const float *x, size_t rows, size_t c, const float *b, float *y) {
-  if (c == 0 || rn_mul_size(rows, c) == 0) return RN_BAD_SIZE;
-  switch (op) {
+// y[r, j] = x[r, j] op b[j] (b_first = 0) or b[j] op x[r, j] (b_first = 1), for one block of rows.
+void rn_channel_binary_item(const RnJob *job, size_t item) {
+  const EwArgs *e = (const EwArgs *)job->args;
+  const size_t c = e->c, per = BLOCK / c > 0 ? BLOCK / c : 1, r0 = item * per;
+  const size_t rows = e->rows - r0 < per ? e->rows - r0 : per;
+  const float *x = e->a + r0 * c, *b = e->b;
+  float *y = e->y + r0 * c;
+  switch (e->op) {
     case OP_ADD:
       CHANNEL_LOOP(wasm_f32x4_add(p, q), p + q)
-      return RN_OK;
+      break;
     case OP_MUL:
       CHANNEL_LOOP(wasm_f32x4_mul(p, q), p * q)
-      return RN_OK;
-    case OP_SUB:
-      if (b_first) {
+      break;
+    default:  // OP_SUB (channel_binary checked the code)
+      if (e->b_first) {
         CHANNEL_LOOP(wasm_f32x4_sub(q, p), q - p)
       } else {
         CHANNEL_LOOP(wasm_f32x4_sub(p, q), p - q)
       }
-      return RN_OK;
-    default:
-      return RN_BAD_OP;
+      break;
   }
+}
+
+// x, y: [rows, c]; b: [c].
+EXPORT(channel_binary)
+int channel_binary(RnJob *job, int op, int b_first, const float *x, size_t rows, size_t c, const float *b, float *y) {
+  if (c == 0 || rows == 0 || rn_mul_size(rows, c) == 0 || rn_mul_size(rows, c) > UINT32_MAX) return RN_BAD_SIZE;
+  if (op != OP_ADD && op != OP_SUB && op != OP_MUL) return RN_BAD_OP;
+  EwArgs *e = (EwArgs *)job->args;
+  e->a = x, e->b = b, e->y = y, e->op = op, e->b_first = b_first ? 1 : 0, e->rows = rows, e->c = c;
+  const size_t per = BLOCK / c > 0 ? BLOCK / c : 1;
+  rn_parallel(job, RN_JOB_CHANNEL_BINARY, blocks(rows, per));
+  return RN_OK;
 }

@@ -45,6 +45,9 @@ enum {
   RN_JOB_BN_FORWARD = 5,
   RN_JOB_BN_BACKWARD = 6,
   RN_JOB_CONV2D_INPUT = 7,
+  RN_JOB_ADD_RELU = 8,
+  RN_JOB_RELU_GRAD = 9,
+  RN_JOB_CHANNEL_BINARY = 10,
 };
 
 // Runs items 0..items−1 of `job` (already filled in) on the calling thread and every worker waiting
@@ -56,6 +59,9 @@ void rn_conv2d_item(const RnJob *job, size_t item);
 void rn_conv2d_filter_item(const RnJob *job, size_t item);
 void rn_sum_partials_item(const RnJob *job, size_t item);
 void rn_conv2d_input_item(const RnJob *job, size_t item);
+void rn_add_relu_item(const RnJob *job, size_t item);
+void rn_relu_grad_item(const RnJob *job, size_t item);
+void rn_channel_binary_item(const RnJob *job, size_t item);
 void rn_bn_sums_item(const RnJob *job, size_t item);
 void rn_bn_forward_item(const RnJob *job, size_t item);
 void rn_bn_backward_item(const RnJob *job, size_t item);

@@ -16,6 +16,9 @@ static void run_item(const RnJob *job, size_t item) {
     case RN_JOB_CONV2D_FILTER: rn_conv2d_filter_item(job, item); break;
     case RN_JOB_SUM_PARTIALS: rn_sum_partials_item(job, item); break;
     case RN_JOB_CONV2D_INPUT: rn_conv2d_input_item(job, item); break;
+    case RN_JOB_ADD_RELU: rn_add_relu_item(job, item); break;
+    case RN_JOB_RELU_GRAD: rn_relu_grad_item(job, item); break;
+    case RN_JOB_CHANNEL_BINARY: rn_channel_binary_item(job, item); break;
     case RN_JOB_BN_SUMS: rn_bn_sums_item(job, item); break;
     case RN_JOB_BN_FORWARD: rn_bn_forward_item(job, item); break;
     case RN_JOB_BN_BACKWARD: rn_bn_backward_item(job, item); break;

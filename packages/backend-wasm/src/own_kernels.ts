@@ -34,10 +34,10 @@ export interface KernelExports {
   bn_train_scratch_bytes(c: number): number;
   bn_train_forward(...args: number[]): number;
   bn_train_backward(...args: number[]): number;
-  add_relu(a: number, b: number, y: number, n: number): number;
-  relu_grad(dy: number, y: number, dx: number, n: number): number;
+  add_relu(job: number, a: number, b: number, y: number, n: number): number;
+  relu_grad(job: number, dy: number, y: number, dx: number, n: number): number;
   sgd_momentum(...args: number[]): number;
-  channel_binary(op: number, bFirst: number, x: number, rows: number, c: number, b: number, y: number): number;
+  channel_binary(job: number, op: number, bFirst: number, x: number, rows: number, c: number, b: number, y: number): number;
   conv2d_scratch_bytes(kh: number, kw: number, cin: number, cout: number): number;
   conv2d_nhwc(...args: number[]): number;
   conv2d_filter_scratch_bytes(n: number, oh: number, kh: number, kw: number, cin: number, cout: number): number;

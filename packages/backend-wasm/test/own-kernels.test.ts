@@ -49,6 +49,7 @@ const BN_CASES: BnCase[] = [
   { shape: [1, 1, 1, 3], relu: false }, // N·H·W = 1
   { shape: [8, 8, 8, 16], relu: true }, // ResNet-20's first stage, 512 rows: several row blocks
   { shape: [3, 9, 7, 19], relu: true }, // 189 rows (a partial row block), 19 channels (tail of 3)
+  { shape: [16, 16, 17, 24], relu: true }, // 4,352 rows: 8 chunks of sums and 17 blocks on the thread pool
 ];
 
 interface BnInputs {
@@ -249,6 +250,7 @@ describe('ResNetAddRelu and ResNetReluGrad (csrc/elementwise.c)', () => {
   test.each([
     ['[2, 5, 5, 3] (a vector loop and a tail)', [2, 5, 5, 3]],
     ['[4, 8, 8, 16]', [4, 8, 8, 16]],
+    ['[4, 32, 32, 17]: 3 blocks on the thread pool, the last partial', [4, 32, 32, 17]],
     ['[7] (the tail only, partly)', [7]],
   ])("%s: relu(a + b) and its gradient equal cpu's Add, Relu and their gradients, bit for bit", async (_name, shape) => {
     // Bit for bit but for the sign of zero: cpu's ReLU gradient is dy·0, −0 where dy < 0 (+ 0 maps it to 0).
@@ -355,6 +357,7 @@ describe('Add, Sub and Multiply with a per-channel vector (csrc/elementwise.c), 
     ['NHWC + [C], C = 16', randomInput([4, 6, 6, 16], 1), randomInput([16], 2)],
     ['[C] first, C = 16', randomInput([16], 3), randomInput([4, 6, 6, 16], 4)],
     ['NHWC and [1, 1, 1, C], C = 19 (a tail of 3)', randomInput([2, 5, 5, 19], 5), randomInput([1, 1, 1, 19], 6)],
+    ['8,192 rows of C = 19: 5 blocks on the thread pool', randomInput([8, 32, 32, 19], 7), randomInput([19], 8)],
     ['[1, C] first, C = 3 (the tail only)', randomInput([1, 3], 7), randomInput([5, 4, 3], 8)],
     ['a matrix and its bias, [N, 10] + [10]', randomInput([8, 10], 9), randomInput([10], 10)],
     // The shipped kernel's cases, for the fallback.

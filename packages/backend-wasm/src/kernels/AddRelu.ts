@@ -7,7 +7,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { checkStatus, offsetOf, requireOwnKernels } from '../own_kernels.js';
+import { checkStatus, offsetOf, requireOwnKernels, type OwnKernels } from '../own_kernels.js';
 import { WASM, expectFloat32, expectShape } from './kernel_utils.js';
 
 const ADD_RELU = 'ResNetAddRelu';
@@ -17,11 +17,11 @@ const RELU_GRAD = 'ResNetReluGrad';
 function sameShape(
   kernel: string,
   names: [string, string],
-  run: (exports: ReturnType<typeof requireOwnKernels>['exports'], p: number, q: number, out: number, n: number) => number,
+  run: (own: OwnKernels, p: number, q: number, out: number, n: number) => number,
 ): KernelFunc {
   return ({ inputs, backend: anyBackend }) => {
     const backend = anyBackend as BackendWasm;
-    const { exports } = requireOwnKernels(kernel, backend);
+    const own = requireOwnKernels(kernel, backend);
     const p = inputs[names[0]] as TensorInfo | undefined;
     const q = inputs[names[1]] as TensorInfo | undefined;
     if (!p || !q) throw new Error(`${kernel}: the inputs ${names.join(' and ')} are required`);
@@ -32,7 +32,7 @@ function sameShape(
     const n = util.sizeFromShape(p.shape);
     if (n > 0) {
       try {
-        checkStatus(kernel, run(exports, offsetOf(backend, p), offsetOf(backend, q), offsetOf(backend, out), n));
+        checkStatus(kernel, run(own, offsetOf(backend, p), offsetOf(backend, q), offsetOf(backend, out), n));
       } catch (e) {
         backend.disposeData(out.dataId);
         throw e;
@@ -45,11 +45,11 @@ function sameShape(
 export const addReluConfig: KernelConfig = {
   kernelName: ADD_RELU,
   backendName: WASM,
-  kernelFunc: sameShape(ADD_RELU, ['a', 'b'], (e, a, b, y, n) => e.add_relu(a, b, y, n)),
+  kernelFunc: sameShape(ADD_RELU, ['a', 'b'], (own, a, b, y, n) => own.exports.add_relu(own.job, a, b, y, n)),
 };
 
 export const reluGradConfig: KernelConfig = {
   kernelName: RELU_GRAD,
   backendName: WASM,
-  kernelFunc: sameShape(RELU_GRAD, ['dy', 'y'], (e, dy, y, dx, n) => e.relu_grad(dy, y, dx, n)),
+  kernelFunc: sameShape(RELU_GRAD, ['dy', 'y'], (own, dy, y, dx, n) => own.exports.relu_grad(own.job, dy, y, dx, n)),
 };

@@ -66,6 +66,7 @@ function channelKernelConfig(name: Op): KernelConfig {
       checkStatus(
         name,
         own.exports.channel_binary(
+          own.job,
           OPS[name],
           plan.fullIsB ? 1 : 0,
           offsetOf(backend, plan.full),
