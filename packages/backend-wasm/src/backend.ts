@@ -106,9 +106,9 @@ export function setWasmPaths(paths: WasmPaths, usePlatformFetch = false): void {
 }
 
 /**
- * How many threads XNNPACK uses (1 to 8). The default in Node is the number of cores; in browsers,
- * tfjs's choice when the page is cross-origin isolated (threads need SharedArrayBuffer), else 1.
- * Call it before the backend starts.
+ * How many threads XNNPACK uses (1 to 8). The default is one per logical core, at most 8: in Node
+ * `os.availableParallelism()`; in browsers `navigator.hardwareConcurrency` when the page is
+ * cross-origin isolated (threads need SharedArrayBuffer), else 1. Call it before the backend starts.
  */
 export function setThreadsCount(threads: number): void {
   refuseAfterStart('setThreadsCount');

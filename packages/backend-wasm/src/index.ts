@@ -11,10 +11,20 @@
  * await useBackend('wasm');             // and resnet-kernels{,-threaded}-simd.wasm (this package's wasm/)
  * ```
  *
+ * Threads: when the page is cross-origin isolated (threads need SharedArrayBuffer), the backend
+ * runs tfjs's threaded SIMD build with one thread per logical core the page offers
+ * (`navigator.hardwareConcurrency`, at most `MAX_THREADS`), or `setThreadsCount(n)`'s n; otherwise
+ * one thread. tfjs's own loader would give at most half the logical cores (its C++ divides the count
+ * by 2 and caps `setThreadsCount` there), so this entry starts the threaded build itself
+ * (browser_threads.ts). If that fails, tfjs's loader starts the backend instead, with a warning in
+ * the status.
+ *
  * @packageDocumentation
  */
+import { getThreadsCount as tfjsThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { install, mappedKernelFile, state } from './backend.js';
+import { MAX_THREADS, install, mappedKernelFile, state } from './backend.js';
+import { startThreadedBrowser } from './browser_threads.js';
 import { WORKER_START_MS, workerProgram, whenLooping } from './kernel_workers.js';
 import type { KernelBinary } from './own_kernels.js';
 
@@ -36,14 +46,45 @@ async function fetchKernels(url: string): Promise<ArrayBuffer> {
   return response.arrayBuffer();
 }
 
+/** The browser default: one thread per logical core the page offers, at most MAX_THREADS. */
+function defaultThreads(): number {
+  const cores = globalThis.navigator?.hardwareConcurrency;
+  return Math.max(1, Math.min(MAX_THREADS, Number.isInteger(cores) && cores! > 0 ? cores! : 1));
+}
+
+/** Whether threads can run: SIMD, and memory the page may share (cross-origin isolated), as tfjs checks. */
+async function threadsSupported(simd: boolean): Promise<boolean> {
+  return simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 install({
   unavailableReason: () => (typeof WebAssembly === 'object' ? undefined : 'this JavaScript engine has no WebAssembly'),
   async plannedThreads(simd) {
-    // tfjs runs its threaded build when the page can share memory (cross-origin isolated), with
-    // hardwareConcurrency / 2 threads by default (it assumes two hardware threads per core).
-    if (!simd || !(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) return 1;
-    const cores = Math.max(1, Math.floor((globalThis.navigator?.hardwareConcurrency ?? 2) / 2));
-    return Math.min(cores, state.threads ?? Math.min(cores, 8));
+    return (await threadsSupported(simd)) ? (state.threads ?? defaultThreads()) : 1;
+  },
+  backendFactory: (shipped) => async () => {
+    state.warnings = [];
+    const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    const threads = state.threads ?? defaultThreads();
+    if (threads > 1 && (await threadsSupported(simd))) {
+      try {
+        const backend = await startThreadedBrowser(threads);
+        const got = tfjsThreadsCount();
+        if (got !== threads) state.warnings.push(`tfjs's thread pool got ${got} threads instead of ${threads}`);
+        return backend;
+      } catch (e) {
+        state.warnings.push(
+          `the threaded build failed to start with ${threads} threads (${message(e)}); tfjs's own loader starts instead, with at most half the logical cores`,
+        );
+      }
+    }
+    // tfjs's loader: the threaded build where threads can run (with at most half the logical
+    // cores), else the SIMD or plain one.
+    return shipped();
   },
   wasmLocation: () =>
     state.paths === undefined

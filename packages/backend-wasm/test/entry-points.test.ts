@@ -45,7 +45,14 @@ describe('the browser entry point (index.ts)', () => {
     const node = [...imports].filter((s) => s.startsWith('node:') || builtinModules.includes(s));
     expect(node).toEqual([]);
     expect([...seen].some((f) => f.endsWith('node.ts'))).toBe(false);
-    expect([...imports].sort()).toEqual(['@resnet/core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-core']);
+    expect([...imports].sort()).toEqual([
+      '@resnet/core',
+      '@tensorflow/tfjs-backend-wasm',
+      // tfjs's threaded glue and its worker script, which browser_threads.ts starts itself.
+      '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+      '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js',
+      '@tensorflow/tfjs-core',
+    ]);
   });
 
   test('setWasmPaths tells tfjs where the .wasm files are', async () => {
