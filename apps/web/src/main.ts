@@ -48,6 +48,8 @@ function startWorker(choice: BackendChoice): void {
 function showBackend(info: BackendInfo | undefined): void {
   byId('backend-name').textContent = info?.name ?? '–';
   byId('backend-device').textContent = info?.device ?? '–';
+  // @resnet/backend-wasm's own C kernels: where they loaded from and on how many threads (or why not).
+  byId('backend-kernels').textContent = info?.details['ownKernels'] ?? '–';
   const a = info?.adapter;
   byId('adapter').textContent = a
     ? `vendor ${a.vendor || '?'}, architecture ${a.architecture || '?'}, description ${a.description || '(none given)'}, fallback ${a.fallback ? 'yes (software)' : 'no'}`

@@ -368,6 +368,10 @@ describe.skipIf(!chromium.available)('in a browser without WebGPU', () => {
     const threads = Math.min(8, cores);
     expect(await page.textContent('#backend-device')).toBe(`WebAssembly (SIMD, ${threads} thread${threads === 1 ? '' : 's'})`);
     expect(await page.textContent('#backend-note')).not.toContain('threaded build failed');
+    // The package's C kernels run on a worker per extra thread beside the training worker: as many threads.
+    expect(await page.textContent('#backend-kernels')).toMatch(
+      new RegExp(`^loaded: resnet-kernels-${threads > 1 ? 'threaded-' : ''}simd\\.wasm from .* on ${threads} threads?$`),
+    );
     await shot(page, 'no-webgpu-auto-wasm');
 
     await page.selectOption('#backend', 'webgpu');
