@@ -20,7 +20,8 @@
 
 #define TILE_M 4
 #define TILE_N 8
-#define M_BLOCK 256  // a multiple of TILE_M
+#define M_BLOCK 256     // a multiple of TILE_M
+#define PANEL_GROUP 8   // panels of 8 output channels per work item: 64 channels
 
 static inline size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
@@ -74,7 +75,7 @@ static inline void store_row(float *out, size_t count, v128_t lo, v128_t hi) {
 typedef struct {
   const float *x, *packed, *zeros, *bias;
   float *y;
-  uint32_t h, w, cin, kh, kw, cout, sh, sw, top, left, oh, ow, relu, m_total;
+  uint32_t h, w, cin, kh, kw, cout, sh, sw, top, left, oh, ow, relu, m_total, panel_groups;
 } ConvArgs;
 
 _Static_assert(sizeof(ConvArgs) <= sizeof(((RnJob *)0)->args), "ConvArgs must fit in a job");
@@ -90,18 +91,19 @@ static inline v128_t epilogue(v128_t v, v128_t bias, int relu) {
   return relu ? wasm_f32x4_pmax(v, wasm_f32x4_splat(0.f)) : v;
 }
 
-// One block of M_BLOCK output pixels, every output channel.
+// One block of M_BLOCK output pixels, one group of PANEL_GROUP panels (8 output channels each).
 void rn_conv2d_item(const RnJob *job, size_t item) {
   const ConvArgs *c = (const ConvArgs *)job->args;
   const size_t h = c->h, w = c->w, cin = c->cin, kh = c->kh, kw = c->kw, cout = c->cout, sh = c->sh, sw = c->sw;
   const size_t top = c->top, left = c->left, ow = c->ow, ohw = (size_t)c->oh * ow, m_total = c->m_total;
   const size_t k_total = kh * kw * cin, panels = round_up(cout, TILE_N) / TILE_N;
   const float *x = c->x, *zeros = c->zeros;
-  const size_t mb = item * M_BLOCK;
+  const size_t mb = item / c->panel_groups * M_BLOCK, group = item % c->panel_groups;
   const size_t m_end = m_total - mb < M_BLOCK ? m_total : mb + M_BLOCK;
+  const size_t p_begin = group * PANEL_GROUP, p_end = panels - p_begin < PANEL_GROUP ? panels : p_begin + PANEL_GROUP;
   // Within a block, each panel of the packed filter (K × 8 floats, ≤ 20 KB for ResNet-20's layers)
   // stays in L1 while the block's tiles stream through it, and the block's input rows stay in L2.
-  for (size_t p = 0; p < panels; p++) {
+  for (size_t p = p_begin; p < p_end; p++) {
     const size_t co = p * TILE_N, count = cout - co;
     const v128_t bias0 = c->bias ? load_upto(c->bias + co, count) : wasm_f32x4_splat(0.f);
     const v128_t bias1 = c->bias && count > 4 ? load_upto(c->bias + co + 4, count - 4) : wasm_f32x4_splat(0.f);
@@ -168,30 +170,39 @@ void rn_conv2d_item(const RnJob *job, size_t item) {
   }
 }
 
-// The filter as panels of 8 output channels, [Cout/8][K][8] (the last one zero-padded). With
-// transform = 0 the filter is HWIO [kh, kw, cin, cout]; with 1 it is the forward filter
+typedef struct {
+  const float *filter;
+  float *packed;
+  uint32_t kh, kw, cin, cout, transform;
+} PackArgs;
+
+_Static_assert(sizeof(PackArgs) <= sizeof(((RnJob *)0)->args), "PackArgs must fit in a job");
+
+// One panel of the filter as panels of 8 output channels, [Cout/8][K][8] (the last one zero-padded).
+// With transform = 0 the filter is HWIO [kh, kw, cin, cout]; with 1 it is the forward filter
 // [kh, kw, cout, cin] of the convolution whose input gradient this is, read flipped and transposed.
-static void pack_filter(const float *filter, size_t kh, size_t kw, size_t cin, size_t cout, int transform, float *packed) {
-  const size_t k_total = kh * kw * cin, panels = round_up(cout, TILE_N) / TILE_N;
-  for (size_t p = 0; p < panels; p++)
-    for (size_t a = 0; a < kh; a++)
-      for (size_t b = 0; b < kw; b++)
-        for (size_t ci = 0; ci < cin; ci++) {
-          const size_t k = (a * kw + b) * cin + ci;
-          // transform: W'[a, b, ci, co] = W[kh−1−a, kw−1−b, co, ci], W of shape [kh, kw, cout, cin].
-          const float *row = transform ? filter + ((kh - 1 - a) * kw + (kw - 1 - b)) * cout * cin + ci : filter + k * cout;
-          const size_t step = transform ? cin : 1;
-          for (size_t j = 0; j < TILE_N; j++) {
-            const size_t co = p * TILE_N + j;
-            packed[(p * k_total + k) * TILE_N + j] = co < cout ? row[co * step] : 0.f;
-          }
+void rn_conv2d_pack_item(const RnJob *job, size_t p) {
+  const PackArgs *a = (const PackArgs *)job->args;
+  const size_t kh = a->kh, kw = a->kw, cin = a->cin, cout = a->cout, k_total = kh * kw * cin;
+  for (size_t ty = 0; ty < kh; ty++)
+    for (size_t tx = 0; tx < kw; tx++)
+      for (size_t ci = 0; ci < cin; ci++) {
+        const size_t k = (ty * kw + tx) * cin + ci;
+        // transform: W'[a, b, ci, co] = W[kh−1−a, kw−1−b, co, ci], W of shape [kh, kw, cout, cin].
+        const float *row = a->transform ? a->filter + ((kh - 1 - ty) * kw + (kw - 1 - tx)) * cout * cin + ci : a->filter + k * cout;
+        const size_t step = a->transform ? cin : 1;
+        float *out = a->packed + (p * k_total + k) * TILE_N;
+        for (size_t j = 0; j < TILE_N; j++) {
+          const size_t co = p * TILE_N + j;
+          out[j] = co < cout ? row[co * step] : 0.f;
         }
+      }
 }
 
 EXPORT(conv2d_nhwc)
 int conv2d_nhwc(RnJob *job, const float *x, size_t n, size_t h, size_t w, size_t cin, const float *filter, size_t kh, size_t kw,
                 size_t cout, size_t sh, size_t sw, size_t top, size_t left, size_t oh, size_t ow, const float *bias, int relu,
-                int transform, float *y, void *scratch, size_t scratch_bytes) {
+                int transform, float *y, void *scratch, size_t scratch_bytes, int prepacked) {
   if (n == 0 || h == 0 || w == 0 || cin == 0 || kh == 0 || kw == 0 || cout == 0 || sh == 0 || sw == 0 || oh == 0 || ow == 0)
     return RN_BAD_SIZE;
   const size_t ohw = rn_mul_size(oh, ow), m_total = rn_mul_size(n, ohw);
@@ -201,19 +212,29 @@ int conv2d_nhwc(RnJob *job, const float *x, size_t n, size_t h, size_t w, size_t
   // any geometry reads only inside x; the caller's computeConv2DInfo makes it the right one).
   if ((oh - 1) > (size_t)PTRDIFF_MAX / sh || (ow - 1) > (size_t)PTRDIFF_MAX / sw || top > (size_t)PTRDIFF_MAX || left > (size_t)PTRDIFF_MAX)
     return RN_BAD_SIZE;
-  if (m_total > UINT32_MAX || (transform != 0 && transform != 1) || (relu != 0 && relu != 1)) return RN_BAD_SIZE;
+  if (m_total > UINT32_MAX || (transform != 0 && transform != 1) || (relu != 0 && relu != 1) || (prepacked != 0 && prepacked != 1))
+    return RN_BAD_SIZE;
   const size_t need = conv2d_scratch_bytes(kh, kw, cin, cout);
   if (need == 0 || scratch_bytes < need) return RN_BAD_SCRATCH;
 
   float *packed = (float *)scratch;
   float *zeros = packed + kh * kw * cin * round_up(cout, TILE_N);
-  pack_filter(filter, kh, kw, cin, cout, transform, packed);
+  // The scratch holds the packed filter already when the caller kept it from an earlier call with
+  // the same filter (src/kernels/Conv2D.ts: inference reuses its weights), else it is packed here.
+  if (!prepacked) {
+    PackArgs *a = (PackArgs *)job->args;
+    a->filter = filter, a->packed = packed, a->kh = kh, a->kw = kw, a->cin = cin, a->cout = cout, a->transform = transform;
+    rn_parallel(job, RN_JOB_CONV2D_PACK, round_up(cout, TILE_N) / TILE_N);
+  }
   for (size_t i = 0; i < cin; i++) zeros[i] = 0.f;
 
   ConvArgs *c = (ConvArgs *)job->args;
   c->x = x, c->packed = packed, c->zeros = zeros, c->bias = bias, c->y = y;
   c->h = h, c->w = w, c->cin = cin, c->kh = kh, c->kw = kw, c->cout = cout, c->sh = sh, c->sw = sw;
   c->top = top, c->left = left, c->oh = oh, c->ow = ow, c->relu = relu, c->m_total = m_total;
-  rn_parallel(job, RN_JOB_CONV2D, (m_total + M_BLOCK - 1) / M_BLOCK);
+  // Work items: blocks of pixels × groups of output channels, so that a layer with few pixels
+  // (ResNet-50's conv5_x at batch 8: 392) still gives every thread a share.
+  c->panel_groups = (round_up(cout, TILE_N) / TILE_N + PANEL_GROUP - 1) / PANEL_GROUP;
+  rn_parallel(job, RN_JOB_CONV2D, (m_total + M_BLOCK - 1) / M_BLOCK * c->panel_groups);
   return RN_OK;
 }

@@ -48,6 +48,7 @@ enum {
   RN_JOB_ADD_RELU = 8,
   RN_JOB_RELU_GRAD = 9,
   RN_JOB_CHANNEL_BINARY = 10,
+  RN_JOB_CONV2D_PACK = 11,
 };
 
 // Runs items 0..items−1 of `job` (already filled in) on the calling thread and every worker waiting
@@ -56,6 +57,7 @@ void rn_parallel(RnJob *job, uint32_t kind, size_t items);
 
 // What an item of each kind does (defined beside its kernel; dispatched by csrc/pool.c).
 void rn_conv2d_item(const RnJob *job, size_t item);
+void rn_conv2d_pack_item(const RnJob *job, size_t item);
 void rn_conv2d_filter_item(const RnJob *job, size_t item);
 void rn_sum_partials_item(const RnJob *job, size_t item);
 void rn_conv2d_input_item(const RnJob *job, size_t item);

@@ -13,6 +13,7 @@
 static void run_item(const RnJob *job, size_t item) {
   switch (job->kind) {
     case RN_JOB_CONV2D: rn_conv2d_item(job, item); break;
+    case RN_JOB_CONV2D_PACK: rn_conv2d_pack_item(job, item); break;
     case RN_JOB_CONV2D_FILTER: rn_conv2d_filter_item(job, item); break;
     case RN_JOB_SUM_PARTIALS: rn_sum_partials_item(job, item); break;
     case RN_JOB_CONV2D_INPUT: rn_conv2d_input_item(job, item); break;

@@ -77,6 +77,14 @@ export interface OwnKernels {
   readonly job: number;
   /** Threads that run the kernels that split their work: the calling one and the workers looping. */
   readonly threads: number;
+  /** Packed filters kept for reuse (src/kernels/Conv2D.ts), freed with their tensor. */
+  readonly packs: Map<object, PackedFilter>;
+}
+
+/** A filter's uses so far, and once it was used twice, its packed copy on the heap. */
+export interface PackedFilter {
+  uses: number;
+  at?: number;
 }
 
 /** Where a binary comes from on this platform, and how to read it (node.ts and index.ts). */
@@ -181,12 +189,29 @@ export async function attachOwnKernels(
   // RnJob.may_wait (csrc/kernels.h): the calling thread may sleep unless it is a page's main thread.
   if (source.mayWait) new Uint32Array(memory.buffer, job + 28, 1)[0] = 1;
   const { threads, warnings } = await startWorkers(backend, binary, source, { module, memory, job });
-  instances.set(backend, { binary, exports, job, threads });
+  const packs = new Map<object, PackedFilter>();
+  keepPacksWithTheirTensors(backend, packs);
+  instances.set(backend, { binary, exports, job, threads, packs });
   for (const config of conditional) {
     if (getKernel(config.kernelName, config.backendName) != null) unregisterKernel(config.kernelName, config.backendName);
     registerKernel(config);
   }
   return { loaded: true, detail: `${binary} from ${located.location} on ${threads} thread${threads === 1 ? '' : 's'}`, warnings };
+}
+
+/** Frees a filter's packed copy when tfjs frees the filter (its last reference). */
+function keepPacksWithTheirTensors(backend: BackendWasm, packs: Map<object, PackedFilter>): void {
+  const heap = backend.wasm as unknown as { _free(at: number): void };
+  const disposeData = backend.disposeData.bind(backend);
+  backend.disposeData = (dataId: object, force?: boolean): boolean => {
+    const freed = disposeData(dataId, force);
+    const pack = freed ? packs.get(dataId) : undefined;
+    if (pack) {
+      if (pack.at !== undefined) heap._free(pack.at);
+      packs.delete(dataId);
+    }
+    return freed;
+  };
 }
 
 /**

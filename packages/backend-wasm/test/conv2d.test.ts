@@ -131,6 +131,31 @@ describe('FusedConv2D (folded inference: bias, ReLU) on the C kernel, against cp
   });
 });
 
+describe('packed filters kept for inference', () => {
+  test('the third call on the same filter reuses its packed copy, gives the same output, and frees it with the filter', async () => {
+    await tf.setBackend('wasm');
+    const own = ownKernelsOf(tf.backend())!;
+    const x = tf.tensor4d(randomInput([2, 8, 8, 16], 1).values as Float32Array, [2, 8, 8, 16]);
+    const w = tf.tensor4d(randomInput([3, 3, 16, 24], 2).values as Float32Array, [3, 3, 16, 24]);
+    const before = own.packs.size;
+    const outputs = [];
+    for (let i = 0; i < 3; i++) {
+      const y = tf.conv2d(x, w, 1, 'same');
+      outputs.push(await y.data());
+      y.dispose();
+      const pack = own.packs.get(w.dataId);
+      // First use: counted; second: its packed copy kept; third: packed copy reused.
+      expect(pack?.uses).toBe(i === 0 ? 1 : 2);
+      expect(pack?.at !== undefined).toBe(i > 0);
+    }
+    expect(Array.from(outputs[2]!)).toEqual(Array.from(outputs[0]!));
+    expect(Array.from(outputs[1]!)).toEqual(Array.from(outputs[0]!));
+    w.dispose();
+    expect(own.packs.size).toBe(before);
+    x.dispose();
+  });
+});
+
 describe('which convolutions go to C (measured per shape: bench/conv2d.mjs)', () => {
   const info = (x: number[], w: number[], stride: number) =>
     tf.backend_util.computeConv2DInfo(x as [number, number, number, number], w as [number, number, number, number], stride, 1, 1);

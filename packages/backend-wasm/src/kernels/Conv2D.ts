@@ -10,7 +10,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, getKernel, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { checkStatus, offsetOf, ownKernelsOf, withScratch, type OwnKernels } from '../own_kernels.js';
+import { checkStatus, offsetOf, ownKernelsOf, type OwnKernels } from '../own_kernels.js';
 import { WASM, dataFormatOf } from './kernel_utils.js';
 
 const NAME = 'Conv2D';
@@ -63,39 +63,55 @@ export function ownConv2D(
   const { exports } = own;
   const out = backend.makeOutput([...info.outShape], 'float32');
   const bytes = exports.conv2d_scratch_bytes(info.filterHeight, info.filterWidth, info.inChannels, info.outChannels);
+  // A filter used a second time (inference runs the same weights batch after batch; a training
+  // step's weights are new each step) keeps its packed copy until tfjs frees it (own_kernels.ts).
+  const pack = options.transposed ? undefined : own.packs.get(filter.dataId);
+  const heap = backend.wasm as unknown as { _malloc(bytes: number): number; _free(at: number): void };
+  const prepacked = pack?.at !== undefined;
+  const scratch = prepacked ? pack!.at! : heap._malloc(Math.max(16, bytes)) >>> 0;
+  let keep = false;
   try {
-    withScratch(backend, bytes, (scratch) =>
-      checkStatus(
-        kernel,
-        exports.conv2d_nhwc(
-          own.job,
-          offsetOf(backend, x),
-          info.batchSize,
-          info.inHeight,
-          info.inWidth,
-          info.inChannels,
-          offsetOf(backend, filter),
-          info.filterHeight,
-          info.filterWidth,
-          info.outChannels,
-          info.strideHeight,
-          info.strideWidth,
-          info.padInfo.top,
-          info.padInfo.left,
-          info.outHeight,
-          info.outWidth,
-          options.bias ? offsetOf(backend, options.bias) : 0,
-          options.relu ? 1 : 0,
-          options.transposed ? 1 : 0,
-          offsetOf(backend, out),
-          scratch,
-          bytes,
-        ),
+    if (scratch === 0) throw new Error(`${kernel}: could not allocate ${bytes} bytes of scratch on the wasm heap`);
+    checkStatus(
+      kernel,
+      exports.conv2d_nhwc(
+        own.job,
+        offsetOf(backend, x),
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        offsetOf(backend, filter),
+        info.filterHeight,
+        info.filterWidth,
+        info.outChannels,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+        info.outHeight,
+        info.outWidth,
+        options.bias ? offsetOf(backend, options.bias) : 0,
+        options.relu ? 1 : 0,
+        options.transposed ? 1 : 0,
+        offsetOf(backend, out),
+        scratch,
+        bytes,
+        prepacked ? 1 : 0,
       ),
     );
+    if (!options.transposed && !prepacked) {
+      if (pack) {
+        pack.uses++;
+        pack.at = scratch;
+        keep = true;
+      } else own.packs.set(filter.dataId, { uses: 1 });
+    }
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
+  } finally {
+    if (!prepacked && !keep && scratch !== 0) heap._free(scratch);
   }
   return out;
 }
