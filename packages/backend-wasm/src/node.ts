@@ -226,16 +226,4 @@ parentPort.once('message', start);`),
   },
 });
 
-export {
-  MAX_THREADS,
-  WASM_BINARIES,
-  setThreadsCount,
-  setWasmPaths,
-  wasmBackend,
-  wasmStatus,
-  KERNEL_BINARIES,
-  type KernelBinary,
-  type WasmBinary,
-  type WasmPaths,
-} from './backend.js';
-export { TRAINING_KERNELS, registerTrainingKernels } from './register_kernels.js';
+export * from './public_api.js';
