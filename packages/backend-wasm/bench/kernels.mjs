@@ -6,7 +6,12 @@
 // module failed to load runs. The two run in alternating child processes, so that the machine's
 // drift hits both alike. A benchmark, not a test. With the built package:
 //
-//   node packages/backend-wasm/bench/kernels.mjs [--rounds 3] [--reps 20] [--threads N]
+//   node packages/backend-wasm/bench/kernels.mjs [--rounds 3] [--reps 20] [--threads N] [--convs resnet20|resnet50]
+//
+// --convs measures the two convolution gradients on every layer shape of ResNet-20 at batch 128 or
+// ResNet-50 at batch 8 (bench/shapes.mjs) instead: without the module they run on XNNPACK (the
+// filter gradient as a convolution of Xᵀ with dYᵀ, the input gradient as a convolution of the
+// zero-inserted dY with the flipped filter), with it in C.
 //
 // Prints the median milliseconds per call of each case, with and without, and the ratio.
 import { spawnSync } from 'node:child_process';
@@ -22,6 +27,9 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '20' },
     threads: { type: 'string' },
     child: { type: 'string' }, // internal: 'with' or 'without'
+    // The convolution gradients of ResNet-20's layers at batch 128, or of ResNet-50's at batch 8
+    // (bench/conv2d.mjs's shapes), instead of the other kernels.
+    convs: { type: 'string' },
   },
 });
 
@@ -77,6 +85,28 @@ async function child(mode) {
 
   const results = {};
   const rand = (shape, seed) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+  if (args.convs) {
+    const { RESNET20_CONVS, RESNET50_CONVS } = await import('./shapes.mjs');
+    const convs = args.convs === 'resnet50' ? RESNET50_CONVS : RESNET20_CONVS;
+    for (const [name, xShape, wShape, stride] of convs) {
+      const attrs = { strides: stride, pad: (wShape[0] - 1) / 2, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      const info = tf.backend_util.computeConv2DInfo(xShape, wShape, stride, 1, attrs.pad);
+      const x = rand(xShape, 1);
+      const w = rand(wShape, 2);
+      const dy = rand(info.outShape, 3);
+      results[`filter gradient, ${name}`] = await time(() =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: wShape }),
+      );
+      // The stem's input gradient is never needed (its input is the image).
+      if (xShape[3] > 3)
+        results[`input gradient, ${name}`] = await time(() =>
+          tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: xShape }),
+        );
+      tf.dispose([x, w, dy]);
+    }
+    process.stdout.write(JSON.stringify({ device: status.device, results }) + '\n');
+    return;
+  }
   for (const shape of STAGES) {
     const c = shape[3];
     const tag = `[${shape.join(',')}]`;
@@ -119,7 +149,7 @@ function driver() {
   let device = '';
   for (let i = 0; i < rounds; i++) {
     for (const mode of ['without', 'with']) {
-      const extra = args.threads !== undefined ? ['--threads', args.threads] : [];
+      const extra = [...(args.threads !== undefined ? ['--threads', args.threads] : []), ...(args.convs ? ['--convs', args.convs] : [])];
       const out = spawnSync(process.execPath, [self, '--child', mode, '--reps', args.reps, ...extra], { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`${mode} run failed:\n${out.stderr}`);
       const parsed = JSON.parse(out.stdout.trim().split('\n').pop());

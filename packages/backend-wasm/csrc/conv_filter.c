@@ -5,7 +5,8 @@
 // (0 where the tap falls in the padding). The output is small (K = KH·KW·Cin rows of Cout) and the
 // sum long (every output pixel), so the sum is split into P chunks of output rows (n, oy), each
 // summed into its own copy of dW: chunk 0 into dW, the others into partials in the scratch buffer,
-// which a second job adds into dW in chunk order. P depends on the shape only, not on how many
+// which a second job adds into dW in chunk order. Each chunk is split again into groups of input
+// channels (disjoint rows of dW), so that layers with few pixels still give every thread work. P depends on the shape only, not on how many
 // threads run, so the result is the same on any number of threads.
 //
 // Within a chunk, output rows go in blocks of about BLOCK_PIXELS pixels (their x and dY rows stay
@@ -20,11 +21,13 @@
 #define MAX_CHUNKS 8
 #define PARTIALS_BUDGET (16u << 20)  // bytes of partial copies of dW at most
 #define SUM_BLOCK 4096               // floats per item of the summing job
+#define CI_GROUP 64                  // input channels per work item (a multiple of TILE_CI)
+#define PIXELS_PER_CHUNK 2048        // fewer pixels per chunk, and a chunk's copy of dW costs more than its sum
 
 typedef struct {
   const float *x, *dy;
   float *dw, *partials;
-  uint32_t n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, top, left, chunks;
+  uint32_t n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, top, left, chunks, groups;
 } FilterArgs;
 
 typedef struct {
@@ -35,18 +38,23 @@ typedef struct {
 
 _Static_assert(sizeof(FilterArgs) <= sizeof(((RnJob *)0)->args), "FilterArgs must fit in a job");
 
-static size_t chunks_for(size_t rows, size_t dw_floats) {
+// Chunks of output rows, each summed into its own copy of dW: at most MAX_CHUNKS, at least
+// PIXELS_PER_CHUNK pixels each, and copies within PARTIALS_BUDGET. Layers with few pixels and many
+// channels (ResNet-50's conv5_x at batch 8) get one chunk; their parallelism is the channel groups.
+static size_t chunks_for(size_t rows, size_t ow, size_t dw_floats) {
   size_t chunks = rows < MAX_CHUNKS ? rows : MAX_CHUNKS;
+  const size_t by_pixels = rn_mul_size(rows, ow) / PIXELS_PER_CHUNK;
+  if (chunks > by_pixels) chunks = by_pixels > 1 ? by_pixels : 1;
   while (chunks > 1 && rn_mul_size(chunks - 1, rn_mul_size(dw_floats, sizeof(float))) > PARTIALS_BUDGET) chunks--;
   return chunks;
 }
 
 // Scratch: the partial copies of dW (chunks − 1 of them).
 EXPORT(conv2d_filter_scratch_bytes)
-size_t conv2d_filter_scratch_bytes(size_t n, size_t oh, size_t kh, size_t kw, size_t cin, size_t cout) {
+size_t conv2d_filter_scratch_bytes(size_t n, size_t oh, size_t ow, size_t kh, size_t kw, size_t cin, size_t cout) {
   const size_t dw_floats = rn_mul_size(rn_mul_size(kh, kw), rn_mul_size(cin, cout)), rows = rn_mul_size(n, oh);
   if (dw_floats == 0 || rows == 0) return 0;
-  return (chunks_for(rows, dw_floats) - 1) * dw_floats * sizeof(float);
+  return (chunks_for(rows, ow, dw_floats) - 1) * dw_floats * sizeof(float);
 }
 
 // First and last+1 valid output column of a row for tap column b: 0 ≤ ox·sw + b − left < w.
@@ -62,16 +70,21 @@ static inline void valid_columns(size_t b, size_t left, size_t sw, size_t w, siz
   *hi = last > first ? last : first;
 }
 
-void rn_conv2d_filter_item(const RnJob *job, size_t chunk) {
+// One chunk of output rows, one group of CI_GROUP input channels: its part of the chunk's copy of dW.
+void rn_conv2d_filter_item(const RnJob *job, size_t item) {
   const FilterArgs *f = (const FilterArgs *)job->args;
+  const size_t chunk = item / f->groups, group = item % f->groups;
   const size_t h = f->h, w = f->w, cin = f->cin, oh = f->oh, ow = f->ow, cout = f->cout, kh = f->kh, kw = f->kw;
   const size_t sh = f->sh, sw = f->sw, top = f->top, left = f->left;
   const size_t rows = (size_t)f->n * oh, dw_floats = kh * kw * cin * cout;
   const size_t r_begin = rows * chunk / f->chunks, r_end = rows * (chunk + 1) / f->chunks;
   float *dw = chunk == 0 ? f->dw : f->partials + (chunk - 1) * dw_floats;
-  for (size_t i = 0; i < dw_floats; i++) dw[i] = 0.f;
+  const size_t ci_begin = group * CI_GROUP, ci_end = cin - ci_begin < CI_GROUP ? cin : ci_begin + CI_GROUP;
+  for (size_t t = 0; t < kh * kw; t++)
+    for (size_t i = (t * cin + ci_begin) * cout, end = (t * cin + ci_end) * cout; i < end; i++) dw[i] = 0.f;
   const size_t block_rows = ow >= BLOCK_PIXELS ? 1 : BLOCK_PIXELS / ow;
-  const size_t ci_full = cin / TILE_CI * TILE_CI;
+  // Whole tiles of 4 channels up to the last full one of the group (cin's remainder: one at a time).
+  const size_t ci_full = ci_begin + (ci_end - ci_begin) / TILE_CI * TILE_CI;
 
   for (size_t r0 = r_begin; r0 < r_end; r0 += block_rows) {
     const size_t r1 = r_end - r0 < block_rows ? r_end : r0 + block_rows;
@@ -81,7 +94,7 @@ void rn_conv2d_filter_item(const RnJob *job, size_t chunk) {
         valid_columns(b, left, sw, w, ow, &ox_lo, &ox_hi);
         if (ox_lo >= ox_hi) continue;
         float *dw_tap = dw + (a * kw + b) * cin * cout;
-        for (size_t ci = 0; ci < cin;) {
+        for (size_t ci = ci_begin; ci < ci_end;) {
           const size_t tile = ci < ci_full ? TILE_CI : 1;
           for (size_t co = 0; co < cout; co += TILE_CO) {
             float *t = dw_tap + ci * cout + co;
@@ -163,14 +176,14 @@ int conv2d_filter_nhwc(RnJob *job, const float *x, size_t n, size_t h, size_t w,
   // Every row a tap reads must lie in the image: (oy·sh + a − top) is checked per row, and the
   // column range per tap (valid_columns); the corners must not overflow.
   if ((oh - 1) > (UINT32_MAX - kh) / sh || (ow - 1) > (UINT32_MAX - kw) / sw) return RN_BAD_SIZE;
-  const size_t rows = n * oh, chunks = chunks_for(rows, dw_floats);
+  const size_t rows = n * oh, chunks = chunks_for(rows, ow, dw_floats), groups = (cin + CI_GROUP - 1) / CI_GROUP;
   if (scratch_bytes < (chunks - 1) * dw_floats * sizeof(float)) return RN_BAD_SCRATCH;
 
   FilterArgs *f = (FilterArgs *)job->args;
   f->x = x, f->dy = dy, f->dw = dw, f->partials = (float *)scratch;
   f->n = n, f->h = h, f->w = w, f->cin = cin, f->oh = oh, f->ow = ow, f->cout = cout, f->kh = kh, f->kw = kw;
-  f->sh = sh, f->sw = sw, f->top = top, f->left = left, f->chunks = chunks;
-  rn_parallel(job, RN_JOB_CONV2D_FILTER, chunks);
+  f->sh = sh, f->sw = sw, f->top = top, f->left = left, f->chunks = chunks, f->groups = groups;
+  rn_parallel(job, RN_JOB_CONV2D_FILTER, chunks * groups);
   if (chunks > 1) {
     SumArgs *s = (SumArgs *)job->args;
     float *partials = (float *)scratch;

@@ -40,7 +40,7 @@ export interface KernelExports {
   channel_binary(job: number, op: number, bFirst: number, x: number, rows: number, c: number, b: number, y: number): number;
   conv2d_scratch_bytes(kh: number, kw: number, cin: number, cout: number): number;
   conv2d_nhwc(...args: number[]): number;
-  conv2d_filter_scratch_bytes(n: number, oh: number, kh: number, kw: number, cin: number, cout: number): number;
+  conv2d_filter_scratch_bytes(n: number, oh: number, ow: number, kh: number, kw: number, cin: number, cout: number): number;
   conv2d_filter_nhwc(...args: number[]): number;
   conv2d_input_scratch_bytes(kh: number, kw: number, cin: number, cout: number): number;
   conv2d_input_nhwc(...args: number[]): number;

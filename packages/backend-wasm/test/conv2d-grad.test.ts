@@ -87,6 +87,9 @@ const OWN_CASES: Case[] = [
   { name: 'ResNet-20 stage 2 first 3×3/2, batch 32', x: [32, 16, 16, 16], filter: [3, 3, 16, 32], strides: 2, pad: 1 },
   { name: '5 input channels (a tile remainder), 16 outputs', x: [3, 9, 9, 5], filter: [3, 3, 5, 16], strides: 1, pad: 1 },
   { name: '1×1 stride 2 projection, batch 9', x: [9, 8, 8, 12], filter: [1, 1, 12, 16], strides: 2, pad: 'valid' },
+  // More than 64 input channels: groups of channels as work items, the second with a remainder of 2.
+  { name: '70 input channels, 7×7 (one chunk, two channel groups)', x: [2, 7, 7, 70], filter: [3, 3, 70, 16], strides: 1, pad: 1 },
+  { name: '72 input channels, 4,096 pixels (two chunks × two groups)', x: [16, 16, 16, 72], filter: [1, 1, 72, 8], strides: 1, pad: 0 },
 ];
 
 function dyShape(c: Case): number[] {

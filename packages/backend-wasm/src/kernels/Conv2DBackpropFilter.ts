@@ -106,7 +106,7 @@ export function ownConv2DBackpropFilter(
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout } = info;
   const { filterHeight: kh, filterWidth: kw } = info;
   const dw = backend.makeOutput([kh, kw, cin, cout], 'float32');
-  const bytes = exports.conv2d_filter_scratch_bytes(n, oh, kh, kw, cin, cout);
+  const bytes = exports.conv2d_filter_scratch_bytes(n, oh, ow, kh, kw, cin, cout);
   try {
     withScratch(backend, bytes, (scratch) =>
       checkStatus(
