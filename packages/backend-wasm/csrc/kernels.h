@@ -49,6 +49,9 @@ enum {
   RN_JOB_RELU_GRAD = 9,
   RN_JOB_CHANNEL_BINARY = 10,
   RN_JOB_CONV2D_PACK = 11,
+  RN_JOB_WINOGRAD_INPUT = 12,
+  RN_JOB_WINOGRAD_GEMM = 13,
+  RN_JOB_WINOGRAD_OUTPUT = 14,
 };
 
 // Runs items 0..items−1 of `job` (already filled in) on the calling thread and every worker waiting
@@ -64,6 +67,9 @@ void rn_conv2d_input_item(const RnJob *job, size_t item);
 void rn_add_relu_item(const RnJob *job, size_t item);
 void rn_relu_grad_item(const RnJob *job, size_t item);
 void rn_channel_binary_item(const RnJob *job, size_t item);
+void rn_winograd_input_item(const RnJob *job, size_t item);
+void rn_winograd_gemm_item(const RnJob *job, size_t item);
+void rn_winograd_output_item(const RnJob *job, size_t item);
 void rn_bn_sums_item(const RnJob *job, size_t item);
 void rn_bn_forward_item(const RnJob *job, size_t item);
 void rn_bn_backward_item(const RnJob *job, size_t item);

@@ -20,6 +20,9 @@ static void run_item(const RnJob *job, size_t item) {
     case RN_JOB_ADD_RELU: rn_add_relu_item(job, item); break;
     case RN_JOB_RELU_GRAD: rn_relu_grad_item(job, item); break;
     case RN_JOB_CHANNEL_BINARY: rn_channel_binary_item(job, item); break;
+    case RN_JOB_WINOGRAD_INPUT: rn_winograd_input_item(job, item); break;
+    case RN_JOB_WINOGRAD_GEMM: rn_winograd_gemm_item(job, item); break;
+    case RN_JOB_WINOGRAD_OUTPUT: rn_winograd_output_item(job, item); break;
     case RN_JOB_BN_SUMS: rn_bn_sums_item(job, item); break;
     case RN_JOB_BN_FORWARD: rn_bn_forward_item(job, item); break;
     case RN_JOB_BN_BACKWARD: rn_bn_backward_item(job, item); break;

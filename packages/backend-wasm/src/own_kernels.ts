@@ -44,6 +44,10 @@ export interface KernelExports {
   conv2d_filter_nhwc(...args: number[]): number;
   conv2d_input_scratch_bytes(kh: number, kw: number, cin: number, cout: number): number;
   conv2d_input_nhwc(...args: number[]): number;
+  winograd_filter_bytes(cin: number, cout: number): number;
+  winograd_scratch_bytes(n: number, oh: number, ow: number, cin: number, cout: number): number;
+  winograd_filter(g: number, cin: number, cout: number, u: number, uBytes: number): number;
+  winograd_conv3x3(...args: number[]): number;
 }
 const EXPORTS: readonly (keyof KernelExports)[] = [
   'rn_job_bytes',
@@ -61,6 +65,10 @@ const EXPORTS: readonly (keyof KernelExports)[] = [
   'conv2d_filter_nhwc',
   'conv2d_input_scratch_bytes',
   'conv2d_input_nhwc',
+  'winograd_filter_bytes',
+  'winograd_scratch_bytes',
+  'winograd_filter',
+  'winograd_conv3x3',
 ];
 
 /** Status codes of csrc/kernels.h. */
@@ -85,6 +93,8 @@ export interface OwnKernels {
 export interface PackedFilter {
   uses: number;
   at?: number;
+  /** Its Winograd transform (csrc/winograd.c), once used twice. */
+  winograd?: number;
 }
 
 /** Where a binary comes from on this platform, and how to read it (node.ts and index.ts). */
@@ -208,6 +218,7 @@ function keepPacksWithTheirTensors(backend: BackendWasm, packs: Map<object, Pack
     const pack = freed ? packs.get(dataId) : undefined;
     if (pack) {
       if (pack.at !== undefined) heap._free(pack.at);
+      if (pack.winograd !== undefined) heap._free(pack.winograd);
       packs.delete(dataId);
     }
     return freed;

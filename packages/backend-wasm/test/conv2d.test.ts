@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
-import { ownConv2D, ownConv2DInfo, prefersOwnConv2D } from '../src/kernels/Conv2D.js';
+import { ownConv2D, ownConv2DInfo, ownWinogradConv2D, prefersOwnConv2D, prefersWinograd, winogradApplies } from '../src/kernels/Conv2D.js';
 import '../src/node.js';
 import { ownKernelsOf } from '../src/own_kernels.js';
 import { expectSameAsCpu, ownJobsRun, randomInput } from './helpers.js';
@@ -101,6 +101,92 @@ describe('csrc/conv.c called directly, against cpu', () => {
 describe('the Conv2D kernel (C or XNNPACK per shape), against cpu', () => {
   test.each(CASES)('$name', async (c) => {
     await expectSameAsCpu('Conv2D', { x: randomInput(c.x, 3), filter: randomInput(c.filter, 4) }, attrs(c), TOLERANCE);
+  });
+});
+
+/** 3×3 stride-1 shapes for F(2×2, 3×3): odd and even sizes (partial 2×2 tiles), paddings 0–2, Cout not a multiple of 8 or 4. */
+const WINOGRAD_CASES: Array<Case & { bias?: boolean; relu?: boolean }> = [
+  { name: "ResNet-20's stage 3, 64 → 64, 8×8, same", x: [3, 8, 8, 64], filter: [3, 3, 64, 64], strides: 1, pad: 'same' },
+  {
+    name: 'odd sizes 7×5, 8 → 12, same, bias and ReLU',
+    x: [2, 7, 5, 8],
+    filter: [3, 3, 8, 12],
+    strides: 1,
+    pad: 'same',
+    bias: true,
+    relu: true,
+  },
+  { name: 'valid (no padding), 9×6, 4 → 10', x: [1, 9, 6, 4], filter: [3, 3, 4, 10], strides: 1, pad: 'valid', bias: true },
+  {
+    name: 'explicit padding of 2 and 0, 4 → 7',
+    x: [2, 6, 7, 4],
+    filter: [3, 3, 4, 7],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 2],
+      [0, 0],
+    ],
+  },
+  { name: 'one pixel, 12 → 9, same, ReLU', x: [2, 1, 1, 12], filter: [3, 3, 12, 9], strides: 1, pad: 'same', relu: true },
+  { name: "ResNet-50's conv5, 512 → 24, 7×7, batch 1", x: [1, 7, 7, 512], filter: [3, 3, 512, 24], strides: 1, pad: 'same', bias: true },
+];
+
+describe('csrc/winograd.c, F(2×2, 3×3), against cpu', () => {
+  test.each(WINOGRAD_CASES)('$name', async (c) => {
+    const xIn = randomInput(c.x, 1);
+    const wIn = randomInput(c.filter, 2);
+    const bIn = randomInput([c.filter[3]], 3);
+    await tf.setBackend('cpu');
+    const expected = tf.fused.conv2d({
+      x: tf.tensor4d(xIn.values as Float32Array, c.x),
+      filter: tf.tensor4d(wIn.values as Float32Array, c.filter),
+      strides: 1,
+      pad: c.pad as 'same',
+      ...(c.bias ? { bias: tf.tensor1d(bIn.values as Float32Array) } : {}),
+      activation: c.relu ? 'relu' : 'linear',
+    });
+    const e = (await expected.data()) as Float32Array;
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const own = ownKernelsOf(backend)!;
+    const x = tf.tensor4d(xIn.values as Float32Array, c.x);
+    const w = tf.tensor4d(wIn.values as Float32Array, c.filter);
+    const bias = tf.tensor1d(bIn.values as Float32Array);
+    const info = ownConv2DInfo(x, w, attrs(c) as unknown as tf.Conv2DAttrs)!;
+    expect(winogradApplies(info)).toBe(true);
+    const buffers = backend.numDataIds();
+    // Three calls: the filter transform made, made and kept, then reused; the same output each time.
+    const outputs: Float32Array[] = [];
+    for (let i = 0; i < 3; i++) {
+      const out = ownWinogradConv2D(backend, own, x, w, info, { ...(c.bias ? { bias } : {}), relu: Boolean(c.relu) });
+      expect(backend.numDataIds(), 'only the output is left').toBe(buffers + 1);
+      expect(out.shape).toEqual(expected.shape);
+      outputs.push((backend.typedArrayFromHeap(out) as Float32Array).slice());
+      backend.disposeData(out.dataId);
+    }
+    expect(own.packs.get(w.dataId)?.winograd).toBeDefined();
+    let scale = 1;
+    let worst = 0;
+    for (let i = 0; i < e.length; i++) {
+      scale = Math.max(scale, Math.abs(e[i]!));
+      worst = Math.max(worst, Math.abs(outputs[0]![i]! - e[i]!));
+    }
+    expect(worst / scale).toBeLessThanOrEqual(TOLERANCE);
+    expect(Array.from(outputs[2]!)).toEqual(Array.from(outputs[0]!));
+    tf.dispose([x, w, bias, expected]);
+    expect(own.packs.has(w.dataId), 'the kept transform is freed with its filter').toBe(false);
+  });
+
+  test('taken from 64 input channels on, 3×3 stride 1 only (bench/winograd.mjs)', () => {
+    const info = (x: number[], w: number[], stride: number) =>
+      tf.backend_util.computeConv2DInfo(x as [number, number, number, number], w as [number, number, number, number], stride, 1, 1);
+    expect(prefersWinograd(info([8, 14, 14, 256], [3, 3, 256, 256], 1))).toBe(true);
+    expect(prefersWinograd(info([128, 8, 8, 64], [3, 3, 64, 64], 1))).toBe(true);
+    expect(prefersWinograd(info([128, 16, 16, 32], [3, 3, 32, 32], 1))).toBe(false);
+    expect(prefersWinograd(info([128, 16, 16, 64], [3, 3, 64, 64], 2))).toBe(false);
+    expect(prefersWinograd(info([8, 14, 14, 256], [1, 1, 256, 256], 1))).toBe(false);
   });
 });
 

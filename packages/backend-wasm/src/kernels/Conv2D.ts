@@ -116,6 +116,85 @@ export function ownConv2D(
   return out;
 }
 
+/** Whether csrc/winograd.c computes this convolution: 3×3, stride 1, dilation 1, windows within 2 of the image, Cin a multiple of 4. */
+export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.inChannels % 4 === 0 &&
+    info.padInfo.top <= 2 &&
+    info.padInfo.left <= 2
+  );
+}
+
+/** Runs csrc/winograd.c's F(2×2, 3×3) convolution on the heap, on the pool's threads. */
+export function ownWinogradConv2D(
+  backend: BackendWasm,
+  own: OwnKernels,
+  x: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  options: OwnConv2DOptions = {},
+  kernel = NAME,
+): TensorInfo {
+  const { exports } = own;
+  const { batchSize: n, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow } = info;
+  const heap = backend.wasm as unknown as { _malloc(bytes: number): number; _free(at: number): void };
+  const out = backend.makeOutput([...info.outShape], 'float32');
+  // The filter transform is kept, as conv2d_nhwc's packing is, from the filter's second use.
+  const pack = own.packs.get(filter.dataId);
+  const uBytes = exports.winograd_filter_bytes(cin, cout);
+  const cached = pack?.winograd !== undefined;
+  const u = cached ? pack!.winograd! : heap._malloc(uBytes) >>> 0;
+  const bytes = exports.winograd_scratch_bytes(n, oh, ow, cin, cout);
+  const scratch = heap._malloc(Math.max(16, bytes)) >>> 0;
+  let keep = false;
+  try {
+    if (u === 0 || scratch === 0) throw new Error(`${kernel}: could not allocate ${uBytes + bytes} bytes of scratch on the wasm heap`);
+    if (!cached) checkStatus(kernel, exports.winograd_filter(offsetOf(backend, filter), cin, cout, u, uBytes));
+    checkStatus(
+      kernel,
+      exports.winograd_conv3x3(
+        own.job,
+        offsetOf(backend, x),
+        n,
+        info.inHeight,
+        info.inWidth,
+        cin,
+        u,
+        cout,
+        info.padInfo.top,
+        info.padInfo.left,
+        oh,
+        ow,
+        options.bias ? offsetOf(backend, options.bias) : 0,
+        options.relu ? 1 : 0,
+        offsetOf(backend, out),
+        scratch,
+        bytes,
+      ),
+    );
+    if (!cached) {
+      if (pack) {
+        pack.uses++;
+        pack.winograd = u;
+        keep = true;
+      } else own.packs.set(filter.dataId, { uses: 1 });
+    }
+  } catch (e) {
+    backend.disposeData(out.dataId);
+    throw e;
+  } finally {
+    if (scratch !== 0) heap._free(scratch);
+    if (!cached && !keep && u !== 0) heap._free(u);
+  }
+  return out;
+}
+
 /**
  * Whether the C kernel is the faster one for this convolution, with `threads` XNNPACK threads and
  * `ownThreads` threads in the package's pool (csrc/pool.c; fewer only when a worker failed to
@@ -128,12 +207,36 @@ export function prefersOwnConv2D(info: backend_util.Conv2DInfo, threads: number,
   return ownThreads >= threads && info.inChannels >= 8;
 }
 
+/**
+ * Whether F(2×2, 3×3) (csrc/winograd.c) beats the direct kernel here: measured per layer shape
+ * (bench/winograd.mjs, 2 threads): faster from 64 input channels on (ResNet-20's stage 3: 1.4×;
+ * ResNet-50's 3×3 layers: 1.5–2.0×), even at 32 (stage 2), slower at 16 (stage 1: 0.5×), where
+ * its transforms cost more than the multiplications they save.
+ */
+export function prefersWinograd(info: backend_util.Conv2DInfo): boolean {
+  return winogradApplies(info) && info.inChannels >= 64;
+}
+
+/** The C convolution, by Winograd where that is faster, else direct. */
+export function runOwnConv2D(
+  backend: BackendWasm,
+  own: OwnKernels,
+  x: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  options: OwnConv2DOptions = {},
+  kernel = NAME,
+): TensorInfo {
+  if (!options.transposed && prefersWinograd(info)) return ownWinogradConv2D(backend, own, x, filter, info, options, kernel);
+  return ownConv2D(backend, own, x, filter, info, options, kernel);
+}
+
 export const conv2D: KernelFunc = (args) => {
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const backend = args.backend as BackendWasm;
   const own = ownKernelsOf(backend);
   const info = own ? ownConv2DInfo(x, filter, args.attrs as unknown as Conv2DAttrs) : undefined;
-  if (own && info && prefersOwnConv2D(info, getThreadsCount(), own.threads)) return ownConv2D(backend, own, x, filter, info);
+  if (own && info && prefersOwnConv2D(info, getThreadsCount(), own.threads)) return runOwnConv2D(backend, own, x, filter, info);
   if (!shipped) throw new Error(`${NAME}: tfjs-backend-wasm's Conv2D kernel was not registered`);
   return shipped.kernelFunc(args);
 };
@@ -156,7 +259,7 @@ export const fusedConv2D: KernelFunc = (args) => {
     (bias == null || (bias.dtype === 'float32' && bias.shape.length === 1));
   const info = own && simple && x && filter ? ownConv2DInfo(x, filter, attrs) : undefined;
   if (own && info && (bias == null || bias.shape[0] === info.outChannels) && prefersOwnConv2D(info, getThreadsCount(), own.threads))
-    return ownConv2D(backend, own, x!, filter!, info, { ...(bias ? { bias } : {}), relu: activation === 'relu' }, FUSED);
+    return runOwnConv2D(backend, own, x!, filter!, info, { ...(bias ? { bias } : {}), relu: activation === 'relu' }, FUSED);
   if (!shippedFused) throw new Error(`${FUSED}: tfjs-backend-wasm's FusedConv2D kernel was not registered`);
   return shippedFused.kernelFunc(args);
 };
