@@ -14,8 +14,8 @@
 // convolution of dY with the filter flipped in space and its channel axes swapped,
 // W'[a, b, co, ci] = W[KH−1−a, KW−1−b, ci, co], which the packing reads in place. An optional
 // bias per output channel and a ReLU are applied as the tiles are stored (tfjs's FusedConv2D, the
-// folded inference of @resnet/core's fold_bn.ts). Blocks of M_BLOCK pixels are the work items of
-// the thread pool (csrc/pool.c): each writes its own rows of y.
+// folded inference of @resnet/core's fold_bn.ts). The work items of the thread pool (csrc/pool.c)
+// are blocks of M_BLOCK pixels × groups of PANEL_GROUP panels: each writes its own part of y.
 #include "kernels.h"
 
 #define TILE_M 4
