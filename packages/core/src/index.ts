@@ -70,6 +70,9 @@ export const VERSION = '0.1.0';
 export * from './weights/index.js';
 export * from './formats/index.js';
 
+// Published weights (torchvision's ImageNet ResNets) and ImageNet's class names
+export * from './pretrained/index.js';
+
 // Backend selection (backend packages register themselves here)
 export * from './backends/index.js';
 
