@@ -13,6 +13,7 @@ import { MODELS_HELP, modelsCommand } from './commands/models.js';
 import { PREDICT_HELP, predictCommand } from './commands/predict.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary.js';
 import { TRAIN_HELP, trainCommand } from './commands/train.js';
+import { WEIGHTS_HELP, weightsCommand } from './commands/weights.js';
 import { UsageError } from './errors.js';
 import { choiceFlag, positiveIntegerFlag, requiredFlag } from './flags.js';
 import { processOutput, type Output } from './output.js';
@@ -27,6 +28,7 @@ Commands:
   predict    the top-5 classes of image files with a trained run
   experiment the paper's analyses: degradation (Fig. 4/6) and layer responses (Fig. 7)
   models     list every network of the paper with depth, parameters and multiply-adds
+  weights    the published ImageNet weights (torchvision's); weights get <name> downloads one, checked
   summary    per-layer output shapes, parameters and multiply-adds of one network
   infer      run a network on an .npy batch with PyTorch or TensorFlow.js weights
   doctor     every backend: can it run here, why not, device or adapter, versions
@@ -41,6 +43,7 @@ const HELPS: Record<string, string> = {
   predict: PREDICT_HELP,
   experiment: EXPERIMENT_HELP,
   models: MODELS_HELP,
+  weights: WEIGHTS_HELP,
   summary: SUMMARY_HELP,
   infer: INFER_HELP,
   doctor: DOCTOR_HELP,
@@ -71,6 +74,7 @@ async function run(argv: string[], io: Output): Promise<number> {
     predict: predictCommand,
     experiment: experimentCommand,
     bench: benchCommand,
+    weights: weightsCommand,
   };
   if (own[command]) return own[command](rest, io);
   const { values, positionals } = parseArgs({

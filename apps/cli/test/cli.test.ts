@@ -36,6 +36,45 @@ describe('resnet models', () => {
   });
 });
 
+describe('resnet weights', () => {
+  test("lists torchvision's published weights with accuracy, layout and whether each is cached", async () => {
+    const cache = mkdtempSync(path.join(tmpdir(), 'resnet-cache-'));
+    const before = process.env['RESNET_CACHE'];
+    process.env['RESNET_CACHE'] = cache;
+    try {
+      const { code, out } = await run('weights');
+      expect(code).toBe(0);
+      expect(out).toMatch(
+        /resnet50\.imagenet1k_v2 \(default\)\s+resnet50\s+80\.858\s+95\.434\s+25,557,032\s+stride in the 3×3 \(torchvision's layout\)\s+resnet50-11ad3fa6\.pth\s+no/,
+      );
+      expect(out).toMatch(/resnet18\.imagenet1k_v1 \(default\)\s+resnet18\s+69\.758\s+89\.078\s+11,689,512\s+basic blocks/);
+      expect(out).toContain(`cache: ${cache}/weights`);
+      const json = JSON.parse((await run('weights', '--json')).out) as Array<{ name: string; cached: boolean }>;
+      expect(json).toHaveLength(8);
+      // A wrong copy given with --from is refused (exit 1) and nothing is cached.
+      const wrong = path.join(cache, 'not-resnet18.pth');
+      writeFileSync(wrong, 'not the weights');
+      const refused = await run('weights', 'get', 'resnet18', '--from', wrong);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(
+        /not-resnet18\.pth is not resnet18-f37072fd\.pth: its SHA-256 is [0-9a-f]{64}, which does not start with f37072fd/,
+      );
+      expect(JSON.parse((await run('weights', '--json')).out).every((w: { cached: boolean }) => !w.cached)).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env['RESNET_CACHE'];
+      else process.env['RESNET_CACHE'] = before;
+    }
+  });
+
+  test('an unknown name lists the catalogue; usage errors exit 2', async () => {
+    const unknown = await run('weights', 'get', 'resnet20');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/no published weights are called "resnet20"; the catalogue has resnet18\.imagenet1k_v1, /);
+    expect((await run('weights', 'get')).code).toBe(2);
+    expect((await run('weights', 'fetch', 'resnet50')).code).toBe(2);
+  });
+});
+
 describe('resnet summary', () => {
   test("prints layers and the paper's totals; --json has model, params, macs and layers", async () => {
     const text = await run('summary', 'resnet20');
@@ -89,7 +128,7 @@ describe('resnet summary', () => {
     expect(await run('fit')).toMatchObject({
       code: 2,
       err: expect.stringMatching(
-        /unknown command "fit"; commands are train, eval, predict, experiment, models, summary, infer, doctor, conformance/,
+        /unknown command "fit"; commands are train, eval, predict, experiment, models, weights, summary, infer, doctor, conformance/,
       ),
     });
   });

@@ -1,0 +1,1 @@
+export { fetchPretrained, pretrainedPath, type FetchPretrainedOptions, type FetchedWeights } from './download.js';
