@@ -1,19 +1,58 @@
 /** `resnet predict <image…>`: the top-5 classes of image files, with a trained run's weights and class names. */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { foldBatchNorm } from '@resnet/core';
+import { foldBatchNorm, type ResNet, type StrideIn } from '@resnet/core';
 import { loadImageForModel } from '@resnet/node-io';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { positiveIntegerFlag } from '../flags.js';
 import type { Output } from '../output.js';
+import { loadPretrainedModel } from '../pretrained_model.js';
 import { loadRun } from '../run_files.js';
 
 export const PREDICT_HELP = `resnet predict <image.jpg|png …> --run <run folder or checkpoint.safetensors> [--top 5] [--backend …] [--json]
+resnet predict <image …> --weights <name or .pth> [--model resnet50] [--stride-in 1x1|3x3] [--top 5] [--json]
 
-Classifies image files as evaluation does: shorter side resized, centre crop of the model's input
-size (32×32 for CIFAR nets, 224×224 after resizing to 256 for ImageNet nets), the training set's
-per-pixel mean subtracted. Prints the top classes with their probabilities.`;
+Classifies image files. With --run (a run of resnet train): as evaluation does, shorter side
+resized, centre crop of the model's input size (32×32 for CIFAR nets, 224×224 after resizing to
+256 for ImageNet nets), the training set's per-pixel mean subtracted, the run's class names.
+
+With --weights: published ImageNet weights by name (see resnet weights; downloaded into the cache
+the first time, checked) or a PyTorch .pth/.pt file (torch.save). ImageNet's class names, and the
+weights' own preprocessing (torchvision's: resize 256, or 232 for the V2 weights, centre crop 224,
+ImageNet mean and std). A file the catalogue does not name needs --model, and --stride-in 3x3 for
+torchvision's bottleneck nets (ResNet-50/101/152), whose tensors fit either layout.
+
+Prints the top classes with their probabilities.`;
+
+interface Source {
+  model: ResNet;
+  classNames: readonly string[];
+  /** How an image becomes the model's input (loadImageForModel's options besides the size). */
+  image: { resize?: number; mean?: Float32Array | readonly number[]; std?: readonly number[] };
+  description: string;
+}
+
+async function fromRun(target: string): Promise<Source> {
+  const run = await loadRun(target);
+  const size = run.model.spec.inputSize;
+  return {
+    model: run.model,
+    classNames: run.classNames,
+    image: { ...(size === 32 ? { resize: 32 } : {}), ...(run.mean ? { mean: run.mean } : {}) },
+    description: `weights: ${run.file}; ${run.model.spec.name}`,
+  };
+}
+
+async function fromWeights(weights: string, model: string | undefined, strideIn: StrideIn | undefined, io: Output): Promise<Source> {
+  const p = await loadPretrainedModel(weights, { ...(model ? { model } : {}), ...(strideIn ? { strideIn } : {}) }, io);
+  return {
+    model: p.model,
+    classNames: p.classNames,
+    image: { resize: p.preprocessing.resize, mean: p.preprocessing.mean, std: p.preprocessing.std },
+    description: p.description,
+  };
+}
 
 export async function predictCommand(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,35 +61,48 @@ export async function predictCommand(args: string[], io: Output): Promise<number
     strict: true,
     options: {
       run: { type: 'string' },
+      weights: { type: 'string' },
+      model: { type: 'string' },
+      'stride-in': { type: 'string' },
       top: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length === 0) throw new UsageError('predict needs at least one image file');
-  if (!values.run) throw new UsageError('--run is required: a folder made by resnet train, or its checkpoint.safetensors');
+  if (values.run !== undefined && values.weights !== undefined) throw new UsageError('give --run or --weights, not both');
+  if (values.run === undefined && values.weights === undefined)
+    throw new UsageError(
+      '--run (a folder made by resnet train, or its checkpoint.safetensors) or --weights (a published name or a .pth) is required',
+    );
+  if (values.run !== undefined && (values.model !== undefined || values['stride-in'] !== undefined))
+    throw new UsageError('--model and --stride-in go with --weights; a run knows its model');
+  const strideIn = values['stride-in'];
+  if (strideIn !== undefined && strideIn !== '1x1' && strideIn !== '3x3')
+    throw new UsageError(`--stride-in must be 1x1 or 3x3, got "${strideIn}"`);
   const top = positiveIntegerFlag('top', values.top) ?? 5;
   backendFlag(values.backend);
   const status = await initBackend(values.backend);
   io.err(describeBackend(status));
-  const run = await loadRun(values.run);
-  const size = run.model.spec.inputSize;
-  const k = Math.min(top, run.classNames.length);
+  const source = values.run !== undefined ? await fromRun(values.run) : await fromWeights(values.weights!, values.model, strideIn, io);
+  io.err(source.description);
+  const size = source.model.spec.inputSize;
+  const k = Math.min(top, source.classNames.length);
   const results: { image: string; top: { class: string; index: number; probability: number }[] }[] = [];
   // BN folded into the convs once for every image: the same probabilities within float32 rounding.
-  const folded = foldBatchNorm(run.model);
+  const folded = foldBatchNorm(source.model);
   try {
     for (const image of positionals) {
-      const x = await loadImageForModel(image, { size, ...(size === 32 ? { resize: 32 } : {}), ...(run.mean ? { mean: run.mean } : {}) });
+      const x = await loadImageForModel(image, { size, ...source.image });
       const probs = tf.tidy(() => tf.softmax(folded.predict(tf.tensor4d(x, [1, size, size, 3]))));
       const p = (await probs.data()) as Float32Array;
       probs.dispose();
       const order = [...p.keys()].sort((a, b) => p[b]! - p[a]!).slice(0, k);
-      results.push({ image, top: order.map((i) => ({ class: run.classNames[i]!, index: i, probability: p[i]! })) });
+      results.push({ image, top: order.map((i) => ({ class: source.classNames[i]!, index: i, probability: p[i]! })) });
     }
   } finally {
     folded.dispose();
-    run.model.dispose();
+    source.model.dispose();
   }
   if (values.json) {
     io.out(JSON.stringify(results, null, 2));
