@@ -59,6 +59,10 @@ describe.skipIf(why !== undefined)('torch.save files of torchvision ResNet-18', 
     expect(relativeError(logitsOf('half.pt'), floats('logits_half.bin'))).toBeLessThan(TOLERANCE);
   });
 
+  test("bfloat16.pt: logits equal PyTorch's with the same weights", () => {
+    expect(relativeError(logitsOf('bfloat16.pt'), floats('logits_bf16.bin'))).toBeLessThan(TOLERANCE);
+  });
+
   test('the state dict has every tensor, in PyTorch layout, and BN counters as numbers', () => {
     const state = stateDictFromPth(file('bare.pth'));
     expect(state.size).toBe(122);
