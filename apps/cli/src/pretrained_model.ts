@@ -1,27 +1,10 @@
 /**
- * A model from published or PyTorch weights for `resnet predict --weights`: a catalogue name
- * (downloaded into the cache, or found there), or a `.pth`/`.pt` file (torch.save). A file named
- * like a catalogue entry (resnet50-11ad3fa6.pth) gets that entry's layout and preprocessing;
- * another needs --model and, for torchvision's bottleneck nets, --stride-in 3x3 (the shapes cannot
- * tell the layouts apart).
+ * `resnet predict --weights`: node-io's loadPretrained (a published name, fetched into the cache,
+ * or a `.pth`/`.pt` file), with the CLI's usage errors for a name that is neither and for a file
+ * that needs --model, and progress lines while it downloads.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import {
-  IMAGENET_CLASSES,
-  PRETRAINED,
-  createModel,
-  findPretrained,
-  importStateDict,
-  optionsFromStateDict,
-  pretrainedOptions,
-  stateDictFromPth,
-  type Preprocessing,
-  type PretrainedWeights,
-  type ResNet,
-  type StrideIn,
-} from '@resnet/core';
-import { defaultCacheDir, fetchPretrained, readBytes } from '@resnet/node-io';
+import { resolvePretrained, loadPretrained, defaultCacheDir } from '@resnet/node-io';
+import type { Preprocessing, ResNet, StrideIn } from '@resnet/core';
 import { UsageError } from './errors.js';
 import type { Output } from './output.js';
 
@@ -33,9 +16,6 @@ export interface PretrainedModel {
   readonly description: string;
 }
 
-/** torchvision's evaluation transform for ImageNet nets without a catalogue entry (V1's). */
-const IMAGENET_V1 = PRETRAINED.find((w) => w.name === 'resnet50.imagenet1k_v1')!.preprocessing;
-
 function layoutOf(model: ResNet): string {
   return model.spec.block === 'bottleneck' ? `stride in the ${model.spec.strideIn === '3x3' ? '3×3' : 'first 1×1'}` : 'basic blocks';
 }
@@ -45,57 +25,35 @@ export async function loadPretrainedModel(
   flags: { model?: string; strideIn?: StrideIn },
   io: Output,
 ): Promise<PretrainedModel> {
-  let entry: PretrainedWeights | undefined;
-  let file: string;
-  if (existsSync(weights)) {
-    file = weights;
-    entry = PRETRAINED.find((w) => w.fileName === path.basename(weights));
-  } else {
-    try {
-      entry = findPretrained(weights);
-    } catch (e) {
-      throw new UsageError(
-        `--weights ${weights} is neither a file nor a published weights name: ${(e as Error).message.replace(/^resnet: /, '')}`,
-      );
-    }
-    let shown = -1;
-    const got = await fetchPretrained(entry, {
-      cacheDir: defaultCacheDir(),
-      onProgress: (received, total) => {
-        const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10e6);
-        if (step !== shown)
-          io.err(`downloading ${entry!.fileName}: ${total ? `${(shown = step) * 10}%` : `${((shown = step) * 10).toFixed(0)} MB`}`);
-      },
-    });
-    file = got.path;
-  }
-  const name = entry?.model ?? flags.model;
-  if (!name)
-    throw new UsageError(`--model is required with ${weights} (a file the catalogue does not name): e.g. --model resnet50 --stride-in 3x3`);
-  if (entry && flags.model && flags.model !== entry.model)
-    throw new UsageError(`--model ${flags.model} does not fit ${entry.name}, which are ${entry.model} weights`);
-  const state = stateDictFromPth(await readBytes(file), file);
-  const options = entry
-    ? pretrainedOptions(entry)
-    : { ...optionsFromStateDict(name, state), ...(flags.strideIn ? { strideIn: flags.strideIn } : {}) };
-  if (entry && flags.strideIn && flags.strideIn !== entry.strideIn)
-    throw new UsageError(
-      `--stride-in ${flags.strideIn} does not fit ${entry.name}: they need the stride in the ${entry.strideIn === '3x3' ? '3×3' : '1×1'}`,
-    );
-  const model = createModel(name, options);
+  let resolved: ReturnType<typeof resolvePretrained>;
   try {
-    importStateDict(model, state);
+    resolved = resolvePretrained(weights);
   } catch (e) {
-    model.dispose();
-    throw e;
+    throw new UsageError(
+      `--weights ${weights} is neither a file nor a published weights name: ${(e as Error).message.replace(/^resnet: /, '')}`,
+    );
   }
-  const classNames =
-    model.spec.numClasses === 1000 ? IMAGENET_CLASSES : Array.from({ length: model.spec.numClasses }, (_, i) => `class ${i}`);
-  const what = entry ? `${entry.name} (${entry.torchvision}, top-1 ${entry.top1}%)` : file;
+  if (!resolved.entry && !flags.model)
+    throw new UsageError(`--model is required with ${weights} (a file the catalogue does not name): e.g. --model resnet50 --stride-in 3x3`);
+  let shown = -1;
+  const loaded = await loadPretrained(weights, {
+    cacheDir: defaultCacheDir(),
+    ...flags,
+    onProgress: (received, total) => {
+      // A line per 10% (or per 10 MB without a length).
+      const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10e6);
+      if (step === shown) return;
+      shown = step;
+      io.err(`downloading ${resolved.entry?.fileName ?? weights}: ${total ? `${step * 10}%` : `${step * 10} MB`}`);
+    },
+  });
+  const what = loaded.entry
+    ? `${loaded.entry.name} (${loaded.entry.torchvision}, top-1 ${loaded.entry.top1}%) from ${loaded.file}`
+    : loaded.file;
   return {
-    model,
-    classNames,
-    preprocessing: entry?.preprocessing ?? IMAGENET_V1,
-    description: `weights: ${what}; ${model.spec.name}, ${layoutOf(model)}`,
+    model: loaded.model,
+    classNames: loaded.classNames,
+    preprocessing: loaded.preprocessing,
+    description: `weights: ${what}; ${loaded.model.spec.name}, ${layoutOf(loaded.model)}`,
   };
 }

@@ -9,7 +9,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { fetchPretrained, pretrainedPath } from '../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { IMAGENET_CLASSES } from '@resnet/core';
+import { fetchPretrained, loadPretrained, pretrainedPath } from '../src/index.js';
 
 const body = new Uint8Array(3_000_000).map((_, i) => (i * 7919) % 251);
 const sha256 = createHash('sha256').update(body).digest('hex');
@@ -100,5 +105,47 @@ describe('fetchPretrained', () => {
     expect(entries()).toEqual([]);
     await expect(fetchPretrained(weights, { cacheDir: cache, from: path.join(dir, 'absent.pth') })).rejects.toThrow(/absent\.pth/);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+// A torch.save ResNet-18 (random weights) from Debian's PyTorch, for loadPretrained; skipped, saying why, without it.
+const pthDir = mkdtempSync(path.join(os.tmpdir(), 'resnet-load-'));
+const pth = path.join(pthDir, 'mine.pth');
+const made = spawnSync(
+  '/usr/bin/python3',
+  ['-c', 'import sys, torch, torchvision; torch.manual_seed(0); torch.save(torchvision.models.resnet18().state_dict(), sys.argv[1])', pth],
+  { encoding: 'utf8' },
+);
+const why =
+  made.error || made.status !== 0
+    ? `/usr/bin/python3 with torch and torchvision could not write a .pth (${made.error?.message ?? made.stderr.trim().split('\n').pop()})`
+    : undefined;
+if (why) console.warn(`skipped: ${why}`);
+afterAll(() => rmSync(pthDir, { recursive: true, force: true }));
+
+describe.skipIf(why !== undefined)('loadPretrained', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  test("a .pth with its model: ImageNet's names, torchvision's V1 preprocessing, the weights in", async () => {
+    const loaded = await loadPretrained(pth, { model: 'resnet18' });
+    expect(loaded.entry).toBeUndefined();
+    expect(loaded.model.spec.name).toBe('resnet18');
+    expect(loaded.classNames).toBe(IMAGENET_CLASSES);
+    expect(loaded.preprocessing).toMatchObject({ resize: 256, crop: 224 });
+    expect(loaded.model.variables.get('fc.weight')!.shape).toEqual([512, 1000]);
+    loaded.model.dispose();
+  });
+
+  test("a file named like a catalogue entry gets the entry's model; bad combinations are refused", async () => {
+    const named = path.join(pthDir, 'resnet18-f37072fd.pth');
+    copyFileSync(pth, named);
+    const loaded = await loadPretrained(named);
+    expect(loaded.entry?.name).toBe('resnet18.imagenet1k_v1');
+    loaded.model.dispose();
+    await expect(loadPretrained(pth)).rejects.toThrow(/mine\.pth is not a file the catalogue names: say which model it is/);
+    await expect(loadPretrained(named, { model: 'resnet34' })).rejects.toThrow(/model resnet34 does not fit resnet18\.imagenet1k_v1/);
+    await expect(loadPretrained('resnet20')).rejects.toThrow(/no published weights are called "resnet20"/);
   });
 });
