@@ -108,6 +108,51 @@ describe('files that are not checkpoints', () => {
     );
   });
 
+  test('a tensor larger than its storage (broadcast strides) is refused before it is allocated', () => {
+    const text = (v: string) => [0x58, v.length, 0, 0, 0, ...new TextEncoder().encode(v)]; // BINUNICODE
+    const global = (module: string, name: string) => [0x63, ...new TextEncoder().encode(`${module}\n${name}\n`)]; // GLOBAL
+    const int32 = (v: number) => [0x4a, v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff]; // BININT
+    const pickle = Uint8Array.from([
+      0x80,
+      0x02,
+      0x7d,
+      ...text('conv1.weight'),
+      ...global('torch._utils', '_rebuild_tensor_v2'),
+      0x28,
+      // The storage's persistent id ('storage', FloatStorage, '0', 'cpu', 1 element), BINPERSID.
+      0x28,
+      ...text('storage'),
+      ...global('torch', 'FloatStorage'),
+      ...text('0'),
+      ...text('cpu'),
+      0x4b,
+      1,
+      0x74,
+      0x51,
+      // offset 0, size (1e9,), stride (0,), requires_grad False, hooks {}: a billion floats from one.
+      0x4b,
+      0,
+      ...int32(1_000_000_000),
+      0x85,
+      0x4b,
+      0,
+      0x85,
+      0x89,
+      0x7d,
+      0x74,
+      0x52,
+      0x73,
+      0x2e,
+    ]);
+    const zip = storedZip([
+      ['archive/data.pkl', pickle],
+      ['archive/data/0', new Uint8Array(4)],
+    ]);
+    expect(() => stateDictFromPth(zip, 'huge.pth')).toThrow(
+      /huge\.pth: the tensor "conv1\.weight" has 1000000000 elements but its storage holds 1/,
+    );
+  });
+
   test('a ZIP archive without data.pkl is not a checkpoint', () => {
     const zip = storedZip([['notes.txt', new TextEncoder().encode('hello')]]);
     expect(() => stateDictFromPth(zip, 'notes.zip')).toThrow(/notes\.zip is a ZIP archive but not a torch\.save checkpoint/);

@@ -77,6 +77,10 @@ function materialise(t: TensorRef, storages: ReadonlyMap<string, ZipEntry>, name
   if (t.shape.length !== t.stride.length)
     throw new ResNetError(`resnet: ${what}: the tensor "${name}" has ${t.shape.length} sizes and ${t.stride.length} strides`);
   const size = t.shape.reduce((a, b) => a * b, 1);
+  // A state dict's tensors have no more elements than their storage (no broadcast strides): a file
+  // that claims more is refused before anything that large is allocated.
+  if (size > t.storage.numel)
+    throw new ResNetError(`resnet: ${what}: the tensor "${name}" has ${size} elements but its storage holds ${t.storage.numel}`);
   // The last element's index must lie in the storage.
   const last = size === 0 ? t.offset : t.offset + t.shape.reduce((sum, d, i) => sum + (d - 1) * t.stride[i]!, 0);
   if (last >= Math.max(1, t.storage.numel) && size > 0)
