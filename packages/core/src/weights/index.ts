@@ -1,7 +1,14 @@
 export { optionsFromStateDict } from './infer_options.js';
 export { SPEC_METADATA_KEY, exportSafetensors, importSafetensors, stateDictFromSafetensors } from './safetensors_weights.js';
 export { importPth, stateDictFromPth } from './pth/torch_checkpoint.js';
-export { exportStateDict, importStateDict, torchShape, type TorchStateEntry, type TorchTensor } from './state_dict.js';
+export {
+  exportStateDict,
+  importStateDict,
+  torchShape,
+  type ImportStateDictOptions,
+  type TorchStateEntry,
+  type TorchTensor,
+} from './state_dict.js';
 export {
   TFJS_WEIGHTS_FORMAT,
   describeMismatch,

@@ -64,9 +64,23 @@ export async function exportStateDict(model: ResNet): Promise<TorchStateEntry[]>
  * tensor, anything missing, unexpected or mis-shaped (shapes quoted in PyTorch's layout), and changes
  * nothing then.
  */
-export function importStateDict(model: ResNet, stateDict: ReadonlyMap<string, TorchTensor>): void {
+export interface ImportStateDictOptions {
+  /**
+   * `keep`: leave the model's own classifier (`fc` / `linear`) as it is and ignore the file's, of
+   * whatever shape: ImageNet weights for a backbone with a new head for N classes (transfer
+   * learning). Default `load`.
+   */
+  readonly head?: 'load' | 'keep';
+}
+
+export function importStateDict(model: ResNet, stateDict: ReadonlyMap<string, TorchTensor>, options: ImportStateDictOptions = {}): void {
+  const headNames =
+    options.head === 'keep' ? new Set([`${model.plan.head.name}.weight`, `${model.plan.head.name}.bias`]) : new Set<string>();
   const entries = new Map<string, TorchTensor>();
-  for (const [key, t] of stateDict) entries.set(key.startsWith('module.') ? key.slice('module.'.length) : key, t);
+  for (const [key, t] of stateDict) {
+    const name = key.startsWith('module.') ? key.slice('module.'.length) : key;
+    if (!headNames.has(name)) entries.set(name, t);
+  }
   let batches: number | null = null;
   for (const [name, t] of entries) {
     if (name.endsWith('.num_batches_tracked')) {
@@ -76,6 +90,7 @@ export function importStateDict(model: ResNet, stateDict: ReadonlyMap<string, To
     if (!model.layout.has(name)) throw new ResNetError(`resnet: weights do not fit ${model.spec.name}: unexpected tensor "${name}"`);
   }
   for (const [name, info] of model.layout) {
+    if (headNames.has(name)) continue;
     const t = entries.get(name);
     const expected = torchShape(info);
     if (!t)
@@ -90,6 +105,7 @@ export function importStateDict(model: ResNet, stateDict: ReadonlyMap<string, To
   const tensors = tf.tidy(() => {
     const out: Record<string, tf.Tensor> = {};
     for (const [name, info] of model.layout) {
+      if (headNames.has(name)) continue;
       const t = entries.get(name)!;
       const perm = fromTorchPerm(info);
       const raw = tf.tensor(t.data, [...t.shape], 'float32');
@@ -97,8 +113,10 @@ export function importStateDict(model: ResNet, stateDict: ReadonlyMap<string, To
     }
     return out;
   });
+  // The kept head: its own variables (setWeights skips a variable assigned to itself).
+  const own = Object.fromEntries([...headNames].map((name) => [name, model.variables.get(name)!]));
   try {
-    model.setWeights(tensors);
+    model.setWeights({ ...tensors, ...own });
   } finally {
     tf.dispose(Object.values(tensors));
   }

@@ -63,6 +63,25 @@ describe.skipIf(why !== undefined)('torch.save files of torchvision ResNet-18', 
     expect(relativeError(logitsOf('bfloat16.pt'), floats('logits_bf16.bin'))).toBeLessThan(TOLERANCE);
   });
 
+  test("head: 'keep' loads the backbone of ImageNet weights into a model with a new head for 5 classes", () => {
+    const bytes = file('bare.pth');
+    const state = stateDictFromPth(bytes);
+    const model = createModel('resnet18', { numClasses: 5, seed: 3 });
+    const head = model.variables.get('fc.weight')!.dataSync().slice();
+    importPth(model, bytes, 'bare.pth', { head: 'keep' });
+    // The head is the model's own, untouched; every backbone tensor is the file's (OIHW → HWIO).
+    expect(model.variables.get('fc.weight')!.shape).toEqual([512, 5]);
+    expect(Array.from(model.variables.get('fc.weight')!.dataSync())).toEqual(Array.from(head));
+    const conv1 = tf.tidy(() => tf.transpose(tf.tensor(state.get('conv1.weight')!.data, [64, 3, 7, 7]), [2, 3, 1, 0]).dataSync());
+    expect(Array.from(model.variables.get('conv1.weight')!.dataSync())).toEqual(Array.from(conv1));
+    expect(Array.from(model.variables.get('layer4.1.bn2.running_var')!.dataSync())).toEqual(
+      Array.from(state.get('layer4.1.bn2.running_var')!.data),
+    );
+    // Without it, the 1000-class head does not fit, and the message says so.
+    expect(() => importPth(model, bytes, 'bare.pth')).toThrow(/"fc\.weight" has shape \[1000, 512\], expected \[5, 512\]/);
+    model.dispose();
+  });
+
   test('the state dict has every tensor, in PyTorch layout, and BN counters as numbers', () => {
     const state = stateDictFromPth(file('bare.pth'));
     expect(state.size).toBe(122);

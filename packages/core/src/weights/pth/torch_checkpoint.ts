@@ -9,7 +9,7 @@
  */
 import { ResNetError } from '../../errors.js';
 import type { ResNet } from '../../model/resnet.js';
-import { importStateDict, type TorchTensor } from '../state_dict.js';
+import { importStateDict, type ImportStateDictOptions, type TorchTensor } from '../state_dict.js';
 import { PickleDict, unpickle, type PickleValue, type StorageDType, type TensorRef } from './pickle.js';
 import { readZip, type ZipEntry } from './zip.js';
 
@@ -148,7 +148,10 @@ export function stateDictFromPth(bytes: Uint8Array, what = 'the checkpoint'): Ma
   return out;
 }
 
-/** Loads a PyTorch checkpoint's weights into `model` (names as torchvision's; layouts converted). */
-export function importPth(model: ResNet, bytes: Uint8Array, what = 'the checkpoint'): void {
-  importStateDict(model, stateDictFromPth(bytes, what));
+/**
+ * Loads a PyTorch checkpoint's weights into `model` (names as torchvision's; layouts converted).
+ * `head: 'keep'` loads the backbone only and leaves the model's own classifier (a new head).
+ */
+export function importPth(model: ResNet, bytes: Uint8Array, what = 'the checkpoint', options: ImportStateDictOptions = {}): void {
+  importStateDict(model, stateDictFromPth(bytes, what), options);
 }
