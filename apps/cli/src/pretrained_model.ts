@@ -5,6 +5,7 @@
  */
 import { resolvePretrained, loadPretrained, defaultCacheDir } from '@resnet/node-io';
 import type { Preprocessing, ResNet, StrideIn } from '@resnet/core';
+import { downloadProgress } from './download_progress.js';
 import { UsageError } from './errors.js';
 import type { Output } from './output.js';
 
@@ -35,17 +36,10 @@ export async function loadPretrainedModel(
   }
   if (!resolved.entry && !flags.model)
     throw new UsageError(`--model is required with ${weights} (a file the catalogue does not name): e.g. --model resnet50 --stride-in 3x3`);
-  let shown = -1;
   const loaded = await loadPretrained(weights, {
     cacheDir: defaultCacheDir(),
     ...flags,
-    onProgress: (received, total) => {
-      // A line per 10% (or per 10 MB without a length).
-      const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10e6);
-      if (step === shown) return;
-      shown = step;
-      io.err(`downloading ${resolved.entry?.fileName ?? weights}: ${total ? `${step * 10}%` : `${step * 10} MB`}`);
-    },
+    onProgress: downloadProgress(io, resolved.entry?.fileName ?? weights),
   });
   const what = loaded.entry
     ? `${loaded.entry.name} (${loaded.entry.torchvision}, top-1 ${loaded.entry.top1}%) from ${loaded.file}`

@@ -209,6 +209,21 @@ export async function attachOwnKernels(
   return { loaded: true, detail: `${binary} from ${located.location} on ${threads} thread${threads === 1 ? '' : 's'}`, warnings };
 }
 
+/**
+ * After a call that packed `filter` into `at` (conv.c's panels or winograd.c's transform, `kind`):
+ * counts the use and, from the second, keeps `at` as the filter's copy. True: the caller must not free it.
+ */
+export function keepPackedOnReuse(own: OwnKernels, filter: object, kind: 'at' | 'winograd', at: number): boolean {
+  const pack = own.packs.get(filter);
+  if (!pack) {
+    own.packs.set(filter, { uses: 1 });
+    return false;
+  }
+  pack.uses++;
+  pack[kind] = at;
+  return true;
+}
+
 /** Frees a filter's packed copy when tfjs frees the filter (its last reference). */
 function keepPacksWithTheirTensors(backend: BackendWasm, packs: Map<object, PackedFilter>): void {
   const heap = backend.wasm as unknown as { _free(at: number): void };

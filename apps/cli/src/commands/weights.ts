@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { PRETRAINED, findPretrained, type PretrainedWeights } from '@resnet/core';
 import { defaultCacheDir, fetchPretrained, pretrainedPath } from '@resnet/node-io';
 import { UsageError } from '../errors.js';
+import { downloadProgress } from '../download_progress.js';
 import { table, type Output } from '../output.js';
 
 export const WEIGHTS_HELP = `resnet weights [--json]
@@ -29,10 +30,6 @@ A file already cached and intact is reused.
 
 function layout(w: PretrainedWeights): string {
   return w.strideIn === '3x3' ? "stride in the 3×3 (torchvision's layout)" : 'basic blocks';
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 export async function weightsCommand(args: string[], io: Output): Promise<number> {
@@ -73,20 +70,11 @@ export async function weightsCommand(args: string[], io: Output): Promise<number
   if (positionals.length !== 2) throw new UsageError('resnet weights get takes one name, e.g. resnet weights get resnet50');
   if (values.json) throw new UsageError('--json goes with the list (resnet weights --json)');
   const weights = findPretrained(positionals[1]!);
-  let shown = -1;
   const got = await fetchPretrained(weights, {
     cacheDir,
     ...(values.from !== undefined ? { from: values.from } : {}),
     ...(values.url !== undefined ? { url: values.url } : {}),
-    onProgress: (received, total) => {
-      // A line per 10% (or per 10 MB without a length): readable in logs and on a terminal.
-      const step = total ? Math.floor((received / total) * 10) : Math.floor(received / 10e6);
-      if (step === shown) return;
-      shown = step;
-      io.err(
-        `downloading ${weights.fileName}: ${total ? `${step * 10}% (${megabytes(received)} of ${megabytes(total)})` : megabytes(received)}`,
-      );
-    },
+    onProgress: downloadProgress(io, weights.fileName),
   });
   const how =
     got.source === 'cache'

@@ -10,7 +10,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { backend_util, getKernel, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { checkStatus, offsetOf, ownKernelsOf, type OwnKernels } from '../own_kernels.js';
+import { checkStatus, keepPackedOnReuse, offsetOf, ownKernelsOf, type OwnKernels } from '../own_kernels.js';
 import { WASM, dataFormatOf } from './kernel_utils.js';
 
 const NAME = 'Conv2D';
@@ -100,13 +100,7 @@ export function ownConv2D(
         prepacked ? 1 : 0,
       ),
     );
-    if (!options.transposed && !prepacked) {
-      if (pack) {
-        pack.uses++;
-        pack.at = scratch;
-        keep = true;
-      } else own.packs.set(filter.dataId, { uses: 1 });
-    }
+    if (!options.transposed && !prepacked) keep = keepPackedOnReuse(own, filter.dataId, 'at', scratch);
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
@@ -178,13 +172,7 @@ export function ownWinogradConv2D(
         bytes,
       ),
     );
-    if (!cached) {
-      if (pack) {
-        pack.uses++;
-        pack.winograd = u;
-        keep = true;
-      } else own.packs.set(filter.dataId, { uses: 1 });
-    }
+    if (!cached) keep = keepPackedOnReuse(own, filter.dataId, 'winograd', u);
   } catch (e) {
     backend.disposeData(out.dataId);
     throw e;
