@@ -26,6 +26,8 @@ export interface RunData {
   readonly val?: Dataset;
   readonly test?: Dataset;
   readonly mean: Float32Array;
+  /** The per-channel standard deviation the images are divided by (folders normalised for pretrained weights). */
+  readonly std?: Float32Array;
   readonly classNames: readonly string[];
   /** The image side the model must take (32 for CIFAR-sized sets, the crop for folders). */
   readonly inputSize: number;
@@ -49,11 +51,16 @@ export interface SourceOptions {
   /** Fetch CIFAR-10 into the cache when it is not there. */
   readonly download?: boolean;
   readonly cacheDir?: string;
-  /** Mean to use instead of computing one (evaluation of a trained model uses the training mean). */
+  /**
+   * Mean to use instead of computing one (evaluation of a trained model uses the training mean);
+   * for folders also 3 values, a mean per channel (pretrained weights' normalisation, with `std`).
+   */
   readonly mean?: Float32Array;
+  /** Folders: the per-channel standard deviation to divide by (with a per-channel `mean`). */
+  readonly std?: Float32Array;
   /** Synthetic set sizes (tests use small ones). */
   readonly syntheticSize?: { train: number; test: number };
-  /** Folders: training crop side (224). */
+  /** Folders: the crop side, the model's input (default 224); the resize sides scale with it (256 and [256, 480] at 224). */
   readonly cropSize?: number;
   readonly log?: (line: string) => void;
 }
@@ -155,12 +162,18 @@ async function findFolder(root: string, options: SourceOptions): Promise<DataSou
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UsageError(`--dataset ${`folder:${root}`}: ${abs} is not a folder`);
   const split = existsSync(path.join(abs, 'train')) && existsSync(path.join(abs, 'val'));
   const cropSize = options.cropSize ?? 224;
-  const trainAll = await imageFolder(split ? path.join(abs, 'train') : abs, { cropSize });
+  const trainAll = await imageFolder(split ? path.join(abs, 'train') : abs, folderSizes(cropSize));
   return {
     classNames: trainAll.classNames,
     inputSize: cropSize,
     open: (valSize) => openFolder(abs, split, trainAll, cropSize, valSize, options),
   };
+}
+
+/** The paper's ImageNet sizes (Sec. 3.4: crops of 224 from a shorter side in [256, 480], tested at 256) scaled to another crop side. */
+function folderSizes(cropSize: number): { cropSize: number; evalResize: number; scaleRange: [number, number] } {
+  const at = (side: number): number => Math.round((side * cropSize) / 224);
+  return { cropSize, evalResize: at(256), scaleRange: [at(256), at(480)] };
 }
 
 async function openFolder(
@@ -178,8 +191,11 @@ async function openFolder(
     options.log?.(`computing the per-pixel mean over ${count(sample.length)} training images…`);
     mean = await computeMeanImage(trainAll, { indices: sample.sort() });
   }
-  const train: ImageFolderDataset = trainAll.with({ mean });
-  const test = split ? await imageFolder(path.join(abs, 'val'), { cropSize, classNames: [...classNames], mean }) : undefined;
+  const std = options.std;
+  const train: ImageFolderDataset = trainAll.with({ mean, ...(std ? { std } : {}) });
+  const test = split
+    ? await imageFolder(path.join(abs, 'val'), { ...folderSizes(cropSize), classNames: [...classNames], mean, ...(std ? { std } : {}) })
+    : undefined;
   let val: Dataset | undefined;
   let trainPart: Dataset = train;
   if (valSize > 0) {
@@ -192,6 +208,7 @@ async function openFolder(
     ...(val ? { val } : {}),
     ...(test ? { test } : {}),
     mean,
+    ...(std ? { std } : {}),
     classNames,
     inputSize: cropSize,
     description: `image folder ${abs} (${count(trainPart.size)} train${val ? ` / ${count(val.size)} val` : ''}${test ? ` / ${count(test.size)} test` : ''}, ${classNames.length} classes)`,

@@ -29,6 +29,9 @@ export interface RunRecord {
   readonly dataset: string;
   readonly syntheticSize?: { train: number; test: number };
   readonly backend: string;
+  /** The weights the run started from (`--init`), and the image side of a folder (`--crop-size`). */
+  readonly init?: { readonly weights: string; readonly file: string; readonly entry?: string };
+  readonly cropSize?: number;
 }
 
 async function readCheckpoint(file: string): Promise<Checkpoint> {
@@ -77,6 +80,8 @@ export interface LoadedRun {
   readonly model: ResNet;
   readonly meta: CheckpointMeta;
   readonly mean: Float32Array | undefined;
+  /** The per-channel standard deviation its data was divided by (runs fine-tuned from pretrained weights). */
+  readonly std: Float32Array | undefined;
   readonly classNames: readonly string[];
   readonly file: string;
   /** What `resnet train` recorded in the run folder's config.json: the --dataset it was given. */
@@ -105,5 +110,5 @@ export async function loadRun(target: string): Promise<LoadedRun> {
     const j = JSON.parse(readFileSync(config, 'utf8')) as { dataset?: string; syntheticSize?: { train: number; test: number } };
     if (typeof j.dataset === 'string') dataset = { spec: j.dataset, ...(j.syntheticSize ? { syntheticSize: j.syntheticSize } : {}) };
   }
-  return { model, meta: c.meta, mean: c.mean, classNames: c.meta.dataset.classNames, file, ...(dataset ? { dataset } : {}) };
+  return { model, meta: c.meta, mean: c.mean, std: c.std, classNames: c.meta.dataset.classNames, file, ...(dataset ? { dataset } : {}) };
 }

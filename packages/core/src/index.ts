@@ -62,6 +62,7 @@ export {
 } from './model/plan.js';
 export { ResNet, createModel, type ApplyOptions, type CreateOptions, type StageFeatures } from './model/resnet.js';
 export { FoldedResNet, foldBatchNorm } from './model/fold_bn.js';
+export { FREEZE_BACKBONE, FREEZE_NONE, frozenParts, isHeadWeight, stageNames, type FrozenParts } from './model/freeze.js';
 export { formatCount, formatSummary, summarize, type LayerSummary, type LayerType, type ModelSummary } from './model/summary.js';
 
 export const VERSION = '0.1.0';

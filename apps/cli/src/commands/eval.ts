@@ -69,6 +69,9 @@ export async function evalCommand(args: string[], io: Output): Promise<number> {
   const data = await openDataset(datasetSpec, {
     valSize: run.meta.config.valSize,
     ...(run.mean ? { mean: run.mean } : {}),
+    ...(run.std ? { std: run.std } : {}),
+    // A folder is cut at the side the run's network takes (--crop-size when it was trained).
+    cropSize: run.model.spec.inputSize,
     ...(syntheticSize ? { syntheticSize } : {}),
     log: (l) => io.err(l),
   });

@@ -29,7 +29,7 @@ interface Source {
   model: ResNet;
   classNames: readonly string[];
   /** How an image becomes the model's input (loadImageForModel's options besides the size). */
-  image: { resize?: number; mean?: Float32Array | readonly number[]; std?: readonly number[] };
+  image: { resize?: number; mean?: Float32Array | readonly number[]; std?: Float32Array | readonly number[] };
   description: string;
 }
 
@@ -39,7 +39,7 @@ async function fromRun(target: string): Promise<Source> {
   return {
     model: run.model,
     classNames: run.classNames,
-    image: { ...(size === 32 ? { resize: 32 } : {}), ...(run.mean ? { mean: run.mean } : {}) },
+    image: { ...(size === 32 ? { resize: 32 } : {}), ...(run.mean ? { mean: run.mean } : {}), ...(run.std ? { std: run.std } : {}) },
     description: `weights: ${run.file}; ${run.model.spec.name}`,
   };
 }

@@ -16,16 +16,28 @@ import {
   depthOf,
   describeSchedule,
   exportSafetensors,
+  frozenParts,
+  importStateDict,
+  planNetwork,
   planRun,
   serializeCheckpoint,
   type Checkpoint,
   type ClassificationMetrics,
+  type ModelOptions,
   type RunOverrides,
   type RunPlan,
   type TrainConfig,
   type TrainingOutcome,
 } from '@resnet/core';
-import { writeBytesAtomic } from '@resnet/node-io';
+import {
+  defaultCacheDir,
+  modelOptionsFor,
+  pretrainedModelName,
+  readPretrained,
+  resolvePretrained,
+  writeBytesAtomic,
+  type PretrainedStateDict,
+} from '@resnet/node-io';
 import { htmlReport } from '@resnet/report';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS, findDataset, type DataSource, type RunData } from '../data.js';
@@ -33,6 +45,7 @@ import { UsageError } from '../errors.js';
 import { choiceFlag, flagError, integerFlag, numberFlag, positiveIntegerFlag, syntheticSizeFlag } from '../flags.js';
 import { stopOnInterrupt } from '../interrupt.js';
 import type { Output } from '../output.js';
+import { downloadProgress } from '../download_progress.js';
 import { ProgressBar, formatDuration, logLine } from '../progress.js';
 import { curvesSvg, runReport } from '../checkpoint_report.js';
 import { openRunFolder, writeRunFiles, type RunFiles } from '../run_files.js';
@@ -49,6 +62,16 @@ iteration with a checkpoint; --resume continues from it exactly.
   --out           the run folder (default runs/<model>-<dataset>)
   --resume        continue the run in --out from its checkpoint (--iterations may extend it)
   --backend       auto|node-gpu|node|webgpu|onednn|wasm|cpu (default auto: the fastest that runs here)
+  --crop-size     folders: the image side the network takes (default 224; the resize sides scale with it)
+Transfer learning (start from pretrained weights; the recipe defaults to finetune):
+  --init          a published weights name (resnet weights), a .pth/.pt or a .safetensors state dict;
+                  the backbone is loaded, the head is new for the data set's classes, and folder
+                  images are normalised as the weights expect (ImageNet mean and std); --model
+                  defaults to the weights' network
+  --classes N     the new head's classes: must be the data set's (a check; default: the data set's)
+  --freeze        none, conv1, conv2_x … or backbone: freeze every stage up to it (weights not
+                  trained, BN in inference mode with its running statistics untouched)
+  --backbone-lr X the backbone's base rate (default: finetune's 0.1 × --lr); the head follows --lr
   Recipe overrides: --iterations N, --batch-size N, --lr X (base rate; the schedule keeps its shape),
   --warmup none|N (drop the warm-up, or warm up for at most N iterations), --momentum X,
   --weight-decay X, --weight-decay-scope all|weights-only, --seed N, --val-size N,
@@ -56,7 +79,14 @@ iteration with a checkpoint; --resume continues from it exactly.
   --quiet         no progress line or log lines; --json prints the final summary as JSON`;
 
 export interface TrainRunOptions {
-  readonly model: string;
+  /** The network; with `init`, by default the weights' own. */
+  readonly model?: string;
+  /** Pretrained weights to start from: a catalogue name, a .pth/.pt or a .safetensors file. */
+  readonly init?: string;
+  /** The new head's classes, checked against the data set's. */
+  readonly classes?: number;
+  /** Folders: the crop side. */
+  readonly cropSize?: number;
   readonly dataset: string;
   readonly recipe?: string;
   /** Recipe fields, and the schedule's base rate (`learningRate`) and warm-up (`warmup`: 'none', or a length in iterations). */
@@ -76,14 +106,62 @@ export interface TrainRunOptions {
 
 export interface TrainRunResult extends RunFiles {
   readonly outcome: TrainingOutcome;
+  /** The network trained (the spec's name). */
+  readonly model: string;
   readonly backend: string;
   readonly config: TrainConfig;
 }
 
-function defaultRecipe(dataset: string): string {
+function defaultRecipe(dataset: string, init: boolean): string {
+  if (init) return 'finetune';
   if (dataset.startsWith('cifar10')) return 'cifar10-paper';
   if (dataset.startsWith('folder:')) return 'imagenet-paper';
   return 'synthetic';
+}
+
+/** `--init`: the state dict to start from, the network it is for and the options of its layout. */
+interface InitWeights {
+  readonly read: PretrainedStateDict;
+  readonly model: string;
+  /** The layout the weights fit (widths, shortcut option, input channels, stride place), without their head. */
+  readonly modelOptions: ModelOptions;
+  readonly description: string;
+}
+
+async function readInit(weights: string, model: string | undefined, io: Output, say: (line: string) => void): Promise<InitWeights> {
+  let resolved: ReturnType<typeof resolvePretrained>;
+  try {
+    resolved = resolvePretrained(weights);
+  } catch (e) {
+    throw new UsageError(
+      `--init ${weights} is neither a file nor a published weights name: ${(e as Error).message.replace(/^resnet: /, '')}`,
+    );
+  }
+  if (!resolved.entry && !model)
+    throw new UsageError(`--model is required with --init ${weights} (a file the catalogue does not name): e.g. --model resnet18`);
+  let name: string;
+  try {
+    name = pretrainedModelName(weights, resolved.entry, model ? { model } : {});
+  } catch (e) {
+    throw new UsageError(`--init: ${(e as Error).message.replace(/^resnet: /, '')}`);
+  }
+  const read = await readPretrained(weights, {
+    cacheDir: defaultCacheDir(),
+    onProgress: downloadProgress(io, resolved.entry?.fileName ?? weights),
+  });
+  const { numClasses: _head, ...layout } = modelOptionsFor(read, name);
+  const entry = read.entry;
+  say(`--init: ${entry ? `${entry.name} (${entry.torchvision}, top-1 ${entry.top1}% on ImageNet)` : read.file}`);
+  return { read, model: name, modelOptions: layout, description: entry ? `${entry.name} (${read.file})` : read.file };
+}
+
+/** The network a catalogue name is for (the default --model and run folder with --init), else undefined. */
+function initModel(weights: string): string | undefined {
+  try {
+    return resolvePretrained(weights).entry?.model;
+  } catch {
+    return undefined; // not a name or a file: readInit says so
+  }
 }
 
 /** Starts the backend and says which it is; returns its one-line name for the reports. */
@@ -96,18 +174,37 @@ async function startBackend(name: string, say: (line: string) => void): Promise<
 }
 
 /** The spec, recipe and schedule: a resumed run's own, or core's plan for the model on this data. */
-function plan(options: TrainRunOptions, source: DataSource, resumeFrom: Checkpoint | undefined): RunPlan {
+function plan(
+  options: TrainRunOptions,
+  model: string,
+  source: DataSource,
+  init: InitWeights | undefined,
+  resumeFrom: Checkpoint | undefined,
+): RunPlan {
   const m = resumeFrom?.meta;
-  if (m && m.spec.name !== options.model)
-    throw new UsageError(`--resume: the run in ${path.resolve(options.out)} trains ${m.spec.name}, not ${options.model}`);
+  if (m && m.spec.name !== model)
+    throw new UsageError(`--resume: the run in ${path.resolve(options.out)} trains ${m.spec.name}, not ${model}`);
+  if (options.classes !== undefined && options.classes !== source.classNames.length)
+    throw new UsageError(
+      `--classes ${options.classes} does not fit ${options.dataset}, which has ${source.classNames.length} classes (${source.classNames.slice(0, 5).join(', ')}${source.classNames.length > 5 ? ', …' : ''})`,
+    );
   const p = planRun({
-    model: options.model,
+    model,
     // An ImageNet net keeps its 224 input on 32×32 data, to be refused below rather than shrunk.
     data: { numClasses: source.classNames.length, ...(source.inputSize !== 32 ? { inputSize: source.inputSize } : {}) },
-    recipe: options.recipe ?? defaultRecipe(options.dataset),
+    // The layout the weights were made for (widths, shortcuts, the stride's place in a bottleneck); the head is the data's.
+    ...(init ? { modelOptions: init.modelOptions } : {}),
+    recipe: options.recipe ?? defaultRecipe(options.dataset, options.init !== undefined),
     overrides: options.overrides,
     ...(m ? { resume: { spec: m.spec, config: m.config } } : {}),
   });
+  if (p.config.freeze !== undefined) {
+    try {
+      frozenParts(planNetwork(p.spec), p.config.freeze, p.spec.name);
+    } catch (e) {
+      throw new UsageError(`--freeze: ${(e as Error).message.replace(/^resnet: /, '')}`);
+    }
+  }
   if (p.spec.inputSize !== source.inputSize) {
     throw new UsageError(
       `${p.spec.name} takes ${p.spec.inputSize}×${p.spec.inputSize} images but ${options.dataset} gives ${source.inputSize}×${source.inputSize}; pick a ${source.inputSize === 32 ? 'CIFAR' : 'ImageNet'} network`,
@@ -116,17 +213,31 @@ function plan(options: TrainRunOptions, source: DataSource, resumeFrom: Checkpoi
   return p;
 }
 
-/** The model and its training: fresh from the plan, or exactly as the checkpoint left them (anything that differs is refused here, before a file is written). */
-function startTraining(p: RunPlan, data: RunData, resumeFrom: Checkpoint | undefined): Training {
+/** The model and its training: fresh from the plan (its backbone from `init`), or exactly as the checkpoint left them (anything that differs is refused here, before a file is written). */
+function startTraining(p: RunPlan, data: RunData, init: InitWeights | undefined, resumeFrom: Checkpoint | undefined): Training {
   const m = resumeFrom?.meta;
   const model = new ResNet(p.spec, m ? { bnMomentum: m.bnMomentum, bnEpsilon: m.bnEpsilon } : { seed: p.config.seed });
-  const training = new Training(
-    model,
-    { train: data.train, ...(data.val ? { val: data.val } : {}), ...(data.test ? { test: data.test } : {}), mean: data.mean },
-    p.config,
-  );
+  let training: Training;
+  try {
+    training = new Training(
+      model,
+      {
+        train: data.train,
+        ...(data.val ? { val: data.val } : {}),
+        ...(data.test ? { test: data.test } : {}),
+        mean: data.mean,
+        ...(data.std ? { std: data.std } : {}),
+      },
+      p.config,
+    );
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   try {
     if (resumeFrom) training.restore(resumeFrom);
+    // The pretrained backbone under the new head (seeded with the run's seed above): a resumed run has it in its checkpoint.
+    else if (init) importStateDict(model, init.read.state, { head: 'keep' });
   } catch (e) {
     training.dispose();
     model.dispose();
@@ -176,9 +287,11 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
 
   if (resumeFrom)
     say(`resuming ${model.spec.name} from iteration ${resumeFrom.meta.iteration} of ${config.iterations} (${files.checkpointPath})`);
-  say(`training ${model.spec.name} (${summary.params.toLocaleString('en-US')} parameters) on ${data.description}`);
+  const trained = model.trainableVariables().reduce((n, v) => n + v.size, 0);
+  const frozen = model.frozen === 'none' ? '' : `, ${trained.toLocaleString('en-US')} trained: frozen up to ${model.frozen}`;
+  say(`training ${model.spec.name} (${summary.params.toLocaleString('en-US')} parameters${frozen}) on ${data.description}`);
   say(
-    `recipe ${config.recipe}: batch ${config.batchSize}, ${config.iterations.toLocaleString('en-US')} iterations, lr ${describeSchedule(config.schedule, resumeFrom?.meta.schedule)}, momentum ${config.momentum}, weight decay ${config.weightDecay}; run folder ${files.runDir}`,
+    `recipe ${config.recipe}: batch ${config.batchSize}, ${config.iterations.toLocaleString('en-US')} iterations, lr ${describeSchedule(config.schedule, resumeFrom?.meta.schedule)}${config.backboneLrScale !== undefined && config.backboneLrScale !== 1 ? ` (backbone ×${+config.backboneLrScale.toPrecision(6)})` : ''}, momentum ${config.momentum}, weight decay ${config.weightDecay}; run folder ${files.runDir}`,
   );
 
   // metrics.jsonl lines are appended in order; the run waits for them before it returns.
@@ -251,18 +364,34 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
   } catch (e) {
     throw flagError(e, Object.keys(fields));
   }
+  const folder = options.dataset.startsWith('folder:');
+  if (options.cropSize !== undefined && !folder)
+    throw new UsageError(`--crop-size is for image folders; ${options.dataset} has fixed-size images`);
   const { files, resumeFrom } = await openRunFolder(options.out, options.resume);
+  // The weights to start from, read before the data: they say how folder images must be normalised.
+  const init = options.init !== undefined && !resumeFrom ? await readInit(options.init, options.model, io, say) : undefined;
+  const model = options.model ?? resumeFrom?.meta.spec.name ?? init?.model ?? 'resnet20';
   const backend = await startBackend(options.backend, say);
+  const normalise = resumeFrom
+    ? { ...(resumeFrom.mean ? { mean: resumeFrom.mean } : {}), ...(resumeFrom.std ? { std: resumeFrom.std } : {}) }
+    : init && folder
+      ? { mean: Float32Array.from(init.read.preprocessing.mean), std: Float32Array.from(init.read.preprocessing.std) }
+      : {};
   const source = await findDataset(options.dataset, {
     download: options.download,
     log: say,
-    ...(resumeFrom?.mean ? { mean: resumeFrom.mean } : {}),
+    ...normalise,
+    ...(options.cropSize !== undefined
+      ? { cropSize: options.cropSize }
+      : resumeFrom && folder
+        ? { cropSize: resumeFrom.meta.spec.inputSize }
+        : {}),
     ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}),
   });
-  const p = plan(options, source, resumeFrom);
+  const p = plan(options, model, source, init, resumeFrom);
   // A --val-size other than a resumed run's own is refused when the run is restored: its training set differs.
   const data = await source.open(options.overrides.valSize ?? p.config.valSize);
-  const training = startTraining(p, data, resumeFrom);
+  const training = startTraining(p, data, init, resumeFrom);
   try {
     await writeRunFiles(
       files,
@@ -272,10 +401,15 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
         dataset: options.dataset,
         ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}),
         backend,
+        ...(init
+          ? { init: { weights: options.init!, file: init.read.file, ...(init.read.entry ? { entry: init.read.entry.name } : {}) } }
+          : {}),
+        ...(options.cropSize !== undefined ? { cropSize: options.cropSize } : {}),
       },
     );
+    if (init) say(`initialised from ${init.description}; a new head for ${p.spec.numClasses} classes`);
     const outcome = await train({ options, files, backend, data, training, resumeFrom, say });
-    return { outcome, ...files, backend, config: p.config };
+    return { outcome, ...files, model: p.spec.name, backend, config: p.config };
   } finally {
     training.dispose();
     training.model.dispose();
@@ -299,8 +433,13 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
     allowPositionals: true,
     strict: true,
     options: {
-      model: { type: 'string', default: 'resnet20' },
+      model: { type: 'string' },
       dataset: { type: 'string', default: 'synthetic' },
+      init: { type: 'string' },
+      classes: { type: 'string' },
+      freeze: { type: 'string' },
+      'backbone-lr': { type: 'string' },
+      'crop-size': { type: 'string' },
       recipe: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean', default: false },
@@ -342,17 +481,26 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
       evalEvery: positiveIntegerFlag('eval-every', values['eval-every']),
       logEvery: positiveIntegerFlag('log-every', values['log-every']),
       checkpointEvery: integerFlag('checkpoint-every', values['checkpoint-every'], 0),
+      freeze: values.freeze,
+      backboneLearningRate: numberFlag('backbone-lr', values['backbone-lr'], { min: 0 }),
     }).filter(([, v]) => v !== undefined),
   );
   const datasetKind = values.dataset.split(':')[0]!;
-  const out = values.out ?? path.join('runs', `${values.model}-${datasetKind}`);
+  const classes = positiveIntegerFlag('classes', values.classes);
+  const cropSize = positiveIntegerFlag('crop-size', values['crop-size']);
+  // With --init and no --model the network is the weights' (a catalogue name says it: resnet50.imagenet1k_v2 → resnet50).
+  const modelName = values.model ?? (values.init !== undefined ? initModel(values.init) : undefined) ?? 'resnet20';
+  const out = values.out ?? path.join('runs', `${modelName}-${datasetKind}`);
 
   const interrupt = stopOnInterrupt(io);
   let result: TrainRunResult;
   try {
     result = await trainRun(
       {
-        model: values.model,
+        ...(values.model !== undefined ? { model: values.model } : {}),
+        ...(values.init !== undefined ? { init: values.init } : {}),
+        ...(classes !== undefined ? { classes } : {}),
+        ...(cropSize !== undefined ? { cropSize } : {}),
         dataset: values.dataset,
         ...(recipe ? { recipe } : {}),
         overrides,
@@ -384,7 +532,7 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
         {
           status: outcome.status,
           iteration: outcome.iteration,
-          model: values.model,
+          model: result.model,
           backend: result.backend,
           ...(test ? { test: summaryOf(test) } : {}),
           ...(val ? { val: summaryOf(val) } : {}),
@@ -404,12 +552,12 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
   }
   if (outcome.status === 'stopped') {
     io.out(`stopped at iteration ${outcome.iteration}; checkpoint saved to ${result.checkpointPath}`);
-    io.out(`continue with: resnet train --model ${values.model} --dataset ${values.dataset} --out ${out} --resume`);
+    io.out(`continue with: resnet train --model ${result.model} --dataset ${values.dataset} --out ${out} --resume`);
     return 130;
   }
   const last = outcome.history.log[outcome.history.log.length - 1];
   const lines = [
-    `trained ${values.model} for ${outcome.iteration.toLocaleString('en-US')} iterations in ${formatDuration(last?.elapsed ?? 0)} on ${result.backend}`,
+    `trained ${result.model} for ${outcome.iteration.toLocaleString('en-US')} iterations in ${formatDuration(last?.elapsed ?? 0)} on ${result.backend}`,
     ...(val ? [accuracyLine('validation', val)] : []),
     ...(test ? [accuracyLine('test', test)] : []),
     `report:     ${result.reportPath}`,

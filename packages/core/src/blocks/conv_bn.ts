@@ -14,6 +14,11 @@ export type ConvBnExecutor = (plan: ConvPlan, x: tf.Tensor4D, relu: boolean) => 
 export interface ForwardContext {
   readonly weight: (name: string) => tf.Tensor;
   readonly training: boolean;
+  /**
+   * BNs of frozen stages (transfer learning, model/freeze.ts): in inference mode even in a training
+   * pass, so they normalise with their running statistics and report no batch statistics to update.
+   */
+  readonly frozenBn?: ReadonlySet<string>;
   readonly bnEpsilon: number;
   /** Filled in training mode: each BN's batch statistics, by BN name. */
   readonly batchStats: Map<string, BatchStats>;
@@ -39,7 +44,7 @@ function bn(ctx: ForwardContext, name: string, x: tf.Tensor4D, relu: boolean): t
       runningMean: ctx.weight(`${name}.running_mean`),
       runningVar: ctx.weight(`${name}.running_var`),
     },
-    ctx.training,
+    ctx.training && !ctx.frozenBn?.has(name),
     ctx.bnEpsilon,
     relu,
   );

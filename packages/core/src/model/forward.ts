@@ -14,6 +14,8 @@ import type { NetworkPlan } from './plan.js';
 
 export interface ForwardOptions {
   readonly training: boolean;
+  /** BNs kept in inference mode in training passes: those of frozen stages (model/freeze.ts). */
+  readonly frozenBn?: ReadonlySet<string>;
   readonly bnEpsilon: number;
   /** Called with every conv's BN output, in network order (experiments/responses.ts measures Fig. 7 with it). */
   readonly onConvBn?: ConvBnObserver;
@@ -59,6 +61,7 @@ export function backbone(plan: NetworkPlan, weight: (name: string) => tf.Tensor,
   const convBn = convBnExecutor({
     weight,
     training: options.training,
+    ...(options.frozenBn ? { frozenBn: options.frozenBn } : {}),
     bnEpsilon: options.bnEpsilon,
     batchStats,
     onConvBn: options.onConvBn,

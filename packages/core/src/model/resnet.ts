@@ -9,6 +9,7 @@ import type { ResNetSpec } from '../architectures/spec.js';
 import { BN_EPSILON, BN_MOMENTUM, updatedRunningStats } from '../blocks/batch_norm.js';
 import { numberIn, oneOf } from '../checks.js';
 import { ResNetError } from '../errors.js';
+import { FREEZE_NONE, frozenParts, type FrozenParts } from './freeze.js';
 import { backbone, forward } from './forward.js';
 import { initialValue, tensorSeed, type InitMode } from './init.js';
 import { planNetwork, planWeights, type NetworkPlan, type WeightInfo } from './plan.js';
@@ -65,10 +66,14 @@ export class ResNet {
   readonly layout: ReadonlyMap<string, WeightInfo>;
   readonly bnMomentum: number;
   readonly bnEpsilon: number;
-  /** Training-mode forward passes that updated the BN statistics (PyTorch's `num_batches_tracked`). */
+  /**
+   * Training-mode forward passes that updated the BN statistics (PyTorch's `num_batches_tracked`),
+   * one count for the whole model: with some stages frozen it is that of the BNs that train.
+   */
   numBatchesTracked = 0;
   private readonly vars = new Map<string, tf.Variable>();
   private disposed = false;
+  private frozenPart: FrozenParts = { upTo: FREEZE_NONE, weights: new Set(), bns: new Set() };
 
   constructor(spec: ResNetSpec, options: Omit<CreateOptions, keyof ModelOptions> = {}) {
     const momentum = options.bnMomentum ?? BN_MOMENTUM;
@@ -98,9 +103,33 @@ export class ResNet {
     return this.vars;
   }
 
-  /** What SGD updates: convs, BN γ/β, fc (not the running statistics). */
+  /** What SGD updates: convs, BN γ/β, fc (not the running statistics, nor anything frozen). */
   trainableVariables(): tf.Variable[] {
     return [...this.vars.values()].filter((v) => v.trainable);
+  }
+
+  /**
+   * Freezes the stages up to `upTo` (inclusive) for transfer learning: `conv1` (the stem),
+   * `conv2_x` … (the paper's stage names, Table 1), `backbone` (every stage: only the head trains),
+   * or `none` (undo). Frozen convs and BN γ/β are no longer trainable, and frozen BNs run in
+   * inference mode even in training passes, so their running statistics stay as they are
+   * (model/freeze.ts). The head is never frozen.
+   *
+   * @example
+   * ```ts
+   * model.freeze('conv4_x');   // conv1 … conv4_x frozen; conv5_x and fc train
+   * ```
+   */
+  freeze(upTo: string): void {
+    this.checkAlive();
+    const parts = frozenParts(this.plan, upTo, this.spec.name);
+    for (const [name, info] of this.layout) this.vars.get(name)!.trainable = info.trainable && !parts.weights.has(name);
+    this.frozenPart = parts;
+  }
+
+  /** The stage the model is frozen up to (`none` when nothing is). */
+  get frozen(): string {
+    return this.frozenPart.upTo;
   }
 
   /** Logits in inference mode (BN with running statistics). */
@@ -116,7 +145,7 @@ export class ResNet {
     const training = options.training ?? false;
     this.checkInput(x, options.anyInputSize ?? false);
     return tf.tidy(() => {
-      const result = forward(this.plan, (n) => this.weight(n), x, { training, bnEpsilon: this.bnEpsilon });
+      const result = forward(this.plan, (n) => this.weight(n), x, { training, bnEpsilon: this.bnEpsilon, frozenBn: this.frozenPart.bns });
       if (training && (options.updateStats ?? true)) this.updateRunningStats(result.batchStats);
       return result.logits;
     });
@@ -126,7 +155,12 @@ export class ResNet {
   features(x: tf.Tensor4D, options: Omit<ApplyOptions, 'updateStats'> = {}): StageFeatures {
     this.checkInput(x, options.anyInputSize ?? false);
     return tf.tidy(
-      () => backbone(this.plan, (n) => this.weight(n), x, { training: options.training ?? false, bnEpsilon: this.bnEpsilon }).features,
+      () =>
+        backbone(this.plan, (n) => this.weight(n), x, {
+          training: options.training ?? false,
+          bnEpsilon: this.bnEpsilon,
+          frozenBn: this.frozenPart.bns,
+        }).features,
     );
   }
 
@@ -186,7 +220,8 @@ export class ResNet {
       mean.assign(next.mean);
       variance.assign(next.variance);
     }
-    this.numBatchesTracked++;
+    // A frozen backbone updates no BN, and counts no batch (PyTorch's BN in eval mode leaves num_batches_tracked alone).
+    if (stats.size > 0) this.numBatchesTracked++;
   }
 
   private checkAlive(): void {

@@ -1,7 +1,7 @@
 /**
  * Checkpoints: everything a run needs to continue exactly, in one safetensors file: the model's
  * weights and BN statistics (`model.*`, tfjs layouts), the momentum buffers (`optimizer.*`), the
- * per-pixel mean (`data.mean`), and in the metadata (JSON) the spec, the configuration, the
+ * normalisation (`data.mean`: the per-pixel mean, or a mean per channel; `data.std`), and in the metadata (JSON) the spec, the configuration, the
  * iteration, the data-order position, the schedule's state and the metrics so far. A SHA-256 of the
  * tensor bytes in the metadata catches damage that still parses. Writing the bytes atomically is the
  * platform's job (temp file + rename in @resnet/node-io).
@@ -83,8 +83,10 @@ export interface Checkpoint {
   readonly weights: Map<string, { shape: number[]; data: Float32Array }>;
   /** SGD momentum buffers by parameter name. */
   readonly velocity: Map<string, { shape: number[]; data: Float32Array }>;
-  /** The per-pixel mean the data was normalised with, if any. */
+  /** The mean the data was normalised with, if any: per pixel (the paper's), or per channel (3 values). */
   readonly mean?: Float32Array;
+  /** The per-channel standard deviation it was divided by, if any (pretrained weights' normalisation). */
+  readonly std?: Float32Array;
 }
 
 async function sha256(parts: readonly Uint8Array[]): Promise<string> {
@@ -108,6 +110,7 @@ function inputs(c: Checkpoint): SafetensorsInput[] {
   for (const [name, t] of c.weights) out.push({ name: `model.${name}`, dtype: 'F32', shape: t.shape, data: t.data });
   for (const [name, t] of c.velocity) out.push({ name: `optimizer.${name}`, dtype: 'F32', shape: t.shape, data: t.data });
   if (c.mean) out.push({ name: 'data.mean', dtype: 'F32', shape: [c.mean.length], data: c.mean });
+  if (c.std) out.push({ name: 'data.std', dtype: 'F32', shape: [c.std.length], data: c.std });
   return out;
 }
 
@@ -142,6 +145,7 @@ export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'):
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
   const velocity = new Map<string, { shape: number[]; data: Float32Array }>();
   let mean: Float32Array | undefined;
+  let std: Float32Array | undefined;
   const parts: Uint8Array[] = [];
   for (const [name, t] of file.tensors) {
     if (t.dtype !== 'F32') throw damaged(`tensor "${name}" is ${t.dtype}, expected F32`);
@@ -150,10 +154,11 @@ export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'):
     if (name.startsWith('model.')) weights.set(name.slice(6), value);
     else if (name.startsWith('optimizer.')) velocity.set(name.slice(10), value);
     else if (name === 'data.mean') mean = value.data;
+    else if (name === 'data.std') std = value.data;
     else throw damaged(`unexpected tensor "${name}"`);
   }
   const hash = await sha256(parts);
   if (hash !== file.metadata[HASH_KEY])
     throw damaged(`its tensors' SHA-256 is ${hash}, the checkpoint recorded ${file.metadata[HASH_KEY] ?? 'none'}`);
-  return { meta, weights, velocity, ...(mean ? { mean } : {}) };
+  return { meta, weights, velocity, ...(mean ? { mean } : {}), ...(std ? { std } : {}) };
 }

@@ -4,10 +4,11 @@
  * side), in that order, each step using the last: spec → the recipe for it → its schedule → the
  * configuration, checked. The CLI and the web page both start their runs from it.
  */
-import { checkSpec, resolveSpec } from '../architectures/registry.js';
+import { checkSpec, resolveSpec, type ModelOptions } from '../architectures/registry.js';
 import type { ResNetSpec } from '../architectures/spec.js';
 import { RESUMABLE_FIELDS, checkTrainConfig, recipeDefaults, withOverrides, type TrainConfig, type TrainOverrides } from './recipes.js';
 import type { ScheduleSpec } from './schedule.js';
+import { numberIn } from '../checks.js';
 
 /** Recipe fields, and two changes to the recipe's schedule that keep its shape. */
 export interface RunOverrides extends TrainOverrides {
@@ -18,6 +19,8 @@ export interface RunOverrides extends TrainOverrides {
    * warm-up rate or else a tenth of the base rate (the paper's 0.01 for 0.1, Sec. 4.2).
    */
   readonly warmup?: number | 'none';
+  /** The backbone's base rate (transfer learning); the head keeps the schedule's. Sets `backboneLrScale` to its ratio to the base rate. */
+  readonly backboneLearningRate?: number;
 }
 
 export interface RunPlanOptions {
@@ -25,6 +28,8 @@ export interface RunPlanOptions {
   readonly model: string | ResNetSpec;
   /** What a network named by `model` is built for: the data's classes and, when given, its image side. */
   readonly data?: { readonly numClasses: number; readonly inputSize?: number };
+  /** Other options of a network named by `model` (the layout of pretrained weights: widths, `strideIn` …); `data` wins. */
+  readonly modelOptions?: ModelOptions;
   /** A recipe name ({@link RECIPE_NAMES}). */
   readonly recipe: string;
   readonly overrides?: RunOverrides;
@@ -68,6 +73,11 @@ function scaled(schedule: ScheduleSpec, from: number, to: number): ScheduleSpec 
   return { base: schedule.base, decay, ...(warmup ? { warmup } : {}) };
 }
 
+/** A cosine runs over the whole run, whatever its length. */
+function cosineOver(schedule: ScheduleSpec, iterations: number): ScheduleSpec {
+  return schedule.decay.kind === 'cosine' ? { ...schedule, decay: { ...schedule.decay, length: iterations } } : schedule;
+}
+
 function withRate(schedule: ScheduleSpec, learningRate: number | undefined, warmup: RunOverrides['warmup']): ScheduleSpec {
   let s = learningRate === undefined ? schedule : { ...schedule, base: learningRate };
   if (warmup === 'none') {
@@ -93,7 +103,7 @@ function withRate(schedule: ScheduleSpec, learningRate: number | undefined, warm
  * Unknown model, recipe or field, or a bad value → ResNetError naming it.
  */
 export function planRun(options: RunPlanOptions): RunPlan {
-  const { learningRate, warmup, ...fields } = options.overrides ?? {};
+  const { learningRate, warmup, backboneLearningRate, ...fields } = options.overrides ?? {};
   if (options.resume) {
     const { spec, config } = options.resume;
     const changes = Object.fromEntries(Object.entries(fields).filter(([key, value]) => value !== undefined && RESUMABLE_FIELDS.has(key)));
@@ -103,20 +113,26 @@ export function planRun(options: RunPlanOptions): RunPlan {
   const { model, data } = options;
   const spec =
     typeof model === 'string'
-      ? resolveSpec(
-          model,
-          data ? { numClasses: data.numClasses, ...(data.inputSize !== undefined ? { inputSize: data.inputSize } : {}) } : {},
-        )
+      ? resolveSpec(model, {
+          ...options.modelOptions,
+          ...(data ? { numClasses: data.numClasses, ...(data.inputSize !== undefined ? { inputSize: data.inputSize } : {}) } : {}),
+        })
       : checkSpec(model);
   // The recipe depends on the spec alone (ResNet-110's warm-up, Sec. 4.2); the schedule on the recipe and the run's length.
   const recipe = recipeDefaults(options.recipe, spec);
   const iterations = fields.iterations ?? recipe.iterations;
-  const given = fields.schedule ?? (options.scaleSchedule ? scaled(recipe.schedule, recipe.iterations, iterations) : recipe.schedule);
+  const given =
+    fields.schedule ??
+    cosineOver(options.scaleSchedule ? scaled(recipe.schedule, recipe.iterations, iterations) : recipe.schedule, iterations);
   const schedule = withRate(given, learningRate, warmup);
+  const backbone =
+    backboneLearningRate === undefined
+      ? {}
+      : { backboneLrScale: numberIn('recipe', 'backboneLearningRate', backboneLearningRate, { min: 0 }) / schedule.base };
   type Capped = keyof NonNullable<RunPlanOptions['atMost']>;
   const capped = Object.fromEntries(
     Object.entries(options.atMost ?? {}).map(([key, most]) => [key, Math.min(fields[key as Capped] ?? recipe[key as Capped], most)]),
   );
-  const config = withOverrides(recipe, { ...fields, schedule, ...capped });
+  const config = withOverrides(recipe, { ...fields, ...backbone, schedule, ...capped });
   return { spec, config, schedule: config.schedule };
 }

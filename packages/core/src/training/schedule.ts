@@ -6,6 +6,8 @@
  *  - ResNet-110 (Sec. 4.2): 0.01 until the training error is below 80% (about 400 iterations), then
  *    back to 0.1 (`warmup`).
  *  - ImageNet (Sec. 3.4): 0.1, divided by 10 when the error plateaus (`plateau`).
+ *  - Fine-tuning (not in the paper): a half cosine from the base rate down to a floor over the run
+ *    (`cosine`, Loshchilov & Hutter's SGDR without restarts, what timm and torchvision's recipes use).
  */
 import { CheckError, numberIn, oneOf, positiveInteger, positiveNumber } from '../checks.js';
 import { ResNetError } from '../errors.js';
@@ -33,7 +35,12 @@ export type DecaySpec =
       readonly patience: number;
       readonly threshold: number;
       readonly minLearningRate?: number;
-    };
+    }
+  /**
+   * base → `final` along half a cosine over iterations [0, `length`): rate(i) = final + (base − final)·(1 + cos(π·i/length))/2,
+   * then `final`. A warm-up replaces the first iterations' rate; the curve is not shifted.
+   */
+  | { readonly kind: 'cosine'; readonly length: number; readonly final?: number };
 
 export interface ScheduleSpec {
   /** The base learning rate (0.1 in the paper). */
@@ -66,7 +73,7 @@ export interface LearningRateStep {
 /** Training errors averaged to decide the end of warm-up: one noisy batch shouldn't end it. */
 const WARMUP_WINDOW = 20;
 
-const DECAY_KINDS = ['constant', 'step', 'plateau'] as const;
+const DECAY_KINDS = ['constant', 'step', 'plateau', 'cosine'] as const;
 
 export function checkSchedule(spec: ScheduleSpec): ScheduleSpec {
   positiveNumber('schedule', 'base', spec.base);
@@ -98,6 +105,10 @@ export function checkSchedule(spec: ScheduleSpec): ScheduleSpec {
       numberIn('schedule', 'decay.threshold', d.threshold, { min: 0 });
       if (d.minLearningRate !== undefined) positiveNumber('schedule', 'decay.minLearningRate', d.minLearningRate);
       break;
+    case 'cosine':
+      positiveInteger('schedule', 'decay.length', d.length);
+      if (d.final !== undefined) numberIn('schedule', 'decay.final', d.final, { min: 0, max: spec.base });
+      break;
   }
   return spec;
 }
@@ -127,6 +138,7 @@ export class LearningRateSchedule {
       if (warmup.maxIterations === undefined || iteration < warmup.maxIterations) return warmup.learningRate;
       this.endWarmup(iteration);
     }
+    if (decay.kind === 'cosine') return cosineRate(this.spec.base, decay, iteration);
     return decayedRate(this.spec, decay.kind === 'step' ? decay.milestones.filter((m) => iteration >= m).length : this.reductions);
   }
 
@@ -206,10 +218,20 @@ export class LearningRateSchedule {
   }
 }
 
+function cosineRate(base: number, d: { readonly length: number; readonly final?: number }, iteration: number): number {
+  const final = d.final ?? 0;
+  const t = Math.min(iteration, d.length) / d.length;
+  return final + ((base - final) * (1 + Math.cos(Math.PI * t))) / 2;
+}
+
+/** Points drawn for a cosine schedule in reports (its curve as steps). */
+const COSINE_POINTS = 20;
+
 /** The rate after `k` reductions (step milestones passed, or plateau cuts), never below a plateau's floor. */
 function decayedRate(spec: ScheduleSpec, k: number): number {
   const d = spec.decay;
   if (d.kind === 'constant') return spec.base;
+  if (d.kind === 'cosine') throw new Error('decayedRate: a cosine schedule has no reductions');
   const rate = spec.base * d.factor ** k;
   return d.kind === 'plateau' ? Math.max(rate, d.minLearningRate ?? 0) : rate;
 }
@@ -231,6 +253,14 @@ export function scheduleSteps(spec: ScheduleSpec, state?: ScheduleState): Learni
     from = end;
   }
   const d = spec.decay;
+  if (d.kind === 'cosine') {
+    for (let k = 0; k < COSINE_POINTS; k++) {
+      const iteration = Math.max(from, Math.round((k * d.length) / COSINE_POINTS));
+      if (k > 0 && iteration <= steps[steps.length - 1]!.iteration) continue;
+      steps.push({ iteration, learningRate: cosineRate(spec.base, d, iteration) });
+    }
+    return steps;
+  }
   const passed = d.kind === 'step' ? d.milestones.filter((m) => m <= from).length : 0;
   steps.push({ iteration: from, learningRate: decayedRate(spec, passed) });
   const later = d.kind === 'step' ? d.milestones.filter((m) => m > from) : d.kind === 'plateau' ? (state?.reducedAt ?? []) : [];
@@ -249,9 +279,11 @@ export function describeSchedule(spec: ScheduleSpec, state?: ScheduleState): str
   const decay =
     d.kind === 'constant'
       ? `${spec.base} constant`
-      : d.kind === 'step'
-        ? `${spec.base}, ${factor(d.factor)} at ${d.milestones.join(', ')}`
-        : `${spec.base}, ${factor(d.factor)} on plateau (patience ${d.patience})${cuts}`;
+      : d.kind === 'cosine'
+        ? `${spec.base}, cosine to ${d.final ?? 0} by ${d.length}`
+        : d.kind === 'step'
+          ? `${spec.base}, ${factor(d.factor)} at ${d.milestones.join(', ')}`
+          : `${spec.base}, ${factor(d.factor)} on plateau (patience ${d.patience})${cuts}`;
   if (!spec.warmup) return decay;
   const until = [
     spec.warmup.untilTrainError !== undefined ? `train error < ${Math.round(spec.warmup.untilTrainError * 100)}%` : null,

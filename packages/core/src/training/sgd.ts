@@ -36,6 +36,11 @@ export interface SgdOptions {
 export interface NamedVariable {
   readonly name: string;
   readonly variable: tf.Variable;
+  /**
+   * Its learning rate is this times the optimizer's (default 1): transfer learning trains a
+   * pretrained backbone slower than its new head (timm's and fastai's discriminative rates).
+   */
+  readonly learningRateScale?: number;
 }
 
 const WEIGHT_DECAY_SCOPES: readonly WeightDecayScope[] = ['all', 'weights-only'];
@@ -78,7 +83,8 @@ export class SGD {
     this.weightDecayScope = weightDecayScope;
     // Engine-wide unique names: several optimizers may train the same model (or several models).
     const prefix = `sgd_${nextOptimizerId++}/`;
-    for (const { name, variable } of params) {
+    for (const { name, variable, learningRateScale = 1 } of params) {
+      numberIn('sgd', `learningRateScale of "${name}"`, learningRateScale, { min: 0 });
       const zeros = tf.zerosLike(variable);
       this.velocity.set(name, tf.variable(zeros, false, `${prefix}${variable.name}`));
       zeros.dispose();
@@ -99,7 +105,8 @@ export class SGD {
   step(grads: tf.NamedTensorMap): void {
     const fused = tf.getKernel(SGD_MOMENTUM_KERNEL, tf.getBackend()) != null;
     tf.tidy(() => {
-      for (const { name, variable } of this.params) {
+      for (const { name, variable, learningRateScale = 1 } of this.params) {
+        const learningRate = this.learningRate * learningRateScale;
         const g = grads[variable.name];
         if (!g) throw new ResNetError(`sgd: no gradient for "${name}" (variable ${variable.name})`);
         const v = this.velocity.get(name)!;
@@ -109,13 +116,13 @@ export class SGD {
             .engine()
             .runKernel<
               tf.Tensor[]
-            >(SGD_MOMENTUM_KERNEL, { variable, velocity: v, gradient: g }, { learningRate: this.learningRate, momentum: this.momentum, weightDecay });
+            >(SGD_MOMENTUM_KERNEL, { variable, velocity: v, gradient: g }, { learningRate, momentum: this.momentum, weightDecay });
           v.assign(nextV!);
           variable.assign(nextW!);
           continue;
         }
         const decayed = weightDecay > 0 ? tf.add(g, tf.mul(variable, weightDecay)) : g;
-        const next = tf.add(tf.mul(v, this.momentum), tf.mul(decayed, this.learningRate));
+        const next = tf.add(tf.mul(v, this.momentum), tf.mul(decayed, learningRate));
         v.assign(next);
         variable.assign(tf.sub(variable, next));
       }
@@ -133,7 +140,12 @@ export class SGD {
   }
 }
 
-/** The model's trainable variables under their reference names, for the optimizer. */
-export function trainableParams(variables: ReadonlyMap<string, tf.Variable>): NamedVariable[] {
-  return [...variables].filter(([, v]) => v.trainable).map(([name, variable]) => ({ name, variable }));
+/**
+ * The model's trainable variables under their reference names, for the optimizer; `scale(name)`
+ * gives each its learning-rate scale (default: all 1).
+ */
+export function trainableParams(variables: ReadonlyMap<string, tf.Variable>, scale?: (name: string) => number): NamedVariable[] {
+  return [...variables]
+    .filter(([, v]) => v.trainable)
+    .map(([name, variable]) => ({ name, variable, ...(scale ? { learningRateScale: scale(name) } : {}) }));
 }

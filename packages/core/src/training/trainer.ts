@@ -10,6 +10,7 @@ import type { Dataset } from '../data/types.js';
 import { ResNetError } from '../errors.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import type { ClassificationMetrics } from '../evaluation/metrics.js';
+import { isHeadWeight } from '../model/freeze.js';
 import type { ResNet } from '../model/resnet.js';
 import {
   CHECKPOINT_FORMAT,
@@ -30,8 +31,10 @@ export interface TrainingData {
   /** Held-out part of the training data: monitored for plateau schedules. */
   readonly val?: Dataset;
   readonly test?: Dataset;
-  /** The per-pixel mean the data sets subtract; stored in checkpoints so evaluation and prediction can use it. */
+  /** The mean the data sets subtract (per pixel, or per channel); stored in checkpoints so evaluation and prediction can use it. */
   readonly mean?: Float32Array;
+  /** The per-channel standard deviation they divide by, if any; stored likewise. */
+  readonly std?: Float32Array;
 }
 
 /** What the loop reports after every iteration (for a progress bar). */
@@ -121,7 +124,11 @@ export class Training {
         `train: ${train.name} gives ${h}×${w}×${c} images but ${model.spec.name} takes ${model.spec.inputSize}×${model.spec.inputSize}×${model.spec.inputChannels}`,
       );
     }
-    this.optimizer = new SGD(trainableParams(model.variables), {
+    // Transfer learning (recipes.ts: finetune): frozen stages leave the optimizer; the backbone may train slower than the head.
+    model.freeze(this.config.freeze ?? 'none');
+    const backboneScale = this.config.backboneLrScale ?? 1;
+    const scale = (name: string): number => (isHeadWeight(model.plan, name) ? 1 : backboneScale);
+    this.optimizer = new SGD(trainableParams(model.variables, backboneScale === 1 ? undefined : scale), {
       learningRate: config.schedule.base,
       momentum: config.momentum,
       weightDecay: config.weightDecay,
@@ -246,6 +253,7 @@ export class Training {
       weights,
       velocity,
       ...(this.data.mean ? { mean: this.data.mean } : {}),
+      ...(this.data.std ? { std: this.data.std } : {}),
     };
   }
 
@@ -281,6 +289,8 @@ export class Training {
     if (m.iteration > this.config.iterations) refuse(`it is at iteration ${m.iteration}, beyond this run's ${this.config.iterations}`);
     if (this.data.mean && c.mean && !this.data.mean.every((v, i) => v === c.mean![i]))
       refuse("the per-pixel mean of the data differs from the checkpoint's");
+    if (this.data.std && c.std && !this.data.std.every((v, i) => v === c.std![i]))
+      refuse("the standard deviation the data is divided by differs from the checkpoint's");
     for (const [name] of this.optimizer.velocities) if (!c.velocity.has(name)) refuse(`it has no momentum buffer for "${name}"`);
     const tensors = new Map<string, tf.Tensor>();
     try {
