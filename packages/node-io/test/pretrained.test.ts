@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { IMAGENET_CLASSES } from '@resnet/core';
+import { IMAGENET_CLASSES, exportSafetensors } from '@resnet/core';
 import { fetchPretrained, loadPretrained, pretrainedPath } from '../src/index.js';
 
 const body = new Uint8Array(3_000_000).map((_, i) => (i * 7919) % 251);
@@ -147,5 +147,32 @@ describe.skipIf(why !== undefined)('loadPretrained', () => {
     await expect(loadPretrained(pth)).rejects.toThrow(/mine\.pth is not a file the catalogue names: say which model it is/);
     await expect(loadPretrained(named, { model: 'resnet34' })).rejects.toThrow(/model resnet34 does not fit resnet18\.imagenet1k_v1/);
     await expect(loadPretrained('resnet20')).rejects.toThrow(/no published weights are called "resnet20"/);
+  });
+
+  test("numClasses: the backbone under a new head, as timm's pretrained=True, num_classes=5; a .safetensors state dict loads too", async () => {
+    const full = await loadPretrained(pth, { model: 'resnet18' });
+    const probe = await loadPretrained(pth, { model: 'resnet18', numClasses: 5, classNames: ['a', 'b', 'c', 'd', 'e'], seed: 1 });
+    expect(probe.model.spec.numClasses).toBe(5);
+    expect(probe.classNames).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(probe.model.variables.get('fc.weight')!.shape).toEqual([512, 5]);
+    expect(await probe.model.variables.get('layer4.1.conv2.weight')!.data()).toEqual(
+      await full.model.variables.get('layer4.1.conv2.weight')!.data(),
+    );
+    // The same backbone's features, so the same pooled output before the heads.
+    const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const [a, b] = [full.model.features(x, { anyInputSize: true }), probe.model.features(x, { anyInputSize: true })];
+    expect(await b['conv5_x']!.data()).toEqual(await a['conv5_x']!.data());
+    const st = path.join(pthDir, 'mine.safetensors');
+    writeFileSync(st, await exportSafetensors(full.model));
+    const fromSt = await loadPretrained(st, { model: 'resnet18', numClasses: 2, seed: 1 });
+    expect(await fromSt.model.variables.get('layer4.1.conv2.weight')!.data()).toEqual(
+      await full.model.variables.get('layer4.1.conv2.weight')!.data(),
+    );
+    expect(fromSt.classNames).toEqual(['class 0', 'class 1']);
+    await expect(loadPretrained(pth, { model: 'resnet18', numClasses: 3, classNames: ['x'] })).rejects.toThrow(
+      /1 class names given for a head of 3 classes/,
+    );
+    tf.dispose([x, ...Object.values(a), ...Object.values(b)]);
+    for (const m of [full, probe, fromSt]) m.model.dispose();
   });
 });

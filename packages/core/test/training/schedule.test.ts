@@ -67,7 +67,7 @@ test('bad schedules are refused, naming the field', () => {
   expect(() => new LearningRateSchedule({ base: 0.1, warmup: { learningRate: 0.01 }, decay: { kind: 'constant' } })).toThrow(
     /warmup needs/,
   );
-  expect(() => new LearningRateSchedule({ base: 0.1, decay: { kind: 'cosine' } as never })).toThrow(/decay.kind must be/);
+  expect(() => new LearningRateSchedule({ base: 0.1, decay: { kind: 'exponential' } as never })).toThrow(/decay.kind must be/);
 });
 
 test('the paper recipes: CIFAR-10 and ImageNet numbers; warm-up for ResNet-110 only', () => {
