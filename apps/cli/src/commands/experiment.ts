@@ -29,7 +29,7 @@ import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS } from '../data.js';
 import { UsageError } from '../errors.js';
 import { choiceFlag, positiveIntegerFlag, syntheticSizeFlag } from '../flags.js';
-import { stopOnInterrupt } from '../interrupt.js';
+import { exitCodeFor, stopOnInterrupt } from '../interrupt.js';
 import { table, type Output } from '../output.js';
 import { checkpointResponses, type CheckpointResponses } from '../checkpoint_responses.js';
 import { CHECKPOINT_FILE } from '../run_files.js';
@@ -184,7 +184,7 @@ async function degradationCommand(args: string[], io: Output): Promise<number> {
         io.err(
           `resnet: experiment degradation stopped during ${model} at iteration ${run.outcome.iteration}; run the same command again to continue`,
         );
-        return 130;
+        return exitCodeFor(interrupt.received);
       }
       runs.push({ model, run });
     }

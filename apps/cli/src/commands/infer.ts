@@ -2,6 +2,7 @@
  * `resnet infer`: logits for an NHWC float32 .npy batch, written as .npy: the bridge for comparing
  * with PyTorch (np.save the input there, np.load the logits back).
  */
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -25,6 +26,7 @@ import {
 } from '@resnet/core';
 import { fileSystem, readBytes, writeBytesAtomic } from '@resnet/node-io';
 import { describeBackend, initBackend } from '../backend.js';
+import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 
 export const INFER_HELP = `resnet infer --model <name> --weights <file.safetensors|model.json> --input <x.npy> --output <y.npy>
@@ -98,13 +100,62 @@ async function modelFromTfjs(flags: InferFlags): Promise<ResNet> {
   return model;
 }
 
+/** Files `infer` reads: the input, the weights and, for a model.json, its weight shards. */
+async function filesRead(flags: InferFlags): Promise<string[]> {
+  const read = [flags.input, flags.weights];
+  if (flags.weights.toLowerCase().endsWith('.json')) {
+    try {
+      const manifest = JSON.parse(new TextDecoder().decode(await readBytes(flags.weights))) as {
+        weightsManifest?: { paths?: unknown[] }[];
+      };
+      for (const group of manifest.weightsManifest ?? [])
+        for (const p of group.paths ?? []) if (typeof p === 'string') read.push(path.join(path.dirname(flags.weights), p));
+    } catch {
+      // an unreadable model.json is reported when it is loaded
+    }
+  }
+  return read;
+}
+
+/** The same file, through symbolic links when it exists. */
+function samePath(a: string, b: string): boolean {
+  const real = (p: string): string => (existsSync(p) ? realpathSync(p) : path.resolve(p));
+  return real(a) === real(b);
+}
+
+/** Refuses an input that would give meaningless logits: integer pixels (not normalised floats) or NaN/Inf. */
+function checkInput(file: string, dtype: string, data: Float32Array): void {
+  if (/^[<>|=]?[iub]/.test(dtype)) {
+    throw new ResNetError(
+      `resnet: ${file} holds ${dtype} values (raw pixels?); infer takes float32 images normalised as the model was trained, e.g. np.float32((x / 255 - mean) / std)`,
+    );
+  }
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]!)) {
+      if (first < 0) first = i;
+      bad++;
+    }
+  }
+  if (bad > 0)
+    throw new ResNetError(
+      `resnet: ${file} holds ${bad} NaN or infinite value${bad > 1 ? 's' : ''} (the first at flat index ${first}); nothing was written`,
+    );
+}
+
 export async function inferCommand(flags: InferFlags, io: Output): Promise<number> {
   const started = performance.now();
+  for (const read of await filesRead(flags)) {
+    if (samePath(flags.output, read))
+      throw new UsageError(`--output ${flags.output} is a file infer reads (${read}); choose another path, nothing was written`);
+  }
   const status = await initBackend(flags.backend);
   const array = parseNpy(await readBytes(flags.input));
   if (array.shape.length !== 4) {
     throw new ResNetError(`resnet: ${flags.input} must hold an NHWC batch [N, H, W, C], got shape [${array.shape.join(', ')}]`);
   }
+  checkInput(flags.input, array.dtype, array.data);
   const ext = path.extname(flags.weights).toLowerCase();
   if (ext !== '.safetensors' && ext !== '.json') {
     throw new ResNetError(`resnet: --weights must be a .safetensors file or a model.json, got "${flags.weights}"`);
@@ -117,6 +168,13 @@ export async function inferCommand(flags: InferFlags, io: Output): Promise<numbe
     const logits = folded.predict(x, { anyInputSize: true });
     folded.dispose();
     const data = (await logits.data()) as Float32Array;
+    const overflow = data.findIndex((v) => !Number.isFinite(v));
+    if (overflow >= 0) {
+      tf.dispose([x, logits]);
+      throw new ResNetError(
+        `resnet: the logits overflowed (${data[overflow]} at flat index ${overflow}) although the input and weights are finite; is the input normalised as the model was trained? Nothing was written`,
+      );
+    }
     await writeBytesAtomic(flags.output, serializeNpy(logits.shape, data));
     tf.dispose([x, logits]);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);

@@ -43,7 +43,8 @@ import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { DATASET_FORMS, findDataset, type DataSource, type RunData } from '../data.js';
 import { UsageError } from '../errors.js';
 import { choiceFlag, flagError, integerFlag, numberFlag, positiveIntegerFlag, syntheticSizeFlag } from '../flags.js';
-import { stopOnInterrupt } from '../interrupt.js';
+import { exitCodeFor, stopOnInterrupt } from '../interrupt.js';
+import { lockRunFolder } from '../run_lock.js';
 import type { Output } from '../output.js';
 import { downloadProgress } from '../download_progress.js';
 import { ProgressBar, formatDuration, logLine } from '../progress.js';
@@ -108,6 +109,8 @@ export interface TrainRunResult extends RunFiles {
   readonly outcome: TrainingOutcome;
   /** The network trained (the spec's name). */
   readonly model: string;
+  /** `--resume` on a run that had already done its iterations: nothing was trained or written. */
+  readonly alreadyFinished?: boolean;
   readonly backend: string;
   readonly config: TrainConfig;
 }
@@ -368,6 +371,23 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
   if (options.cropSize !== undefined && !folder)
     throw new UsageError(`--crop-size is for image folders; ${options.dataset} has fixed-size images`);
   const { files, resumeFrom } = await openRunFolder(options.out, options.resume);
+  const lock = lockRunFolder(files.runDir, say);
+  try {
+    return await trainInFolder(options, io, files, resumeFrom, say);
+  } finally {
+    lock.release();
+  }
+}
+
+/** trainRun once the run folder is ours (run_lock.ts). */
+async function trainInFolder(
+  options: TrainRunOptions,
+  io: Output,
+  files: RunFiles,
+  resumeFrom: Checkpoint | undefined,
+  say: (line: string) => void,
+): Promise<TrainRunResult> {
+  const folder = options.dataset.startsWith('folder:');
   // The weights to start from, read before the data: they say how folder images must be normalised.
   const init = options.init !== undefined && !resumeFrom ? await readInit(options.init, options.model, io, say) : undefined;
   const model = options.model ?? resumeFrom?.meta.spec.name ?? init?.model ?? 'resnet20';
@@ -389,6 +409,21 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
     ...(options.syntheticSize ? { syntheticSize: options.syntheticSize } : {}),
   });
   const p = plan(options, model, source, init, resumeFrom);
+  if (resumeFrom && resumeFrom.meta.iteration >= p.config.iterations) {
+    // Nothing to do, and nothing is written: evaluating again would append a second final evaluation to metrics.jsonl.
+    const m = resumeFrom.meta;
+    say(
+      `the run in ${files.runDir} is already finished (iteration ${m.iteration} of ${m.config.iterations}); nothing was changed. Pass --iterations N (more than ${m.iteration}) to train it further`,
+    );
+    return {
+      outcome: { status: 'finished', iteration: m.iteration, history: m.history, final: {} },
+      alreadyFinished: true,
+      ...files,
+      model: m.spec.name,
+      backend,
+      config: p.config,
+    };
+  }
   // A --val-size other than a resumed run's own is refused when the run is restored: its training set differs.
   const data = await source.open(options.overrides.valSize ?? p.config.valSize);
   const training = startTraining(p, data, init, resumeFrom);
@@ -531,6 +566,7 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
       JSON.stringify(
         {
           status: outcome.status,
+          ...(result.alreadyFinished ? { alreadyFinished: true } : {}),
           iteration: outcome.iteration,
           model: result.model,
           backend: result.backend,
@@ -548,12 +584,16 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
         2,
       ),
     );
-    return outcome.status === 'finished' ? 0 : 130;
+    return outcome.status === 'finished' ? 0 : exitCodeFor(interrupt.received);
   }
   if (outcome.status === 'stopped') {
     io.out(`stopped at iteration ${outcome.iteration}; checkpoint saved to ${result.checkpointPath}`);
     io.out(`continue with: resnet train --model ${result.model} --dataset ${values.dataset} --out ${out} --resume`);
-    return 130;
+    return exitCodeFor(interrupt.received);
+  }
+  if (result.alreadyFinished) {
+    io.out(`${result.runDir} is already finished at iteration ${outcome.iteration}; nothing was changed`);
+    return 0;
   }
   const last = outcome.history.log[outcome.history.log.length - 1];
   const lines = [

@@ -79,6 +79,23 @@ export interface TrainingOutcome {
 
 const now = (): number => (globalThis.performance ?? Date).now() / 1000;
 
+/** Resolves after the event loop has had a turn (timers, I/O, signals): setImmediate in Node, a MessageChannel message in browsers. */
+function nextMacrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(undefined);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /**
  * A training run of `model` on `data` with a recipe's `config` (see {@link resolveRecipe}): SGD with
  * momentum and weight decay, the learning-rate schedule, shuffled and augmented batches, periodic
@@ -161,6 +178,9 @@ export class Training {
       const stream = this.loader.stream(this.position);
       try {
         for (;;) {
+          // A step may never give the event loop a turn (on CPU backends its read-back resolves at once), so a
+          // Ctrl-C or SIGTERM would wait for the next file write: yield once per iteration so it is seen here.
+          await nextMacrotask();
           if (signal?.aborted) {
             status = 'stopped';
             break;
