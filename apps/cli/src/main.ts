@@ -139,11 +139,39 @@ async function run(argv: string[], io: Output): Promise<number> {
   }
 }
 
+/** Edit distance (insertions, deletions, substitutions, and swaps of neighbours: `--modle` is one from `--model`). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** "unknown option --modle for train; did you mean --model?": the options are those the command's help lists. */
+export function unknownOption(message: string, command: string | undefined): string {
+  const given = /'(-{1,2}[^']+)'/.exec(message)?.[1] ?? message;
+  const help = command ? HELPS[command] : undefined;
+  const where = help ? ` for ${command}` : '';
+  const options = [...new Set((help ?? HELP).match(/--[a-z][a-z0-9-]*/g) ?? [])];
+  const best = options.map((o) => [o, distance(given, o)] as const).sort((a, b) => a[1] - b[1])[0];
+  const suggestion = best && best[1] <= Math.max(2, Math.floor(given.length / 4)) ? `; did you mean ${best[0]}?` : '';
+  return `unknown option ${given}${where}${suggestion}\nrun "resnet ${help ? `${command} ` : ''}--help" for its options`;
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 usage error). Never throws. */
 export async function main(argv: string[], io: Output = processOutput): Promise<number> {
   try {
     return await run(argv, io);
   } catch (e) {
+    if (e instanceof TypeError && (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      io.err(`resnet: ${unknownOption(e.message, argv[0])}`);
+      return 2;
+    }
     if (e instanceof UsageError || (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
       io.err(`resnet: ${e.message}\nrun "resnet --help" for usage`);
       return 2;

@@ -213,7 +213,7 @@ describe('resnet train', () => {
     );
     expect(other.code).not.toBe(0);
     const bad = await run('train', '--lr', 'fast');
-    expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--lr must be a number ≥ 0, got "fast"/)]);
+    expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/--lr must be a number > 0, got "fast"/)]);
     const ds = await run('train', '--dataset', 'mnist');
     expect([ds.code, ds.err]).toEqual([2, expect.stringMatching(/--dataset must be one of synthetic, cifar10, .*; got "mnist"/)]);
   }, 120_000);

@@ -170,6 +170,28 @@ function locateKernels(name: KernelBinary): { location: string } | { error: stri
   return { location: located.file };
 }
 
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `start` and removes the process-wide handlers it added. tfjs's Emscripten glue installs an
+ * `uncaughtException` handler that rethrows every error from inside the glue (to let its own
+ * `exit()` through, which tfjs never calls), so an uncaught error in the user's own code was printed
+ * as 55 KB of minified glue source with exit code 7 instead of Node's own report and exit code 1;
+ * its `unhandledRejection` handler does the same to rejections.
+ */
+async function withoutEmscriptenHandlers<T>(start: () => Promise<T>): Promise<T> {
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (event: string): Listener[] => process.listeners(event as 'uncaughtException') as Listener[];
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(listeners(e))]));
+  try {
+    return await start();
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of listeners(event)) if (!before.get(event)!.has(listener)) process.off(event as 'uncaughtException', listener);
+    }
+  }
+}
+
 install({
   unavailableReason(simd) {
     if (typeof WebAssembly !== 'object') return 'this Node has no WebAssembly';
@@ -184,24 +206,25 @@ install({
     if (state.paths === undefined) return defaultDir ?? '(not found)';
     return typeof state.paths === 'string' ? state.paths : 'a file map (setWasmPaths)';
   },
-  backendFactory: (shipped) => async () => {
-    state.warnings = [];
-    const threads = wantedThreads();
-    const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    if (simd && threads > 1) {
-      const why = threadedUnavailable();
-      if (why === undefined) {
-        try {
-          return await startThreaded(threads);
-        } catch (e) {
-          state.warnings.push(`the threaded build failed to start (${message(e)}); running on one thread`);
+  backendFactory: (shipped) => async () =>
+    withoutEmscriptenHandlers(async () => {
+      state.warnings = [];
+      const threads = wantedThreads();
+      const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+      if (simd && threads > 1) {
+        const why = threadedUnavailable();
+        if (why === undefined) {
+          try {
+            return await startThreaded(threads);
+          } catch (e) {
+            state.warnings.push(`the threaded build failed to start (${message(e)}); running on one thread`);
+          }
+        } else {
+          state.warnings.push(`the threaded build cannot start: ${why}; running on one thread`);
         }
-      } else {
-        state.warnings.push(`the threaded build cannot start: ${why}; running on one thread`);
       }
-    }
-    return shipped();
-  },
+      return shipped();
+    }),
   failureHint: 'In Node the .wasm files come from the installed @tensorflow/tfjs-backend-wasm; setWasmPaths() takes another directory.',
   kernels: {
     locate: locateKernels,

@@ -1,7 +1,7 @@
 // The two entry points: the browser one imports no Node module and takes its .wasm location from
 // setWasmPaths; the built package resolves to the Node one under Node, runs threaded there, and
 // lets the process exit.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import os from 'node:os';
@@ -96,5 +96,24 @@ describe('the built package (exports → node)', () => {
     const threads = Math.min(MAX_THREADS, os.availableParallelism());
     expect(status.details).toMatchObject({ threads: String(threads), simd: 'yes' });
     expect(y).toBe(36);
+  });
+
+  test("an uncaught error of the user's own after the backend started is Node's own report (exit 1), not the Emscripten glue's", () => {
+    for (const [what, line, wanted] of [
+      ['a throw', "throw new Error('my bug');", /^Error: my bug$/m],
+      ['a rejection', "Promise.reject(new Error('my rejected bug'));", /Error: my rejected bug/],
+    ] as const) {
+      const script = [
+        "import { useBackend } from '@resnet/core';",
+        "import '@resnet/backend-wasm';",
+        "await useBackend('wasm');",
+        line,
+      ].join('\n');
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, what).toBe(1);
+      expect(r.stderr, what).toMatch(wanted);
+      expect(r.stderr, what).not.toMatch(/wasm-out|tfjs-backend-wasm/);
+      expect(r.stderr.length, what).toBeLessThan(2_000);
+    }
   });
 });

@@ -9,9 +9,10 @@
 // inside the process because the Vulkan loader reads the variable each time Dawn creates an instance
 // (verified with webgpu 0.6.2: set after `import 'webgpu'`, and even after a first attempt without it).
 // If no Vulkan loader (libvulkan.so.1) is installed either, Chromium's own copy is loaded first.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GpuAdapterLike, GpuLike } from './gpu_types.js';
 import { SWIFTSHADER_ICD, errorMessage, powerPreference, type GpuSource } from './provider.js';
@@ -104,6 +105,37 @@ function noAdapterReason(userDriver: string | undefined, loader: boolean | undef
   }
 }
 
+/** Whether Linux shows a GPU device node (a DRM render node, or NVIDIA's proprietary device). */
+function hasGpuDevice(): boolean {
+  try {
+    if (readdirSync('/dev/dri').some((d) => d.startsWith('renderD'))) return true;
+  } catch {
+    // no /dev/dri
+  }
+  return existsSync('/dev/nvidia0');
+}
+
+/** XDG_RUNTIME_DIR when it names a folder of ours with mode 0700 (what the XDG spec asks), else a new private one. */
+function ensureRuntimeDir(details: Record<string, string>): void {
+  const current = process.env.XDG_RUNTIME_DIR;
+  if (current) {
+    try {
+      const st = statSync(current);
+      if (st.isDirectory() && (st.mode & 0o777) === 0o700 && st.uid === process.getuid?.()) return;
+    } catch {
+      // missing: replaced below
+    }
+  }
+  try {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'resnet-xdg-'));
+    process.env.XDG_RUNTIME_DIR = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    details.xdgRuntimeDir = `${process.env.XDG_RUNTIME_DIR} (set by @resnet/backend-webgpu: ${current ? `${current} is not a private folder of this user` : 'none was set'})`;
+  } catch {
+    // a read-only tmp: Dawn prints its line, nothing else changes
+  }
+}
+
 /** Sets Dawn up as navigator.gpu (once; the provider calls this on its first probe). */
 export async function dawnGpu(): Promise<GpuSource> {
   const details: Record<string, string> = { tfjs: tf.version_core, node: process.version };
@@ -134,14 +166,23 @@ export async function dawnGpu(): Promise<GpuSource> {
     if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
   }
 
+  // Dawn's Vulkan window-system code prints "error: XDG_RUNTIME_DIR is invalid or not set" twice
+  // per instance when the session has none (ssh, containers, CI): give it a private one, as a login does.
+  ensureRuntimeDir(details);
   const userDriver = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
   if (userDriver !== undefined) details.vulkanDriver = `${userDriver} (VK_ICD_FILENAMES/VK_DRIVER_FILES)`;
-  let gpu = dawn.create([]);
-  let adapter = await requestAdapter(gpu);
+  // Without a GPU device node no hardware Vulkan driver can give an adapter, and the software ones
+  // Mesa installs (lavapipe) are refused by Dawn with a native warning on stderr: go straight to
+  // SwiftShader then, as the fallback below would, without that noise.
+  const straightToSwiftShader = userDriver === undefined && process.platform === 'linux' && !hasGpuDevice() && existsSync(SWIFTSHADER_ICD);
+  let gpu = straightToSwiftShader ? undefined : dawn.create([]);
+  let adapter = gpu ? await requestAdapter(gpu) : null;
   let loader = process.platform === 'linux' ? vulkanLoaderLoaded() : undefined;
 
   if (!adapter && userDriver === undefined && process.platform === 'linux' && existsSync(SWIFTSHADER_ICD)) {
-    const notes = [`${SWIFTSHADER_ICD} (VK_ICD_FILENAMES, set by @resnet/backend-webgpu: no other Vulkan driver gave an adapter)`];
+    const notes = [
+      `${SWIFTSHADER_ICD} (VK_ICD_FILENAMES, set by @resnet/backend-webgpu: ${straightToSwiftShader ? 'no GPU device in /dev/dri or /dev/nvidia*' : 'no other Vulkan driver gave an adapter'})`,
+    ];
     if (loader === false && existsSync(CHROMIUM_VULKAN_LOADER)) {
       loader = preload(CHROMIUM_VULKAN_LOADER);
       if (loader) notes.push(`Vulkan loader ${CHROMIUM_VULKAN_LOADER} (no libvulkan1)`);
@@ -151,7 +192,7 @@ export async function dawnGpu(): Promise<GpuSource> {
     adapter = await requestAdapter(gpu);
     details.vulkanDriver = notes.join('; ');
   }
-  if (!adapter) return { details, reason: noAdapterReason(userDriver, loader) };
+  if (!adapter || !gpu) return { details, reason: noAdapterReason(userDriver, loader) };
   installNavigatorGpu(gpu);
   return { gpu, adapter, details };
 }

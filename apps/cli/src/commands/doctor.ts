@@ -8,6 +8,24 @@ Lists every backend: whether it can run on this machine, why not, the device or 
 versions, and warnings (e.g. a CUDA build that silently runs on the CPU). The backend that
 --backend auto picks is marked.`;
 
+/** Lines of at most `width` characters: `first` then `rest` as indentation, broken between words (a longer word stays whole). */
+export function wrapText(text: string, width: number, first = '  ', rest = '    '): string[] {
+  const lines: string[] = [];
+  let line = first;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const indent = lines.length === 0 ? first : rest;
+    if (line.length > indent.length && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = rest + word;
+    } else line += (line.length > indent.length ? ' ' : '') + word;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** The terminal's width, or 100 columns when it is not a terminal; never below 60. */
+const outputWidth = (): number => Math.max(60, Math.min(process.stdout.columns ?? 100, 160));
+
 export async function doctorCommand(flags: { json: boolean }, io: Output): Promise<number> {
   await loadBackends();
   const statuses = await probeBackends();
@@ -23,8 +41,9 @@ export async function doctorCommand(flags: { json: boolean }, io: Output): Promi
     s.available ? (s.device ?? '') : '-',
   ]);
   io.out(table(['backend', 'runs here', 'device'], rows, [false, false, false]));
+  const width = outputWidth();
   const section = (title: string, lines: string[]): void => {
-    if (lines.length) io.out(`\n${title}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+    if (lines.length) io.out(`\n${title}:\n${lines.flatMap((l) => wrapText(l, width)).join('\n')}`);
   };
   section(
     'why not',
@@ -42,12 +61,12 @@ export async function doctorCommand(flags: { json: boolean }, io: Output): Promi
         (s) =>
           `${s.name}: ${Object.entries(s.details!)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
+            .join('; ')}`,
       ),
   );
   io.out(
     auto
-      ? `\n* auto picks ${auto} (order: ${[...priority.keys()].join(' → ')}; software devices such as SwiftShader after native ones)`
+      ? `\n${wrapText(`* auto picks ${auto} (order: ${[...priority.keys()].join(' → ')}; software devices such as SwiftShader after native ones)`, width, '', '  ').join('\n')}`
       : '\nno backend can run here',
   );
   return 0;

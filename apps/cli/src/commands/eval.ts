@@ -37,21 +37,19 @@ function guessDataset(name: string): string | undefined {
   return undefined;
 }
 
+/** Every option `eval` takes (its help lists each: tested). */
+export const EVAL_OPTIONS = {
+  run: { type: 'string' },
+  dataset: { type: 'string' },
+  split: { type: 'string' },
+  view: { type: 'string' },
+  'batch-size': { type: 'string' },
+  backend: { type: 'string', default: 'auto' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export async function evalCommand(args: string[], io: Output): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      run: { type: 'string' },
-      dataset: { type: 'string' },
-      split: { type: 'string' },
-      view: { type: 'string' },
-      'batch-size': { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: EVAL_OPTIONS });
   if (positionals.length > 0) throw new UsageError(`eval takes options only, got "${positionals.join(' ')}"`);
   if (!values.run) throw new UsageError('--run is required: a folder made by resnet train, or its checkpoint.safetensors');
   const split = choiceFlag('split', values.split, ['test', 'val'] as const) ?? 'test';

@@ -11,6 +11,7 @@ import {
   createModel,
   describeMismatch,
   foldBatchNorm,
+  CHECKPOINT_FORMAT,
   importStateDict,
   isResidual,
   loadModel,
@@ -54,12 +55,18 @@ export interface InferFlags {
 
 async function modelFromSafetensors(flags: InferFlags): Promise<ResNet> {
   const file = parseSafetensors(await readBytes(flags.weights));
+  if (file.metadata['format'] === CHECKPOINT_FORMAT)
+    throw new ResNetError(
+      `resnet: ${flags.weights} is a training checkpoint, not weights: pass the run's weights.safetensors (next to it when the run finished), or use resnet eval/predict --run ${path.dirname(flags.weights)}`,
+    );
   const stateDict = stateDictFromSafetensors(file);
   const saved = file.metadata[SPEC_METADATA_KEY];
   let options: ModelOptions;
   if (saved) {
     // Written by @resnet/core: the spec says everything, including the stride's place.
     const spec = (JSON.parse(saved) as { spec: ResNetSpec }).spec;
+    if (spec.name !== resolveSpec(flags.model).name)
+      throw new ResNetError(`resnet: ${flags.weights} holds ${spec.name} weights, not ${flags.model}: pass --model ${spec.name}`);
     options = { numClasses: spec.numClasses, stemWidth: spec.stemWidth, widths: [...spec.widths], inputChannels: spec.inputChannels };
     if (isResidual(spec)) options.shortcut = spec.shortcut;
     if (spec.block === 'bottleneck') options.strideIn = spec.strideIn;
@@ -150,6 +157,7 @@ export async function inferCommand(flags: InferFlags, io: Output): Promise<numbe
     if (samePath(flags.output, read))
       throw new UsageError(`--output ${flags.output} is a file infer reads (${read}); choose another path, nothing was written`);
   }
+  resolveSpec(flags.model); // an unknown network is said before the backends are probed
   const status = await initBackend(flags.backend);
   const array = parseNpy(await readBytes(flags.input));
   if (array.shape.length !== 4) {

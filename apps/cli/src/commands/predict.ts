@@ -23,7 +23,14 @@ weights' own preprocessing (torchvision's: resize 256, or 232 for the V2 weights
 ImageNet mean and std). A file the catalogue does not name needs --model, and --stride-in 3x3 for
 torchvision's bottleneck nets (ResNet-50/101/152), whose tensors fit either layout.
 
-Prints the top classes with their probabilities.`;
+Prints the top classes with their probabilities.
+  --run        a folder made by resnet train, or its checkpoint.safetensors
+  --weights    a published weights name (resnet weights) or a .pth/.pt file
+  --model      the network of a --weights file the catalogue does not name (e.g. resnet50)
+  --stride-in  1x1|3x3: where a bottleneck's stride is (3x3 for torchvision's ResNet-50/101/152)
+  --top        how many classes to print (default 5)
+  --backend    auto|node-gpu|node|webgpu|onednn|wasm|cpu (default auto)
+  --json       the results as JSON`;
 
 interface Source {
   model: ResNet;
@@ -54,21 +61,19 @@ async function fromWeights(weights: string, model: string | undefined, strideIn:
   };
 }
 
+/** Every option `predict` takes (its help lists each: tested). */
+export const PREDICT_OPTIONS = {
+  run: { type: 'string' },
+  weights: { type: 'string' },
+  model: { type: 'string' },
+  'stride-in': { type: 'string' },
+  top: { type: 'string' },
+  backend: { type: 'string', default: 'auto' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export async function predictCommand(args: string[], io: Output): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      run: { type: 'string' },
-      weights: { type: 'string' },
-      model: { type: 'string' },
-      'stride-in': { type: 'string' },
-      top: { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: PREDICT_OPTIONS });
   if (positionals.length === 0) throw new UsageError('predict needs at least one image file');
   if (values.run !== undefined && values.weights !== undefined) throw new UsageError('give --run or --weights, not both');
   if (values.run === undefined && values.weights === undefined)

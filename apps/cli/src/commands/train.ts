@@ -20,6 +20,7 @@ import {
   importStateDict,
   planNetwork,
   planRun,
+  resolveSpec,
   serializeCheckpoint,
   type Checkpoint,
   type ClassificationMetrics,
@@ -77,6 +78,7 @@ Transfer learning (start from pretrained weights; the recipe defaults to finetun
   --warmup none|N (drop the warm-up, or warm up for at most N iterations), --momentum X,
   --weight-decay X, --weight-decay-scope all|weights-only, --seed N, --val-size N,
   --eval-every N, --log-every N, --checkpoint-every N
+  --synthetic-size TRAIN,TEST  the synthetic set's sizes (default 10000,2000; small ones for quick tries)
   --quiet         no progress line or log lines; --json prints the final summary as JSON`;
 
 export interface TrainRunOptions {
@@ -198,6 +200,8 @@ function plan(
     // The layout the weights were made for (widths, shortcuts, the stride's place in a bottleneck); the head is the data's.
     ...(init ? { modelOptions: init.modelOptions } : {}),
     recipe: options.recipe ?? defaultRecipe(options.dataset, options.init !== undefined),
+    // One rule with the web page: a run of another length keeps the recipe's shape (warm-up and milestones stretched to it).
+    scaleSchedule: true,
     overrides: options.overrides,
     ...(m ? { resume: { spec: m.spec, config: m.config } } : {}),
   });
@@ -360,8 +364,10 @@ export async function trainRun(options: TrainRunOptions, io: Output): Promise<Tr
   const say = (line: string): void => {
     if (options.progress) io.err(line);
   };
+  // An unknown network is said before anything else happens (probing backends prints lines of its own).
+  if (options.model !== undefined) resolveSpec(options.model);
   // Core checks what the values mean (momentum below 1, …) before anything is read; its refusal names the flag.
-  const { learningRate: _lr, warmup: _warmup, ...fields } = options.overrides;
+  const { learningRate: _lr, warmup: _warmup, backboneLearningRate: _backbone, ...fields } = options.overrides;
   try {
     checkTrainOverrides(fields);
   } catch (e) {
@@ -462,41 +468,39 @@ const pct = (x: number): string => (x * 100).toFixed(2);
 const accuracyLine = (split: string, m: ClassificationMetrics): string =>
   `${split} accuracy: ${pct(1 - m.top1Error)}% (top-1 error ${pct(m.top1Error)}%, top-5 error ${pct(m.top5Error)}%, ${m.count.toLocaleString('en-US')} images)`;
 
+/** Every option `train` takes (its help lists each: tested). */
+export const TRAIN_OPTIONS = {
+  model: { type: 'string' },
+  dataset: { type: 'string', default: 'synthetic' },
+  init: { type: 'string' },
+  classes: { type: 'string' },
+  freeze: { type: 'string' },
+  'backbone-lr': { type: 'string' },
+  'crop-size': { type: 'string' },
+  recipe: { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean', default: false },
+  download: { type: 'boolean', default: false },
+  backend: { type: 'string', default: 'auto' },
+  iterations: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  warmup: { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'weight-decay-scope': { type: 'string' },
+  seed: { type: 'string' },
+  'val-size': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'log-every': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'synthetic-size': { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export async function trainCommand(args: string[], io: Output): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      model: { type: 'string' },
-      dataset: { type: 'string', default: 'synthetic' },
-      init: { type: 'string' },
-      classes: { type: 'string' },
-      freeze: { type: 'string' },
-      'backbone-lr': { type: 'string' },
-      'crop-size': { type: 'string' },
-      recipe: { type: 'string' },
-      out: { type: 'string' },
-      resume: { type: 'boolean', default: false },
-      download: { type: 'boolean', default: false },
-      backend: { type: 'string', default: 'auto' },
-      iterations: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
-      warmup: { type: 'string' },
-      momentum: { type: 'string' },
-      'weight-decay': { type: 'string' },
-      'weight-decay-scope': { type: 'string' },
-      seed: { type: 'string' },
-      'val-size': { type: 'string' },
-      'eval-every': { type: 'string' },
-      'log-every': { type: 'string' },
-      'checkpoint-every': { type: 'string' },
-      'synthetic-size': { type: 'string' },
-      quiet: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: TRAIN_OPTIONS });
   if (positionals.length > 0) throw new UsageError(`train takes options only, got "${positionals.join(' ')}"`);
   backendFlag(values.backend);
   const recipe = choiceFlag('recipe', values.recipe, RECIPE_NAMES);
@@ -506,7 +510,7 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
     Object.entries({
       iterations: positiveIntegerFlag('iterations', values.iterations),
       batchSize: positiveIntegerFlag('batch-size', values['batch-size']),
-      learningRate: numberFlag('lr', values.lr, { min: 0 }),
+      learningRate: numberFlag('lr', values.lr, { above: 0 }), // the schedule's base: 0 would train nothing
       warmup: values.warmup === 'none' ? 'none' : positiveIntegerFlag('warmup', values.warmup),
       momentum: numberFlag('momentum', values.momentum),
       weightDecay: numberFlag('weight-decay', values['weight-decay']),
@@ -604,7 +608,7 @@ export async function trainCommand(args: string[], io: Output): Promise<number> 
     `curves:     ${result.curvesPath}`,
     `metrics:    ${result.metricsPath}`,
     `checkpoint: ${result.checkpointPath}`,
-    `weights:    ${result.weightsPath} (PyTorch layout; use with resnet eval/predict/infer)`,
+    `weights:    ${result.weightsPath} (PyTorch layout: for resnet infer, resnet train --init, or PyTorch; eval and predict take --run ${out})`,
   ];
   io.out(lines.join('\n'));
   return 0;
