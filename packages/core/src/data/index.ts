@@ -10,6 +10,7 @@ export {
 } from './array_dataset.js';
 export * from './augment/index.js';
 export * from './cifar10/index.js';
+export * from './idx/index.js';
 export * from './images/index.js';
 export { DataLoader, type LoaderOptions, type LoaderPosition, type PositionedBatch, type ShuffleMode } from './loader.js';
 export {
