@@ -16,7 +16,20 @@ import {
 } from './protocol';
 import { button, byId, element, formatNumber, input, positiveNumber } from './ui/dom';
 import { clearErrors, showError, showStatus } from './ui/status';
-import { showClassification } from './ui/top5';
+import {
+  addImages,
+  chosenHead,
+  classes,
+  onClassDrop,
+  renderClasses,
+  resetPretrained,
+  showFinetuned,
+  showFinetuneProgress,
+  showFinetuneState,
+  showHeadClasses,
+  showPretrained,
+} from './ui/pretrained';
+import { CLASSIFY_IDS, PRETRAINED_IDS, showClassification } from './ui/top5';
 import { wasmPaths } from './wasm_paths';
 
 let worker: Worker | undefined;
@@ -36,8 +49,11 @@ function startWorker(choice: BackendChoice): void {
   setTrainingState('idle', '');
   showBackend(undefined);
   // The new worker starts from nothing: what the old one had must not look current.
-  for (const id of ['model-label', 'model-params', 'model-macs', 'model-weights', 'model-labels', 'data-info']) byId(id).textContent = '–';
+  for (const id of ['model-label', 'model-params', 'model-macs', 'model-weights', 'model-labels', 'data-info', 'tensors'])
+    byId(id).textContent = '–';
   byId('summary').textContent = '';
+  // The pretrained net lives in the worker too; the classes (the user's files) stay in the page.
+  resetPretrained();
   showStatus(`starting the ${choice} backend…`);
   worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<FromWorker>) => receive(event.data);
@@ -134,6 +150,16 @@ function receive(message: FromWorker): void {
       fill('eval-every', s.evalEvery);
       return;
     }
+    case 'finetune-defaults': {
+      const s = message.settings;
+      for (const [id, value] of [
+        ['ft-iterations', s.iterations],
+        ['ft-batch-size', s.batchSize],
+        ['ft-lr', s.learningRate],
+      ] as const)
+        if (input(id).value === '') input(id).value = String(value);
+      return;
+    }
     case 'error':
       showError(message.context, message.message);
       return;
@@ -169,7 +195,13 @@ function receive(message: FromWorker): void {
       if (message.detail) showStatus(`training ${message.state}: ${message.detail}`);
       return;
     case 'classified':
-      showClassification(message.name, message.top, message.probabilities, message.preview);
+      showClassification(
+        message.target === 'model' ? CLASSIFY_IDS : PRETRAINED_IDS,
+        message.name,
+        message.top,
+        message.probabilities,
+        message.preview,
+      );
       showStatus(`classified ${message.name}: ${message.top[0]?.label ?? '?'}`);
       return;
     case 'saved-list':
@@ -185,6 +217,24 @@ function receive(message: FromWorker): void {
       byId('responses-chart').innerHTML = message.svg;
       byId('responses-text').textContent = message.text;
       showStatus(`layer responses: ${message.text}`);
+      return;
+    case 'pretrained':
+      showPretrained(message.info);
+      showStatus(`loaded ${message.info.file}: ${message.info.label}, ${message.info.params.toLocaleString('en-US')} parameters`);
+      return;
+    case 'finetune-progress':
+      showFinetuneProgress(message.progress);
+      return;
+    case 'finetune-state':
+      showFinetuneState(message.state, message.detail);
+      if (message.detail) showStatus(`fine-tuning ${message.state}: ${message.detail}`);
+      return;
+    case 'finetuned':
+      showFinetuned(message.info);
+      return;
+    case 'memory':
+      byId('tensors').textContent = `${message.tensors.toLocaleString('en-US')} (${(message.bytes / 1e6).toFixed(1)} MB)`;
+      document.body.dataset.tensors = String(message.tensors);
       return;
   }
 }
@@ -214,6 +264,56 @@ function classifyFile(file: File | undefined): void {
   clearErrors('classify');
   showStatus(`classifying ${file.name}…`);
   send({ type: 'classify', file });
+}
+
+function classifyPretrained(file: File | undefined): void {
+  if (!file) return;
+  clearErrors('pretrained');
+  showStatus(`classifying ${file.name} with the pretrained net…`);
+  send({ type: 'classify-pretrained', file, head: chosenHead() });
+}
+
+/** Images for a class of the fine-tuning set, from the picker, the drop zone or a class's row. */
+function addClassImages(name: string, files: File[]): void {
+  clearErrors('finetune');
+  try {
+    const leftOut = addImages(name, files);
+    if (leftOut) showError('finetune', leftOut);
+    else showStatus(`class ${JSON.stringify(name.trim())}: ${classes.find((c) => c.name === name.trim())?.files.length ?? 0} images`);
+  } catch (e) {
+    showError('finetune', e instanceof Error ? e.message : String(e));
+  }
+}
+
+function startFinetune(): void {
+  clearErrors('finetune');
+  if (classes.length < 2)
+    throw new Error(
+      `fine-tuning needs at least 2 classes, each with at least one image; there ${classes.length === 1 ? `is 1 (${JSON.stringify(classes[0]!.name)})` : 'are none'} yet: name a class and drop its images`,
+    );
+  send({
+    type: 'finetune',
+    classes: classes.map((c) => ({ name: c.name, files: [...c.files] })),
+    settings: {
+      iterations: positiveNumber('ft-iterations', true),
+      batchSize: positiveNumber('ft-batch-size', true),
+      learningRate: positiveNumber('ft-lr', false),
+    },
+  });
+}
+
+function dropZone(id: string, onFiles: (files: File[]) => void): void {
+  const zone = byId(id);
+  zone.ondragover = (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  };
+  zone.ondragleave = () => zone.classList.remove('over');
+  zone.ondrop = (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    onFiles(Array.from(e.dataTransfer?.files ?? []));
+  };
 }
 
 function wire(): void {
@@ -249,17 +349,7 @@ function wire(): void {
   button('stop').onclick = () => send({ type: 'stop' });
 
   input('image-file').onchange = () => classifyFile(input('image-file').files?.[0]);
-  const drop = byId('drop');
-  drop.ondragover = (e) => {
-    e.preventDefault();
-    drop.classList.add('over');
-  };
-  drop.ondragleave = () => drop.classList.remove('over');
-  drop.ondrop = (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    classifyFile(e.dataTransfer?.files[0]);
-  };
+  dropZone('drop', (files) => classifyFile(files[0]));
 
   button('save').onclick = () => send({ type: 'save', name: input('save-name').value });
   input('weights-files').onchange = () => {
@@ -271,6 +361,26 @@ function wire(): void {
   button('responses').onclick = guarded('responses', () =>
     send({ type: 'responses', maxExamples: positiveNumber('response-examples', true) }),
   );
+
+  input('pth-file').onchange = () => {
+    const file = input('pth-file').files?.[0];
+    clearErrors('pretrained');
+    if (file) send({ type: 'load-pretrained', file });
+  };
+  input('pth-image').onchange = () => classifyPretrained(input('pth-image').files?.[0]);
+  dropZone('pth-drop', (files) => classifyPretrained(files[0]));
+  byId<HTMLSelectElement>('pth-head').onchange = showHeadClasses;
+  const classFiles = input('ft-class-files');
+  classFiles.onchange = () => {
+    addClassImages(input('ft-class-name').value, Array.from(classFiles.files ?? []));
+    // The same files may be picked again (for another class).
+    classFiles.value = '';
+  };
+  dropZone('ft-drop', (files) => addClassImages(input('ft-class-name').value, files));
+  onClassDrop(addClassImages);
+  renderClasses();
+  button('ft-start').onclick = guarded('finetune', startFinetune);
+  button('ft-stop').onclick = () => send({ type: 'finetune-stop' });
 
   startWorker(backend.value as BackendChoice);
 }

@@ -70,10 +70,18 @@ export type ToWorker =
   | { readonly type: 'export' }
   /** safetensors (PyTorch layout), or model.json + .bin shards: loaded into the current model. */
   | { readonly type: 'load-files'; readonly files: readonly File[] }
-  | { readonly type: 'responses'; readonly maxExamples: number };
+  | { readonly type: 'responses'; readonly maxExamples: number }
+  /** A .pth/.pt (torch.save) or .safetensors state dict of an ImageNet ResNet: becomes the pretrained net. */
+  | { readonly type: 'load-pretrained'; readonly file: File }
+  /** A photo through the pretrained net, with its ImageNet head or the head fine-tuned on the page. */
+  | { readonly type: 'classify-pretrained'; readonly file: File; readonly head: HeadChoice }
+  /** Trains a new head for these classes on the pretrained backbone (frozen), in the background. */
+  | { readonly type: 'finetune'; readonly classes: readonly FinetuneClass[]; readonly settings: FinetuneSettings }
+  /** Ends a fine-tuning run after its current step; the head trained so far is kept. */
+  | { readonly type: 'finetune-stop' };
 
 /** Where an error happened: the page shows it next to that part. */
-export type ErrorContext = 'backend' | 'model' | 'data' | 'train' | 'classify' | 'weights' | 'responses';
+export type ErrorContext = 'backend' | 'model' | 'data' | 'train' | 'classify' | 'weights' | 'responses' | 'pretrained' | 'finetune';
 
 export interface BackendInfo {
   /** `webgpu` or `wasm`. */
@@ -138,8 +146,82 @@ export interface SavedModel {
 }
 
 export interface Prediction {
+  /** The output's index (ImageNet's class names repeat a few, e.g. "crane"). */
+  readonly index: number;
   readonly label: string;
   readonly probability: number;
+}
+
+/** Which head classifies with the pretrained backbone. */
+export type HeadChoice = 'imagenet' | 'finetuned';
+
+/** How a photo becomes the pretrained net's input (core's Preprocessing), and whose rule it is. */
+export interface PretrainedPreprocessing {
+  readonly resize: number;
+  readonly crop: number;
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  /** "the catalogue entry's (ResNet18_Weights.IMAGENET1K_V1.transforms())", or torchvision's V1 transform for other files. */
+  readonly source: string;
+}
+
+export interface PretrainedInfo {
+  readonly file: string;
+  readonly bytes: number;
+  /** The registry name: `resnet50`. */
+  readonly name: string;
+  /** "ResNet-50". */
+  readonly label: string;
+  /** How the network was told: by the catalogue's file name, or from the tensors' names. */
+  readonly identifiedBy: string;
+  /** Block kind, and for bottlenecks where the stride sits. */
+  readonly layout: string;
+  readonly params: number;
+  /** The catalogue entry the file name is, with torchvision's published accuracy. */
+  readonly entry: { readonly name: string; readonly torchvision: string; readonly top1: number; readonly top5: number } | null;
+  /** The file's SHA-256 (hex), and whether it starts as the published file's name says. */
+  readonly sha256: string;
+  readonly checksum: string;
+  /** What the user should know (an assumed layout, a checksum that does not match). */
+  readonly notes: readonly string[];
+  readonly preprocessing: PretrainedPreprocessing;
+  readonly numClasses: number;
+  /** "ImageNet's 1000 classes", or `class 0` … for another head. */
+  readonly classes: string;
+}
+
+/** One class of the fine-tuning set: its name and its images, as the user gave them. */
+export interface FinetuneClass {
+  readonly name: string;
+  readonly files: readonly File[];
+}
+
+export interface FinetuneSettings {
+  readonly iterations: number;
+  /** At most this many images per step (fewer when fewer were given). */
+  readonly batchSize: number;
+  /** The head's starting rate; a half cosine takes it to 0 over the run (core's finetune recipe). */
+  readonly learningRate: number;
+}
+
+export interface FinetuneProgress {
+  readonly iteration: number;
+  readonly iterations: number;
+  readonly loss: number;
+  /** The first iteration's loss, to compare with. */
+  readonly firstLoss: number;
+  readonly learningRate: number;
+  readonly imagesPerSecond: number;
+  readonly points: number;
+  readonly lossChart: string;
+}
+
+export type FinetuneState = 'idle' | 'preparing' | 'running' | 'finished' | 'stopped' | 'failed';
+
+export interface FinetunedInfo {
+  readonly classNames: readonly string[];
+  /** e.g. "30 iterations on 8 images, last loss 0.0123". */
+  readonly description: string;
 }
 
 export type FromWorker =
@@ -155,13 +237,24 @@ export type FromWorker =
   | { readonly type: 'training'; readonly state: TrainingState; readonly detail: string }
   | {
       readonly type: 'classified';
+      /** Which result it is: the CIFAR model's (Classify card) or the pretrained net's. */
+      readonly target: 'model' | 'pretrained';
       readonly name: string;
       readonly top: readonly Prediction[];
       /** All probabilities (they sum to 1). */
       readonly probabilities: readonly number[];
-      /** What the model saw: 32×32 RGBA, the crop before the mean is subtracted. */
+      /** What the model saw, as RGBA: the crop (32×32, or 224×224 for the pretrained net) before normalisation. */
       readonly preview: Uint8ClampedArray;
     }
   | { readonly type: 'saved-list'; readonly models: readonly SavedModel[] }
   | { readonly type: 'export'; readonly name: string; readonly bytes: Uint8Array }
-  | { readonly type: 'responses'; readonly svg: string; readonly text: string };
+  | { readonly type: 'responses'; readonly svg: string; readonly text: string }
+  | { readonly type: 'pretrained'; readonly info: PretrainedInfo }
+  /** The fine-tuning form's defaults. */
+  | { readonly type: 'finetune-defaults'; readonly settings: FinetuneSettings }
+  | { readonly type: 'finetune-progress'; readonly progress: FinetuneProgress }
+  | { readonly type: 'finetune-state'; readonly state: FinetuneState; readonly detail: string }
+  /** A fine-tuned head is ready to classify with. */
+  | { readonly type: 'finetuned'; readonly info: FinetunedInfo }
+  /** tfjs's tensor count after each piece of work (the page shows it; the tests check it stays flat). */
+  | { readonly type: 'memory'; readonly tensors: number; readonly bytes: number };

@@ -2,13 +2,16 @@
  * The training worker: every tfjs computation of the page runs here (a module Web Worker), so the
  * page stays responsive while a step takes seconds. It owns the backend, the model, the data and the
  * training run, and answers the page's messages (src/protocol.ts). Messages are handled one at a
- * time, in order, except pause/resume/stop, which must reach a running training at once.
+ * time, in order, except pause/resume/stop (and stopping a fine-tuning run), which must reach a
+ * running training at once. Beside the CIFAR model it holds the pretrained ImageNet net a user
+ * loaded from a file, and the head fine-tuned for their own classes on its frozen backbone.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Training,
   createModel,
   exportSafetensors,
+  foldBatchNorm,
   formatSummary,
   importSafetensors,
   layerResponses,
@@ -16,14 +19,28 @@ import {
   meanResponse,
   networkIdentity,
   responseNetwork,
+  type FoldedResNet,
   type ResNet,
 } from '@resnet/core';
 import { responseChart } from '@resnet/report';
-import type { ErrorContext, FromWorker, ModelInfo, ToWorker, TrainingState, TrainSettings } from './protocol';
+import type {
+  ErrorContext,
+  FinetuneClass,
+  FinetuneSettings,
+  FinetuneState,
+  FromWorker,
+  HeadChoice,
+  ModelInfo,
+  ToWorker,
+  TrainingState,
+  TrainSettings,
+} from './protocol';
 import { chooseBackend } from './worker/backend';
 import { Curves } from './worker/charts';
 import { classify } from './worker/classify';
 import { CIFAR10_CHANNEL_MEAN, CIFAR10_CLASS_NAMES, loadData, type LoadedData } from './worker/data';
+import { finetuneDefaults, prepareFinetune } from './worker/finetune';
+import { disposePretrained, loadPretrained, type Pretrained } from './worker/pretrained';
 import { defaultSettings, trainConfig } from './worker/recipe';
 import { deleteFromBrowser, listSaved, loadFromBrowser, saveToBrowser } from './worker/store';
 
@@ -51,6 +68,20 @@ let stopRequested = false;
 let running: Promise<void> | undefined;
 const curves = new Curves();
 let lastTestError: number | null = null;
+/** Whether a backend runs: before that, asking tfjs for its memory would start one on its own. */
+let backendReady = false;
+
+/** The pretrained ImageNet net from the user's file, and the head fine-tuned on its backbone. */
+let pretrained: Pretrained | undefined;
+interface Tuned {
+  readonly model: ResNet;
+  readonly folded: FoldedResNet;
+  readonly classNames: readonly string[];
+}
+let tuned: Tuned | undefined;
+/** The fine-tuning run in progress. */
+let tuning: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
+const tuningCurves = new Curves();
 
 function setState(next: TrainingState, detail = ''): void {
   state = next;
@@ -232,7 +263,9 @@ async function handle(message: ToWorker): Promise<void> {
     case 'init': {
       try {
         post({ type: 'defaults', settings: defaultSettings() });
+        post({ type: 'finetune-defaults', settings: finetuneDefaults() });
         post({ type: 'backend', info: await chooseBackend(message.backend, message.wasmPaths) });
+        backendReady = true;
       } catch (e) {
         fail('backend', e);
       }
@@ -260,8 +293,9 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'classify': {
       const l = labels();
-      const result = await classify(current(), message.file, l.mean, l.classNames);
-      post({ type: 'classified', name: message.file.name, ...result }, [result.preview.buffer]);
+      const size = current().spec.inputSize;
+      const result = await classify(current(), message.file, { size, resize: size, mean: l.mean }, l.classNames);
+      post({ type: 'classified', target: 'model', name: message.file.name, ...result }, [result.preview.buffer]);
       return;
     }
     case 'save': {
@@ -323,11 +357,136 @@ async function handle(message: ToWorker): Promise<void> {
       });
       return;
     }
+    case 'load-pretrained': {
+      await haltFinetune();
+      const next = await loadPretrained(message.file, (text) => post({ type: 'status', text }));
+      // The old net goes only once the new one loaded: a file that fails leaves the page as it was.
+      disposeTuned();
+      disposePretrained(pretrained);
+      pretrained = next;
+      post({ type: 'pretrained', info: next.info });
+      setTuningState('idle', '');
+      return;
+    }
+    case 'classify-pretrained':
+      await classifyPretrained(message.file, message.head);
+      return;
+    case 'finetune':
+      await startFinetune(message.classes, message.settings);
+      return;
     case 'pause':
     case 'resume':
     case 'stop':
+    case 'finetune-stop':
       return; // handled on arrival (see onmessage)
   }
+}
+
+function loadedPretrained(): Pretrained {
+  if (!pretrained) throw new Error('no pretrained weights yet: pick a .pth, .pt or .safetensors file first');
+  return pretrained;
+}
+
+async function classifyPretrained(file: File, head: HeadChoice): Promise<void> {
+  const p = loadedPretrained();
+  if (head === 'finetuned' && !tuned) throw new Error('no fine-tuned head yet: fine-tune one first, or classify with the ImageNet head');
+  const net = head === 'finetuned' ? tuned! : p;
+  const { resize, crop, mean, std } = p.preprocessing;
+  const result = await classify(net.folded, file, { size: crop, resize, mean, std }, net.classNames);
+  post({ type: 'classified', target: 'pretrained', name: file.name, ...result }, [result.preview.buffer]);
+}
+
+function setTuningState(state: FinetuneState, detail: string): void {
+  post({ type: 'finetune-state', state, detail });
+}
+
+function disposeTuned(): void {
+  tuned?.folded.dispose();
+  tuned?.model.dispose();
+  tuned = undefined;
+}
+
+/** Ends a fine-tuning run (after its current step) and waits for it to settle. */
+async function haltFinetune(): Promise<void> {
+  if (!tuning) return;
+  tuning.controller.abort();
+  await tuning.done;
+}
+
+async function startFinetune(classes: readonly FinetuneClass[], settings: FinetuneSettings): Promise<void> {
+  await haltFinetune();
+  const p = loadedPretrained();
+  setTuningState('preparing', `${classes.length} classes`);
+  let run: Awaited<ReturnType<typeof prepareFinetune>>;
+  try {
+    run = await prepareFinetune(p, classes, settings, (text) => post({ type: 'status', text }));
+  } catch (e) {
+    setTuningState('failed', 'the images or settings were refused');
+    throw e;
+  }
+  const { model, training, classNames, images } = run;
+  const controller = new AbortController();
+  tuningCurves.clear();
+  let firstLoss = NaN;
+  let lastLoss = NaN;
+  const iterations = training.config.iterations;
+  const about = `${classNames.length} classes, ${images} images, batch ${training.config.batchSize}`;
+  setTuningState('running', about);
+  // In the background, like the CIFAR training: other messages (classifying, a stop) are handled meanwhile.
+  const done = (async () => {
+    try {
+      const outcome = await training.run({
+        signal: controller.signal,
+        events: {
+          onStep: (s) => {
+            if (s.iteration === 1) firstLoss = s.loss;
+            lastLoss = s.loss;
+            tuningCurves.loss.push([s.iteration, s.loss]);
+            post({
+              type: 'finetune-progress',
+              progress: {
+                iteration: s.iteration,
+                iterations: s.iterations,
+                loss: s.loss,
+                firstLoss,
+                learningRate: s.learningRate,
+                imagesPerSecond: s.imagesPerSecond,
+                points: tuningCurves.loss.length,
+                lossChart: tuningCurves.lossChart(),
+              },
+            });
+          },
+        },
+      });
+      if (outcome.iteration === 0) {
+        model.dispose();
+        setTuningState('stopped', 'stopped before the first step: no head was trained');
+        return;
+      }
+      const description =
+        `${outcome.status === 'finished' ? `${outcome.iteration} iterations` : `stopped at iteration ${outcome.iteration} of ${iterations}`}` +
+        ` on ${images} images, loss ${firstLoss.toFixed(4)} → ${lastLoss.toFixed(4)}`;
+      disposeTuned();
+      tuned = { model, folded: foldBatchNorm(model), classNames };
+      post({ type: 'finetuned', info: { classNames, description } });
+      setTuningState(outcome.status === 'finished' ? 'finished' : 'stopped', description);
+    } catch (e) {
+      model.dispose();
+      fail('finetune', e);
+      setTuningState('failed', 'training failed');
+    } finally {
+      training.dispose();
+      tuning = undefined;
+      postMemory();
+    }
+  })();
+  tuning = { controller, done };
+}
+
+function postMemory(): void {
+  if (!backendReady) return;
+  const m = tf.memory();
+  post({ type: 'memory', tensors: m.numTensors, bytes: m.numBytes });
 }
 
 /** Which part of the page an error belongs to. */
@@ -347,6 +506,10 @@ const CONTEXT: Record<ToWorker['type'], ErrorContext> = {
   export: 'weights',
   'load-files': 'weights',
   responses: 'responses',
+  'load-pretrained': 'pretrained',
+  'classify-pretrained': 'pretrained',
+  finetune: 'finetune',
+  'finetune-stop': 'finetune',
 };
 
 function fail(context: ErrorContext, e: unknown): void {
@@ -382,5 +545,12 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     control(message.type);
     return;
   }
-  queue = queue.then(() => handle(message)).catch((e: unknown) => fail(CONTEXT[message.type], e));
+  if (message.type === 'finetune-stop') {
+    tuning?.controller.abort();
+    return;
+  }
+  queue = queue
+    .then(() => handle(message))
+    .catch((e: unknown) => fail(CONTEXT[message.type], e))
+    .then(postMemory);
 };

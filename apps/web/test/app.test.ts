@@ -3,12 +3,14 @@
  * which turbo runs before these tests) served cross-origin isolated, driven through playwright-core.
  * One browser session walks through what a user does on WebGPU (SwiftShader here: slow, so the
  * network is ResNet-8 at batch 8 on 64 synthetic images); a second one has no WebGPU and trains on
- * wasm. Screenshots of each state go to .test-results/screenshots/.
+ * wasm. A third loads a torchvision ResNet-18 made by Debian's PyTorch as a `.pth`, classifies a
+ * photo as PyTorch does, and fine-tunes a new head in the page. Screenshots of each state go to
+ * .test-results/screenshots/.
  */
 import '@resnet/backend-cpu';
-import { Rng, createModel, drawSynthetic, exportSafetensors, useBackend } from '@resnet/core';
+import { IMAGENET_CLASSES, Rng, createModel, drawSynthetic, exportSafetensors, useBackend } from '@resnet/core';
 import { chromiumAvailable, serve, withChromium, type Page, type Server } from '@resnet/browser-harness';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,25 @@ import { encodePng } from './png';
 
 const chromium = chromiumAvailable();
 if (!chromium.available) console.log(`SKIPPED: the web app tests need Chromium: ${chromium.reason}`);
+
+/**
+ * Debian's PyTorch makes the pretrained-weights test's .pth and its reference outputs. It is
+ * /usr/bin/python3's: the python3 first on PATH (e.g. pyenv's) usually has no torch.
+ */
+const PYTHON = '/usr/bin/python3';
+function torchAvailable(): { available: boolean; reason: string } {
+  try {
+    execFileSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'pipe' });
+    return { available: true, reason: '' };
+  } catch {
+    return {
+      available: false,
+      reason: `${PYTHON} cannot import torch and torchvision: apt-get install python3-torch python3-torchvision to run it`,
+    };
+  }
+}
+const torch = torchAvailable();
+if (chromium.available && !torch.available) console.log(`SKIPPED: the pretrained-weights tests: ${torch.reason}`);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.join(here, '..', 'dist');
@@ -392,5 +413,287 @@ describe.skipIf(!chromium.available)('in a browser without WebGPU', () => {
     expect(Number.isFinite(Number(await page.getAttribute('#loss', 'data-value')))).toBe(true);
     expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBe(2);
     await shot(page, 'wasm-trained');
+  });
+});
+
+/** PyTorch's top 5 for one image, as test/make_pretrained.py prints it. */
+interface TorchTop {
+  readonly index: number;
+  readonly name: string;
+  readonly probability: number;
+}
+
+/** `size`×`size` RGB noise around a colour: the fine-tuning classes ("reddish", "bluish" squares). */
+function noisySquare(rgb: readonly [number, number, number], seed: number, size = 64): Buffer {
+  const rng = new Rng(seed);
+  const pixels = new Uint8Array(size * size * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.max(0, Math.min(255, Math.round(rgb[i % 3]! + rng.uniform(-50, 50))));
+  return encodePng(pixels, size, size);
+}
+
+/**
+ * A 256×256 image of smooth colour gradients and blobs. At 256×256 the catalogue's "resize the
+ * shorter side to 256" leaves it as it is, both in the page (core's decoder skips the resize) and
+ * in torchvision (PIL returns a copy when the size is unchanged), and both centre crops start at
+ * (16, 16): page and PyTorch see the same 224×224 pixels, so the comparison tests the network and
+ * the normalisation, not two resampling filters.
+ */
+function smoothPhoto(): Buffer {
+  const side = 256;
+  const pixels = new Uint8Array(side * side * 3);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const u = x / side;
+      const v = y / side;
+      const blob = Math.exp(-((u - 0.62) ** 2 + (v - 0.4) ** 2) / 0.02);
+      const rgb = [
+        0.55 + 0.35 * Math.sin(2 * Math.PI * (u + 0.3 * v)) * (1 - blob) + 0.1 * blob,
+        0.45 + 0.3 * Math.cos(2 * Math.PI * v * 1.5) - 0.2 * blob,
+        0.3 + 0.4 * u * v + 0.5 * blob,
+      ];
+      for (let c = 0; c < 3; c++) pixels[(y * side + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(rgb[c]! * 255)));
+    }
+  }
+  return encodePng(pixels, side, side);
+}
+
+/** The rows of a top-5 list (fewer when the head has fewer classes). */
+async function topRows(
+  page: Page,
+  list: string,
+  rows: number,
+): Promise<{ indices: number[]; labels: string[]; probabilities: number[]; sum: number }> {
+  await page.waitForFunction(([id, n]) => document.querySelectorAll(`#${id} li`).length === n, [list, rows] as const, { timeout: 60_000 });
+  return page.evaluate((id) => {
+    const items = Array.from(document.querySelectorAll<HTMLElement>(`#${id} li`));
+    return {
+      indices: items.map((r) => Number(r.dataset.index)),
+      labels: items.map((r) => r.dataset.label ?? ''),
+      probabilities: items.map((r) => Number(r.dataset.probability)),
+      sum: Number(document.getElementById(id)!.dataset.sum),
+    };
+  }, list);
+}
+
+async function tensors(page: Page): Promise<number> {
+  return Number(await page.evaluate(() => document.body.dataset.tensors ?? 'NaN'));
+}
+
+/** Waits until the worker's tensor count, posted after each piece of work, differs from `before`. */
+async function tensorsAfter(page: Page, before: number): Promise<number> {
+  await page.waitForFunction((b) => Number(document.body.dataset.tensors) !== b, before, { timeout: 60_000 });
+  return tensors(page);
+}
+
+// Skipped without Debian's PyTorch; the title then says why and how to enable it.
+const PRETRAINED_TITLE = `pretrained ImageNet weights (a ResNet-18 .pth made by PyTorch)${torch.available ? '' : `: skipped, ${torch.reason}`}`;
+describe.skipIf(!chromium.available || !torch.available)(PRETRAINED_TITLE, () => {
+  const session = browserSession({ omitArgs: ['--enable-unsafe-webgpu'], logPrefix: '[chromium, pretrained]' });
+  let dir: string;
+  let pth: string;
+  let reference: Record<string, TorchTop[]>;
+  const images: Record<string, string> = {};
+  /** A torchvision-layout ResNet-50 at reduced widths with 10 classes, as a .safetensors outside the catalogue. */
+  let bottleneck: string;
+  /** The worker's tensors before the .pth, with it, and after one fine-tuning. */
+  const counts: { before?: number; loaded?: number } = {};
+
+  beforeAll(async () => {
+    const started = Date.now();
+    dir = await mkdtemp(path.join(os.tmpdir(), 'resnet-web-pth-'));
+    images.photo = path.join(dir, 'photo.png');
+    await writeFile(images.photo, smoothPhoto());
+    for (let i = 0; i < 4; i++) {
+      images[`red${i}`] = path.join(dir, `red-${i}.png`);
+      images[`blue${i}`] = path.join(dir, `blue-${i}.png`);
+      await writeFile(images[`red${i}`]!, noisySquare([200, 60, 50], 100 + i));
+      await writeFile(images[`blue${i}`]!, noisySquare([50, 70, 200], 200 + i));
+    }
+    images.newRed = path.join(dir, 'new-red.png');
+    await writeFile(images.newRed, noisySquare([190, 70, 60], 999, 80));
+    const out = execFileSync(PYTHON, [path.join(here, 'make_pretrained.py'), dir, images.photo], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const made = JSON.parse(out) as { torch: string; torchvision: string; images: Record<string, TorchTop[]> };
+    reference = made.images;
+    pth = path.join(dir, 'resnet18-f37072fd.pth');
+    console.log(
+      `PyTorch ${made.torch}, torchvision ${made.torchvision}: made ${pth} and the reference in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    // Made here by core (cpu backend, see the first beforeAll): modelNameFromStateDict reads its
+    // blocks, optionsFromStateDict its widths and classes.
+    const small50 = createModel('resnet50', { strideIn: '3x3', stemWidth: 8, widths: [4, 8, 16, 32], numClasses: 10, seed: 3 });
+    bottleneck = path.join(dir, 'my-resnet50.safetensors');
+    await writeFile(bottleneck, await exportSafetensors(small50));
+    small50.dispose();
+    // A download cut short: the first 5 MB of the 45 MB file.
+    await writeFile(path.join(dir, 'cut-short.pth'), (await readFile(pth)).subarray(0, 5_000_000));
+    await session.open();
+    const page = session.page();
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.body.dataset.backend === 'wasm', null, { timeout: 60_000 });
+    // The page's own start (ResNet-20, the synthetic set) is done before anything here is measured.
+    await page.locator('#data-info', { hasText: 'synthetic shapes' }).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.body.dataset.tensors !== undefined, null, { timeout: 60_000 });
+  });
+  afterAll(async () => {
+    await session.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the .pth loads: ResNet-18 by its catalogue file name, with its parameters, entry and preprocessing', async () => {
+    const page = session.page();
+    counts.before = await tensors(page);
+    const started = Date.now();
+    await page.setInputFiles('#pth-file', pth);
+    await page.locator('#pth-network', { hasText: 'ResNet-18 (resnet18)' }).waitFor({ timeout: 60_000 });
+    counts.loaded = await tensorsAfter(page, counts.before);
+    console.log(`loaded the 45 MB .pth in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(await page.textContent('#pth-identified')).toContain("by its file name: the catalogue's resnet18.imagenet1k_v1");
+    // torchvision's count for ResNet-18, as the catalogue has it.
+    expect(await page.textContent('#pth-params')).toBe('11,689,512');
+    expect(await page.textContent('#pth-layout')).toContain('basic blocks');
+    expect(await page.textContent('#pth-entry')).toContain('resnet18.imagenet1k_v1 (ResNet18_Weights.IMAGENET1K_V1): top-1 69.758%');
+    expect(await page.textContent('#pth-preprocessing')).toContain(
+      'shorter side resized to 256 (bilinear), centre crop 224×224, mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225]',
+    );
+    expect(await page.textContent('#pth-classes')).toBe("ImageNet's 1000 classes");
+    // Random weights under the published name: the page says the contents are not the published ones.
+    expect(await page.textContent('#pth-sha256')).toContain('does not start with f37072fd');
+    expect(await page.textContent('#pth-notes')).toContain('not the published contents');
+    expect(await page.locator('#errors li').count()).toBe(0);
+  });
+
+  test('a photo is classified as PyTorch classifies it: the same top 5, probabilities within 2e-5', async () => {
+    const page = session.page();
+    const expected = reference['photo.png']!;
+    const started = Date.now();
+    await page.setInputFiles('#pth-image', images.photo!);
+    const got = await topRows(page, 'pth-top5', 5);
+    console.log(
+      `classified in ${((Date.now() - started) / 1000).toFixed(1)} s; page ${JSON.stringify(got.probabilities)}, PyTorch ${JSON.stringify(expected.map((t) => t.probability))}`,
+    );
+    expect(got.indices).toEqual(expected.map((t) => t.index));
+    // The page's names are core's IMAGENET_CLASSES; PyTorch's come from torchvision's weights metadata.
+    expect(got.labels).toEqual(expected.map((t) => t.name));
+    expect(got.labels).toEqual(expected.map((t) => IMAGENET_CLASSES[t.index]));
+    // Both sides compute in float32 from the same pixels (see smoothPhoto), in different orders
+    // (XNNPACK's and the page's own kernels, BN folded into the convs, vs PyTorch's BN after each
+    // conv): the logits differ by float32 rounding over 18 layers, about 1e-6 relative, so
+    // probabilities of at most a few tenths differ by well under 2e-5 (here by about 1e-7). A wrong
+    // normalisation, layout or BN statistic (even BN's ε at 1e-3 instead of 1e-5) moves them by 1e-3
+    // or more.
+    got.probabilities.forEach((p, i) => expect(Math.abs(p - expected[i]!.probability)).toBeLessThan(2e-5));
+    expect(got.sum).toBeCloseTo(1, 5);
+    // Classifying frees what it made.
+    expect(await tensors(page)).toBe(counts.loaded);
+    await shot(page, 'pretrained-classified', true);
+  });
+
+  test('a file cut short, a legacy file, a network that is no ResNet and CIFAR weights are refused clearly; the loaded net stays', async () => {
+    const page = session.page();
+    const cases: [string, string][] = [
+      [
+        path.join(dir, 'cut-short.pth'),
+        'resnet: cut-short.pth is not a readable PyTorch checkpoint: it has no ZIP end record: the file is truncated or damaged',
+      ],
+      [path.join(dir, 'legacy.pth'), 'legacy.pth is not a readable PyTorch checkpoint: it is a legacy (pre-1.6, non-zip) torch.save file'],
+      [
+        path.join(dir, 'not_a_resnet.pth'),
+        'not_a_resnet.pth is not a ResNet\'s state dict: it has no tensors named layer<stage>.<block>.… (its 4 tensors start "0.weight"',
+      ],
+      [files.resnet56, 'resnet56.safetensors holds resnet56, a CIFAR net (32×32 inputs, Sec. 4.2)'],
+      [files.text, 'notes.txt: expected a PyTorch checkpoint (.pth or .pt, from torch.save) or a .safetensors state dict'],
+    ];
+    for (const [file, message] of cases) {
+      await page.setInputFiles('#pth-file', file);
+      expect(await errorText(page, 'pretrained', path.basename(file))).toContain(message);
+    }
+    await shot(page, 'pretrained-errors');
+    expect(await page.textContent('#pth-network')).toBe('ResNet-18 (resnet18)');
+    expect(await tensors(page)).toBe(counts.loaded);
+  });
+
+  test('the head is fine-tuned on two classes in the page: the loss goes down, a new image gets its class', async () => {
+    const page = session.page();
+    // Fewer than two classes is refused in the page.
+    await page.fill('#ft-class-name', 'red');
+    await page.setInputFiles(
+      '#ft-class-files',
+      [0, 1, 2, 3].map((i) => images[`red${i}`]!),
+    );
+    await page.locator('#ft-classes li[data-name="red"][data-images="4"]').waitFor();
+    await page.click('#ft-start');
+    expect(await errorText(page, 'finetune', 'at least 2 classes')).toContain(
+      'fine-tuning needs at least 2 classes, each with at least one image; there is 1 ("red")',
+    );
+    await page.fill('#ft-class-name', 'blue');
+    await page.setInputFiles(
+      '#ft-class-files',
+      [0, 1, 2, 3].map((i) => images[`blue${i}`]!),
+    );
+    await page.locator('#ft-classes li[data-name="blue"][data-images="4"]').waitFor();
+    // Seconds, not minutes: 20 steps of the 8 images (the default is 30).
+    await page.fill('#ft-iterations', '20');
+    expect(await page.inputValue('#ft-batch-size')).toBe('8');
+    // The default rate (0.001) is for trained weights, whose pooled features have |x|² of about a
+    // thousand. This random network's are 20–40 times larger (PyTorch: 1.7e4 for the red squares,
+    // 4.3e4 for the blue), and SGD on the head is stable below about 15/|x|², so the rate is
+    // scaled down alike; at 0.001 the loss jumps to ~10 before it falls.
+    expect(await page.inputValue('#ft-lr')).toBe('0.001');
+    await page.fill('#ft-lr', '0.0002');
+    const started = Date.now();
+    await page.click('#ft-start');
+    await page.waitForFunction(() => document.body.dataset.finetune === 'running', null, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.getElementById('ft-iteration')!.dataset.value) >= 1, null, { timeout: 60_000 });
+    await shot(page, 'finetuning');
+    await page.waitForFunction(() => document.body.dataset.finetune === 'finished', null, { timeout: 180_000 });
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`fine-tuned 20 iterations of 8 images in ${seconds.toFixed(1)} s: ${await page.textContent('#ft-state')}`);
+    expect(await page.textContent('#ft-iteration')).toBe('20 / 20');
+    const first = Number(await page.getAttribute('#ft-first-loss', 'data-value'));
+    const last = Number(await page.getAttribute('#ft-loss', 'data-value'));
+    expect(first).toBeGreaterThan(0);
+    // 1.2 → 0.05 here; half is a margin for the random crops, not the expected drop.
+    expect(last).toBeLessThan(first / 2);
+    expect(Number(await page.getAttribute('#ft-loss-chart', 'data-points'))).toBe(20);
+    expect(await page.inputValue('#pth-head')).toBe('finetuned');
+    expect(await page.getAttribute('#pth-classes', 'data-count')).toBe('2');
+    expect(await page.textContent('#pth-classes')).toMatch(/^2 classes: red, blue \(fine-tuned head: 20 iterations on 8 images, loss /);
+    // A red image the head has not seen.
+    await page.setInputFiles('#pth-image', images.newRed!);
+    await page.locator('#pth-classified-name', { hasText: 'new-red.png' }).waitFor({ timeout: 60_000 });
+    const got = await topRows(page, 'pth-top5', 2);
+    expect(got.labels[0]).toBe('red');
+    expect(got.labels).toEqual(['red', 'blue']);
+    expect(got.sum).toBeCloseTo(1, 5);
+    // Everything the run made is freed: the new head's network and its folded twin are as many
+    // tensors as the pretrained net and its folded twin.
+    expect((await tensors(page)) - counts.loaded!).toBe(counts.loaded! - counts.before!);
+    expect(await page.locator('#errors li[data-context="finetune"]').count()).toBe(0);
+    await shot(page, 'finetuned', true);
+  });
+
+  test("a file outside the catalogue: a .safetensors bottleneck net is read from its tensors, in torchvision's layout, with V1 preprocessing", async () => {
+    const page = session.page();
+    await page.setInputFiles('#pth-file', bottleneck);
+    await page.locator('#pth-network', { hasText: 'ResNet-50 (resnet50)' }).waitFor({ timeout: 60_000 });
+    expect(await page.textContent('#pth-identified')).toBe('from its tensors: 3, 4, 6, 3 bottleneck blocks per stage, head fc');
+    expect(await page.textContent('#pth-layout')).toBe("bottleneck, stride in the 3×3: torchvision's layout, assumed");
+    expect(await page.textContent('#pth-entry')).toBe('none: the file name is not one of the catalogue');
+    expect(await page.textContent('#pth-sha256')).toContain('not checked: the file is not in the catalogue');
+    const notes = (await page.textContent('#pth-notes')) ?? '';
+    expect(notes).toContain('Not in the catalogue, so torchvision\'s layout (stride in the 3×3, "ResNet v1.5") is assumed');
+    expect(notes).toContain(
+      "classified with torchvision's V1 evaluation transform (shorter side resized to 256 (bilinear), centre crop 224×224",
+    );
+    expect(await page.textContent('#pth-classes')).toBe("10 classes without names (class 0 … class 9): the file's head is not ImageNet's");
+    // The fine-tuned head belonged to the previous network.
+    expect(await page.isDisabled('#pth-head option[value="finetuned"]')).toBe(true);
+    await page.setInputFiles('#pth-image', images.photo!);
+    await page.locator('#pth-classified-name', { hasText: 'photo.png' }).waitFor({ timeout: 60_000 });
+    const got = await topRows(page, 'pth-top5', 5);
+    for (const label of got.labels) expect(label).toMatch(/^class \d$/);
+    expect(got.sum).toBeCloseTo(1, 5);
+    expect(await page.locator('#errors li').count()).toBe(0);
+    await shot(page, 'pretrained-outside-catalogue');
   });
 });

@@ -11,6 +11,8 @@ const TITLES: Record<ErrorContext, string> = {
   classify: 'Classification',
   weights: 'Weights',
   responses: 'Layer responses',
+  pretrained: 'Pretrained weights',
+  finetune: 'Fine-tuning',
 };
 
 export function showStatus(text: string): void {

@@ -1,10 +1,12 @@
 /**
- * One picked or dropped image through the model: decoded by the browser (createImageBitmap, in this
- * worker), shorter side resized to the model's 32 pixels, centre-cropped to 32×32, scaled to [0, 1]
- * and the training mean subtracted, exactly as the test images were prepared (core's decodeForModel).
+ * One picked or dropped image through a network: decoded by the browser (createImageBitmap, in this
+ * worker), shorter side resized, centre-cropped to the network's input, scaled to [0, 1] and
+ * normalised exactly as its training images were (core's decodeForModel). For the CIFAR nets that is
+ * a resize to 32 and the training mean; for the pretrained ImageNet nets, the weights' own
+ * preprocessing (torchvision's: resize 256, crop 224, ImageNet mean and std).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { browserImageDecoder, decodeForModel, type ResNet } from '@resnet/core';
+import { browserImageDecoder, decodeForModel } from '@resnet/core';
 import type { Prediction } from '../protocol';
 
 export interface Classification {
@@ -13,26 +15,47 @@ export interface Classification {
   readonly preview: Uint8ClampedArray;
 }
 
+/** A ResNet, or its BN-folded twin (core's foldBatchNorm): logits in inference mode. */
+export interface Predictor {
+  predict(x: tf.Tensor4D): tf.Tensor2D;
+}
+
+export interface InputPreparation {
+  /** The network's input side: the centre crop. */
+  readonly size: number;
+  /** The shorter side before the crop. */
+  readonly resize: number;
+  /** Per channel (3 values) or per pixel (size·size·3), on pixels in [0, 1]. */
+  readonly mean: ArrayLike<number>;
+  /** Per channel; none for the CIFAR nets. */
+  readonly std?: ArrayLike<number>;
+}
+
 const decoder = browserImageDecoder();
 
-export async function classify(model: ResNet, file: File, mean: ArrayLike<number>, classNames: readonly string[]): Promise<Classification> {
-  const size = model.spec.inputSize;
+export async function classify(
+  predictor: Predictor,
+  file: File,
+  prep: InputPreparation,
+  classNames: readonly string[],
+): Promise<Classification> {
+  const { size, resize, mean, std } = prep;
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const input = await decodeForModel(bytes, decoder, { size, resize: size, mean }, file.name || 'the image');
-  const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(input, [1, size, size, 3]))));
+  const input = await decodeForModel(bytes, decoder, { size, resize, mean, ...(std ? { std } : {}) }, file.name || 'the image');
+  const probs = tf.tidy(() => tf.softmax(predictor.predict(tf.tensor4d(input, [1, size, size, 3]))));
   const probabilities = Array.from(await probs.data());
   probs.dispose();
   const top = probabilities
-    .map((probability, i) => ({ label: classNames[i] ?? `class ${i}`, probability }))
+    .map((probability, index) => ({ index, label: classNames[index] ?? `class ${index}`, probability }))
     .sort((a, b) => b.probability - a.probability)
     .slice(0, 5);
-  // The crop the model saw, with the mean added back, as RGBA for a canvas.
+  // The crop the model saw, with the normalisation undone, as RGBA for a canvas.
   const preview = new Uint8ClampedArray(size * size * 4);
   const perPixel = mean.length === input.length;
   for (let p = 0; p < size * size; p++) {
     for (let c = 0; c < 3; c++) {
       const i = p * 3 + c;
-      preview[p * 4 + c] = Math.round((input[i]! + mean[perPixel ? i : c]!) * 255);
+      preview[p * 4 + c] = Math.round((input[i]! * (std ? std[c]! : 1) + mean[perPixel ? i : c]!) * 255);
     }
     preview[p * 4 + 3] = 255;
   }

@@ -1,4 +1,5 @@
 export { optionsFromStateDict } from './infer_options.js';
+export { modelNameFromStateDict } from './model_name.js';
 export { SPEC_METADATA_KEY, exportSafetensors, importSafetensors, stateDictFromSafetensors } from './safetensors_weights.js';
 export { importPth, stateDictFromPth } from './pth/torch_checkpoint.js';
 export {
