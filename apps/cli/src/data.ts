@@ -171,7 +171,8 @@ async function findFolder(root: string, options: SourceOptions): Promise<DataSou
 }
 
 /** The paper's ImageNet sizes (Sec. 3.4: crops of 224 from a shorter side in [256, 480], tested at 256) scaled to another crop side. */
-function folderSizes(cropSize: number): { cropSize: number; evalResize: number; scaleRange: [number, number] } {
+/** Also what predict uses for a run trained on a folder (folderEvalResize). */
+export function folderSizes(cropSize: number): { cropSize: number; evalResize: number; scaleRange: [number, number] } {
   const at = (side: number): number => Math.round((side * cropSize) / 224);
   return { cropSize, evalResize: at(256), scaleRange: [at(256), at(480)] };
 }

@@ -1,17 +1,24 @@
 /**
  * A run folder, as `resnet train` lays it out and every command reads it: checkpoint.safetensors,
  * metrics.jsonl, report.html, curves.svg, weights.safetensors and config.json (what it was run with);
- * and a trained model back from a run folder or a checkpoint file: weights, spec, classes and data mean.
+ * and a trained model back from a run folder or a checkpoint file (@resnet/node-io's loadRun).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { ResNet, parseCheckpoint, type Checkpoint, type CheckpointMeta, type ResNetSpec, type TrainConfig } from '@resnet/core';
-import { readBytes, writeBytesAtomic } from '@resnet/node-io';
+import { parseCheckpoint, type Checkpoint, type ResNetSpec, type TrainConfig } from '@resnet/core';
+import {
+  RUN_CHECKPOINT_FILE,
+  RUN_CONFIG_FILE,
+  loadRun as loadRunFiles,
+  makeDirectory,
+  readBytes,
+  writeBytesAtomic,
+  type LoadedRun,
+} from '@resnet/node-io';
 import { UsageError } from './errors.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
-const CONFIG_FILE = 'config.json';
+export const CHECKPOINT_FILE = RUN_CHECKPOINT_FILE;
+const CONFIG_FILE = RUN_CONFIG_FILE;
 
 export interface RunFiles {
   readonly runDir: string;
@@ -38,9 +45,31 @@ async function readCheckpoint(file: string): Promise<Checkpoint> {
   return parseCheckpoint(await readBytes(file), file);
 }
 
+/** The nearest of `dir` and its parents that exists, and whether it is a folder. */
+function existingAncestor(dir: string): { at: string; isFolder: boolean } | undefined {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      return { at, isFolder: statSync(at).isDirectory() };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined; // makeDirectory names any other reason
+    }
+    if (path.dirname(at) === at) return undefined;
+  }
+}
+
 /** The run folder's files, and its checkpoint when resuming: a run is never overwritten, and a damaged checkpoint stops us before any work. */
 export async function openRunFolder(out: string, resume: boolean): Promise<{ files: RunFiles; resumeFrom?: Checkpoint }> {
   const runDir = path.resolve(out);
+  // A file where the folder should be (or above it) is refused before anything is read or made.
+  const found = existingAncestor(runDir);
+  if (found && !found.isFolder) {
+    throw new UsageError(
+      found.at === runDir
+        ? `--out ${out} is a file, expected a folder (or a new path)`
+        : `--out ${out} is under ${found.at}, which is a file; expected a folder (or a new path)`,
+    );
+  }
   const at = (file: string): string => path.join(runDir, file);
   const files = {
     runDir,
@@ -63,7 +92,7 @@ export async function openRunFolder(out: string, resume: boolean): Promise<{ fil
 
 /** A new run's empty metrics.jsonl and its config.json; or, resuming, metrics.jsonl rebuilt from what the checkpoint knows (lines written after it would repeat). */
 export async function writeRunFiles(files: RunFiles, run: RunRecord | Checkpoint): Promise<void> {
-  mkdirSync(files.runDir, { recursive: true });
+  makeDirectory(files.runDir);
   if ('meta' in run) {
     const h = run.meta.history;
     const lines = [...h.log, ...h.eval]
@@ -76,39 +105,16 @@ export async function writeRunFiles(files: RunFiles, run: RunRecord | Checkpoint
   await writeBytesAtomic(path.join(files.runDir, CONFIG_FILE), new TextEncoder().encode(`${JSON.stringify(run, null, 2)}\n`));
 }
 
-export interface LoadedRun {
-  readonly model: ResNet;
-  readonly meta: CheckpointMeta;
-  readonly mean: Float32Array | undefined;
-  /** The per-channel standard deviation its data was divided by (runs fine-tuned from pretrained weights). */
-  readonly std: Float32Array | undefined;
-  readonly classNames: readonly string[];
-  readonly file: string;
-  /** What `resnet train` recorded in the run folder's config.json: the --dataset it was given. */
-  readonly dataset?: { readonly spec: string; readonly syntheticSize?: { train: number; test: number } };
-}
+export type { LoadedRun };
 
-/** `target` is a run folder (holding checkpoint.safetensors) or a checkpoint file. */
+/**
+ * A trained run: `target` is a run folder (holding checkpoint.safetensors) or a checkpoint file
+ * (node-io's loadRun); a target with no checkpoint is a usage error in the CLI's words.
+ */
 export async function loadRun(target: string): Promise<LoadedRun> {
   let file = path.resolve(target);
   if (existsSync(file) && statSync(file).isDirectory()) file = path.join(file, CHECKPOINT_FILE);
   if (!existsSync(file))
     throw new UsageError(`no checkpoint at ${file} (pass a run folder made by resnet train, or its checkpoint.safetensors)`);
-  const c = await readCheckpoint(file);
-  const model = new ResNet(c.meta.spec, { bnMomentum: c.meta.bnMomentum, bnEpsilon: c.meta.bnEpsilon });
-  const tensors = new Map<string, tf.Tensor>();
-  try {
-    for (const [name, t] of c.weights) tensors.set(name, tf.tensor(t.data, t.shape));
-    model.setWeights(tensors);
-  } finally {
-    tf.dispose([...tensors.values()]);
-  }
-  model.numBatchesTracked = c.meta.numBatchesTracked;
-  let dataset: LoadedRun['dataset'];
-  const config = path.join(path.dirname(file), CONFIG_FILE);
-  if (existsSync(config)) {
-    const j = JSON.parse(readFileSync(config, 'utf8')) as { dataset?: string; syntheticSize?: { train: number; test: number } };
-    if (typeof j.dataset === 'string') dataset = { spec: j.dataset, ...(j.syntheticSize ? { syntheticSize: j.syntheticSize } : {}) };
-  }
-  return { model, meta: c.meta, mean: c.mean, std: c.std, classNames: c.meta.dataset.classNames, file, ...(dataset ? { dataset } : {}) };
+  return loadRunFiles(file);
 }

@@ -28,7 +28,7 @@ describe('resnet models', () => {
   test('lists every net with depth, parameters and multiply-adds', async () => {
     const { code, out } = await run('models');
     expect(code).toBe(0);
-    expect(out).toMatch(/resnet50\s+imagenet\s+50\s+residual\s+25,557,032\s+25\.56M\s+3\.86G\s+224×224/);
+    expect(out).toMatch(/resnet50\s+imagenet\s+50\s+residual\s+25,557,032\s+3\.86G\s+224×224/);
     expect(out).toMatch(/resnet20\s+cifar\s+20\s+residual\s+269,722/);
     expect(out).toMatch(/plain110\s+cifar\s+110\s+plain/);
     const json = JSON.parse((await run('models', '--json')).out) as Array<{ name: string; params: number }>;
@@ -298,7 +298,9 @@ describe('resnet doctor', () => {
     for (const name of ['node-gpu', 'node', 'webgpu', 'onednn', 'wasm', 'cpu'])
       expect(out).toMatch(new RegExp(`^${name}( \\*)?\\s+(yes|no)\\s`, 'm'));
     expect(out).toMatch(/^node-gpu\s+no\s+-$/m);
-    expect(out).toMatch(/^why not:\n {2}node-gpu: @tensorflow\/tfjs-node-gpu is not installed .*CUDA 11\.2 and cuDNN 8\.1/m);
+    expect(out.replace(/\n {4}/g, ' ')).toMatch(
+      /^why not:\n {2}node-gpu: @tensorflow\/tfjs-node-gpu is not installed .*CUDA 11\.2 and cuDNN 8\.1/m,
+    ); // lines wrap at 100 columns
     expect(out).toMatch(/^cpu\s+yes\s+JavaScript/m);
     expect(out).toMatch(/\* auto picks (onednn|wasm|webgpu|node-gpu|node)/);
     const json = JSON.parse((await run('doctor', '--json')).out) as {
@@ -316,7 +318,7 @@ describe('resnet doctor', () => {
         isa: expect.any(String),
         threads: expect.stringMatching(/^\d+$/),
       });
-      expect(out).toMatch(/^ {2}onednn: onednn \d+\.\d+\.\d+, isa \w+, threads \d+/m);
+      expect(out).toMatch(/^ {2}onednn: onednn \d+\.\d+\.\d+; isa \w+; threads \d+/m);
     } else {
       expect(out).toMatch(/^onednn\s+no\s+-$/m);
       expect(out).toMatch(/^ {2}onednn: .*(apt-get install libdnnl-dev|rebuild-native)/m);

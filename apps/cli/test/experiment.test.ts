@@ -89,7 +89,7 @@ describe('resnet experiment degradation', () => {
       const again = await run('experiment', 'degradation', ...TINY, '--out', out);
       expect(again.code).toBe(0);
       expect(again.err).toMatch(/\[1\/2\] plain8 \(continuing its run\)/);
-      expect(again.err).toMatch(/resuming plain8 from iteration 4 of 4/);
+      expect(again.err).toMatch(/the run in .*plain8 is already finished \(iteration 4 of 4\); nothing was changed/);
       expect(again.err).not.toMatch(/iter 1\/4/);
       expect(again.out).toMatch(/model\s+depth\s+final train error\s+final test error\s+mean response std\s+report/);
       expect(again.out).toMatch(/plain8\s+8\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d+\.\d{3}\s+\S+report\.html/);
@@ -172,7 +172,10 @@ describe('resnet experiment: usage', () => {
       ['experiment', 'degradation', '--backend', 'tpu'],
       /--backend must be one of auto, node-gpu, node, webgpu, onednn, wasm, cpu, got "tpu"/,
     ],
-    [['experiment', 'degradation', '--recipe', 'fast'], /--recipe must be one of cifar10-paper, imagenet-paper, synthetic, finetune, got "fast"/],
+    [
+      ['experiment', 'degradation', '--recipe', 'fast'],
+      /--recipe must be one of cifar10-paper, imagenet-paper, synthetic, finetune, got "fast"/,
+    ],
     [['experiment', 'degradation', '--synthetic-size', '100'], /--synthetic-size must be <train>,<test>, e.g. 10000,2000; got "100"/],
     [['experiment', 'degradation', 'plain20'], /experiment degradation takes options only, got "plain20"/],
     [['experiment', 'degradation', '--bogus'], /--bogus/],

@@ -2,7 +2,7 @@
 // on the local file system, for Node.js users of backends other than tfjs-node.
 import { io } from '@tensorflow/tfjs-core';
 import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FileIOError, readBytes, systemError, writeBytesAtomic } from './files.js';
 
 export const MODEL_JSON_FILE = 'model.json';
@@ -59,7 +59,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function validateManifest(manifest: unknown, modelJson: string): io.WeightsManifestConfig {
+/**
+ * The file a shard path of model.json names: always inside the model's folder. A path that leaves it
+ * (`../…`, `/etc/passwd`, `C:\…`) is refused before anything is read, so a model.json from
+ * elsewhere cannot make a load read (and hand back as weights) any file the process can read.
+ */
+function shardFile(dir: string, shard: string, modelJson: string): string {
+  const folder = resolve(dir);
+  const file = resolve(folder, shard);
+  const inside = relative(folder, file);
+  if (isAbsolute(shard) || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    throw new FileIOError(
+      `node-io: ${modelJson} lists the weight file ${JSON.stringify(shard)}, which is outside the model's folder ${folder}; ` +
+        'weight paths must be relative paths inside it',
+    );
+  }
+  return file;
+}
+
+function validateManifest(manifest: unknown, modelJson: string, dir: string): io.WeightsManifestConfig {
   const invalid = (what: string) => new FileIOError(`node-io: ${modelJson} has an invalid weightsManifest: ${what}`);
   if (!Array.isArray(manifest)) throw invalid('expected an array of {paths, weights} groups');
   manifest.forEach((group: unknown, i) => {
@@ -70,6 +88,7 @@ function validateManifest(manifest: unknown, modelJson: string): io.WeightsManif
     if (!Array.isArray(group.weights) || !group.weights.every(isObject)) {
       throw invalid(`group ${i} has no "weights" array of weight specs`);
     }
+    for (const shard of group.paths as string[]) shardFile(dir, shard, modelJson);
   });
   return manifest as io.WeightsManifestConfig;
 }
@@ -161,14 +180,14 @@ export function fileSystem(path: string): io.IOHandler {
       throw new FileIOError(`node-io: ${modelJson} must hold a JSON object (a TF.js model.json)`);
     }
     const modelJSON = parsed as unknown as io.ModelJSON;
-    if (modelJSON.weightsManifest != null) validateManifest(modelJSON.weightsManifest, modelJson);
+    if (modelJSON.weightsManifest != null) validateManifest(modelJSON.weightsManifest, modelJson, dir);
 
     return io.getModelArtifactsForJSON(modelJSON, async (manifest) => {
       const groups = await Promise.all(
         manifest.map(async (group, index) => {
           const shards = await Promise.all(
             group.paths.map(async (shard) => {
-              const shardPath = resolve(dir, shard);
+              const shardPath = shardFile(dir, shard, modelJson);
               try {
                 return await readBytes(shardPath);
               } catch (error) {

@@ -1,6 +1,6 @@
 // Small file helpers: whole-file reads and crash-safe (atomic) writes.
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -35,6 +35,35 @@ export function systemError(action: string, path: string, cause: unknown): FileI
   return new FileIOError(`node-io: cannot ${action} ${path}: ${reason}`, { cause, code });
 }
 
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/**
+ * @internal Why `path` cannot be written when creating a file in its folder `dir` failed: the folder
+ * is not writable (EACCES, EPERM, EROFS; or a file system such as /proc that answers ENOENT for a
+ * folder that is there), the folder does not exist, or another reason.
+ */
+export async function cannotCreateIn(path: string, dir: string, cause: unknown): Promise<FileIOError> {
+  if (cause instanceof FileIOError) return cause;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const at = `node-io: cannot write ${path}: the folder ${dir}`;
+  if (code !== undefined && NOT_WRITABLE.has(code))
+    return new FileIOError(`${at} is not writable: ${REASONS[code]} (${code})`, { cause, code });
+  if (code === 'ENOENT') {
+    const isFolder = await stat(dir).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (isFolder) {
+      return new FileIOError(
+        `${at} is not writable: creating a file there failed with ENOENT ("no such file or directory") although the folder exists`,
+        { cause, code },
+      );
+    }
+    return new FileIOError(`${at} does not exist (ENOENT)`, { cause, code });
+  }
+  return systemError('write', path, cause);
+}
+
 /** Reads a whole file. */
 export async function readBytes(path: string): Promise<Uint8Array> {
   let buffer: Buffer;
@@ -49,7 +78,8 @@ export async function readBytes(path: string): Promise<Uint8Array> {
 /**
  * Writes a whole file so that readers see either the old content or the new, never a mix: the
  * bytes go to a temporary file in the same directory, which is fsynced and then renamed over
- * `path`. On failure the temporary file is removed and `path` is left untouched.
+ * `path`. On failure the temporary file is removed and `path` is left untouched. A folder that
+ * refuses new files is reported as not writable (EACCES, EPERM, EROFS), one that is missing as such.
  */
 export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const dir = dirname(path);
@@ -58,7 +88,7 @@ export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise
   try {
     handle = await open(temp, 'wx');
   } catch (error) {
-    throw systemError('create a temporary file in', dir, error);
+    throw await cannotCreateIn(path, dir, error);
   }
   try {
     await handle.writeFile(bytes);

@@ -38,7 +38,7 @@ describe('writeBytesAtomic / readBytes', () => {
   test('writing into a missing directory names the directory', async () => {
     const dir = await tempDir();
     await expect(writeBytesAtomic(join(dir, 'nope', 'x.bin'), Uint8Array.of(1))).rejects.toThrow(
-      `node-io: cannot create a temporary file in ${join(dir, 'nope')}: no such file or directory (ENOENT)`,
+      `node-io: cannot write ${join(dir, 'nope', 'x.bin')}: the folder ${join(dir, 'nope')} does not exist (ENOENT)`,
     );
   });
 

@@ -63,6 +63,9 @@ beforeAll(async () => {
   const jpeg = await raw(gradient).jpeg().toBuffer();
   await writeFile(join(corruptRoot, 'cls', 'broken.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
   await writeFile(join(corruptRoot, 'cls', 'fine.jpg'), jpeg);
+  // A second class: a folder of one class is refused (a classifier needs two).
+  await mkdir(join(corruptRoot, 'other'));
+  await writeFile(join(corruptRoot, 'other', 'fine.jpg'), jpeg);
 });
 
 afterAll(removeTempDirs);

@@ -1,13 +1,14 @@
 /** `resnet predict <image…>`: the top-5 classes of image files, with a trained run's weights and class names. */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { foldBatchNorm, type ResNet, type StrideIn } from '@resnet/core';
-import { loadImageForModel } from '@resnet/node-io';
+import { ResNetError, foldBatchNorm, type ResNet, type StrideIn } from '@resnet/core';
+import { FileIOError, loadImageForModel } from '@resnet/node-io';
 import { backendFlag, describeBackend, initBackend } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { positiveIntegerFlag } from '../flags.js';
 import type { Output } from '../output.js';
 import { loadPretrainedModel } from '../pretrained_model.js';
+import { folderSizes } from '../data.js';
 import { loadRun } from '../run_files.js';
 
 export const PREDICT_HELP = `resnet predict <image.jpg|png …> --run <run folder or checkpoint.safetensors> [--top 5] [--backend …] [--json]
@@ -23,7 +24,9 @@ weights' own preprocessing (torchvision's: resize 256, or 232 for the V2 weights
 ImageNet mean and std). A file the catalogue does not name needs --model, and --stride-in 3x3 for
 torchvision's bottleneck nets (ResNet-50/101/152), whose tensors fit either layout.
 
-Prints the top classes with their probabilities.
+Prints the top classes with their probabilities. An image that cannot be read or decoded is
+named on stderr with the reason (with --json, an entry with "error" instead of "top"); the other
+images are still classified, and the exit code is 1.
   --run        a folder made by resnet train, or its checkpoint.safetensors
   --weights    a published weights name (resnet weights) or a .pth/.pt file
   --model      the network of a --weights file the catalogue does not name (e.g. resnet50)
@@ -35,18 +38,23 @@ Prints the top classes with their probabilities.
 interface Source {
   model: ResNet;
   classNames: readonly string[];
-  /** How an image becomes the model's input (loadImageForModel's options besides the size). */
+  /** How an image becomes the model's input (loadImageForModel's options besides the size; without resize, core's evalResizeFor). */
   image: { resize?: number; mean?: Float32Array | readonly number[]; std?: Float32Array | readonly number[] };
   description: string;
 }
 
 async function fromRun(target: string): Promise<Source> {
   const run = await loadRun(target);
-  const size = run.model.spec.inputSize;
   return {
     model: run.model,
     classNames: run.classNames,
-    image: { ...(size === 32 ? { resize: 32 } : {}), ...(run.mean ? { mean: run.mean } : {}), ...(run.std ? { std: run.std } : {}) },
+    // The shorter side: as the run's test images were resized (a folder's: the paper's 256/224 at any crop side), else
+    // loadImageForModel's default for the model's size (core's evalResizeFor: 32 for the CIFAR nets, 256 for 224).
+    image: {
+      ...(run.dataset?.spec.startsWith('folder:') ? { resize: folderSizes(run.model.spec.inputSize).evalResize } : {}),
+      ...(run.mean ? { mean: run.mean } : {}),
+      ...(run.std ? { std: run.std } : {}),
+    },
     description: `weights: ${run.file}; ${run.model.spec.name}`,
   };
 }
@@ -93,12 +101,24 @@ export async function predictCommand(args: string[], io: Output): Promise<number
   io.err(source.description);
   const size = source.model.spec.inputSize;
   const k = Math.min(top, source.classNames.length);
-  const results: { image: string; top: { class: string; index: number; probability: number }[] }[] = [];
+  type Result = { image: string; top: { class: string; index: number; probability: number }[] } | { image: string; error: string };
+  const results: Result[] = [];
+  const failed: string[] = [];
   // BN folded into the convs once for every image: the same probabilities within float32 rounding.
   const folded = foldBatchNorm(source.model);
   try {
     for (const image of positionals) {
-      const x = await loadImageForModel(image, { size, ...source.image });
+      let x: Float32Array;
+      try {
+        x = await loadImageForModel(image, { size, ...source.image });
+      } catch (e) {
+        // A file that cannot be read or decoded is reported, and the other images are still classified.
+        if (!(e instanceof FileIOError || e instanceof ResNetError)) throw e;
+        io.err(e.message);
+        results.push({ image, error: e.message });
+        failed.push(image);
+        continue;
+      }
       const probs = tf.tidy(() => tf.softmax(folded.predict(tf.tensor4d(x, [1, size, size, 3]))));
       const p = (await probs.data()) as Float32Array;
       probs.dispose();
@@ -109,15 +129,21 @@ export async function predictCommand(args: string[], io: Output): Promise<number
     folded.dispose();
     source.model.dispose();
   }
+  const code = failed.length > 0 ? 1 : 0;
+  if (failed.length > 0)
+    io.err(
+      `resnet: ${failed.length} of ${positionals.length} image${positionals.length === 1 ? '' : 's'} could not be classified: ${failed.join(', ')}`,
+    );
   if (values.json) {
     io.out(JSON.stringify(results, null, 2));
-    return 0;
+    return code;
   }
   for (const r of results) {
+    if ('error' in r) continue;
     io.out(r.image);
     const width = Math.max(...r.top.map((t) => t.class.length));
     for (const t of r.top)
       io.out(`  ${t.class.padEnd(width)}  ${(t.probability * 100).toFixed(2).padStart(6)}%  ${'█'.repeat(Math.round(t.probability * 30))}`);
   }
-  return 0;
+  return code;
 }

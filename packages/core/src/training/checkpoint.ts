@@ -120,6 +120,28 @@ export async function serializeCheckpoint(c: Checkpoint): Promise<Uint8Array> {
   return serializeSafetensors(tensors, { format: CHECKPOINT_FORMAT, [META_KEY]: JSON.stringify(c.meta), [HASH_KEY]: hash });
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What is wrong with the fields every reader of a checkpoint needs (spec, config, iteration, dataset), or undefined. */
+function metaFieldProblem(meta: CheckpointMeta): string | undefined {
+  const m = meta as unknown as Record<string, unknown>;
+  const checks: [field: string, ok: (v: unknown) => boolean, expected: string][] = [
+    ['spec', isRecord, "an object (the network's spec)"],
+    ['config', isRecord, 'an object (the training configuration)'],
+    ['iteration', (v) => Number.isSafeInteger(v) && (v as number) >= 0, 'a whole number ≥ 0'],
+    [
+      'dataset',
+      (v) => isRecord(v) && Array.isArray(v['classNames']) && v['classNames'].every((n) => typeof n === 'string'),
+      'an object with the class names ({name, size, classNames})',
+    ],
+  ];
+  for (const [field, ok, expected] of checks) {
+    if (m[field] === undefined) return `its metadata has no "${field}"`;
+    if (!ok(m[field])) return `its metadata's "${field}" is ${JSON.stringify(m[field])?.slice(0, 80)}, expected ${expected}`;
+  }
+  return undefined;
+}
+
 /** Parses and verifies a checkpoint; `source` names it in errors (a path or URL). */
 export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Promise<Checkpoint> {
   const damaged = (why: string): ResNetError => new ResNetError(`checkpoint: ${source} is damaged or not a checkpoint: ${why}`);
@@ -140,8 +162,11 @@ export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'):
   } catch (e) {
     throw damaged(`its metadata is not JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw damaged('its metadata is not a JSON object');
   if (meta.version !== CHECKPOINT_VERSION)
     throw new ResNetError(`checkpoint: ${source} has version ${meta.version}; this library reads version ${CHECKPOINT_VERSION}`);
+  const fieldError = metaFieldProblem(meta);
+  if (fieldError) throw damaged(fieldError);
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
   const velocity = new Map<string, { shape: number[]; data: Float32Array }>();
   let mean: Float32Array | undefined;

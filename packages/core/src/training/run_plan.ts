@@ -26,8 +26,8 @@ export interface RunOverrides extends TrainOverrides {
 export interface RunPlanOptions {
   /** A registry name (built for `data`), or the spec of a network already built. */
   readonly model: string | ResNetSpec;
-  /** What a network named by `model` is built for: the data's classes and, when given, its image side. */
-  readonly data?: { readonly numClasses: number; readonly inputSize?: number };
+  /** What a network named by `model` is built for: the data's classes and, when given, its image side and channels (1 for grayscale sets). */
+  readonly data?: { readonly numClasses: number; readonly inputSize?: number; readonly inputChannels?: number };
   /** Other options of a network named by `model` (the layout of pretrained weights: widths, `strideIn` …); `data` wins. */
   readonly modelOptions?: ModelOptions;
   /** A recipe name ({@link RECIPE_NAMES}). */
@@ -115,7 +115,13 @@ export function planRun(options: RunPlanOptions): RunPlan {
     typeof model === 'string'
       ? resolveSpec(model, {
           ...options.modelOptions,
-          ...(data ? { numClasses: data.numClasses, ...(data.inputSize !== undefined ? { inputSize: data.inputSize } : {}) } : {}),
+          ...(data
+            ? {
+                numClasses: data.numClasses,
+                ...(data.inputSize !== undefined ? { inputSize: data.inputSize } : {}),
+                ...(data.inputChannels !== undefined ? { inputChannels: data.inputChannels } : {}),
+              }
+            : {}),
         })
       : checkSpec(model);
   // The recipe depends on the spec alone (ResNet-110's warm-up, Sec. 4.2); the schedule on the recipe and the run's length.

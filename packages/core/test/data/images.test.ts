@@ -470,10 +470,14 @@ describe('errors', () => {
 });
 
 describe('one image for predict', () => {
-  test('decodeForModel: shorter side to round(size · 256/224), centre crop, normalised', async () => {
-    expect(evalResizeFor(224)).toBe(256);
+  test('decodeForModel: shorter side to evalResizeFor(size) or resize, centre crop, normalised', async () => {
+    // The paper's ImageNet testing above 32 (256 for 224); the small nets' whole images up to 32.
+    expect([evalResizeFor(224), evalResizeFor(33), evalResizeFor(32), evalResizeFor(28), evalResizeFor(8)]).toEqual([256, 38, 32, 28, 8]);
+    const whole = new FakeDecoder();
+    await decodeForModel(fakeBytes(20, 30, 7), whole, { size: 8 });
+    expect(whole.calls).toEqual([{ shorterSide: 8 }]);
     const decoder = new FakeDecoder();
-    const x = await decodeForModel(fakeBytes(20, 30, 7), decoder, { size: 8, scale: 1, mean: [1, 1, 1] });
+    const x = await decodeForModel(fakeBytes(20, 30, 7), decoder, { size: 8, resize: 9, scale: 1, mean: [1, 1, 1] });
     expect(decoder.calls).toEqual([{ shorterSide: 9 }]);
     // 20×30 → 9×13: centre offset (0, 2).
     expect(x.length).toBe(8 * 8 * 3);

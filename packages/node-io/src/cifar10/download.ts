@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CIFAR10_MD5, CIFAR10_SIZE, CIFAR10_URL } from '@resnet/core';
-import { FileIOError, systemError } from '../files.js';
+import { FileIOError, cannotCreateIn, systemError } from '../files.js';
 import { CIFAR10_ARCHIVE } from './load.js';
 
 export interface DownloadCifar10Options {
@@ -76,7 +76,7 @@ export async function downloadCifar10(options: DownloadCifar10Options = {}): Pro
   try {
     handle = await open(temp, 'wx');
   } catch (error) {
-    throw systemError('create a temporary file in', cacheDir, error);
+    throw await cannotCreateIn(target, cacheDir, error);
   }
   try {
     const hash = createHash('md5');

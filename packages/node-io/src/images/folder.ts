@@ -70,7 +70,10 @@ async function imagesUnder(dir: string, seen: Set<string>): Promise<string[]> {
   return found;
 }
 
-/** Lists the image folder at `root` as a FileSource: class = first folder level, label = index in the sorted class names. */
+/**
+ * Lists the image folder at `root` as a FileSource: class = first folder level, label = index in the
+ * sorted class names. At least 2 classes (class folders, or `options.classNames`) are required.
+ */
 export async function imageFolderSource(root: string, options: ListingOptions = {}): Promise<FileSource> {
   const dir = resolve(root);
   let info;
@@ -100,6 +103,11 @@ export async function imageFolderSource(root: string, options: ListingOptions = 
   } catch (error) {
     if (error instanceof ResNetError) throw new FileIOError(`node-io: ${error.message}`, { cause: error });
     throw error;
+  }
+  // One class cannot be learned (a softmax over one output), and training would fail far from here.
+  if (listing.classNames.length < 2) {
+    const names = listing.classNames.map((n) => JSON.stringify(n)).join(', ');
+    throw new FileIOError(`node-io: image folder ${dir} has ${listing.classNames.length} class (${names}); a classifier needs at least 2`);
   }
   return { name: dir, classNames: listing.classNames, files: listing.files, read: readBytes };
 }

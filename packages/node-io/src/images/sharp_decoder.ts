@@ -18,8 +18,11 @@ export interface SharpDecoderOptions {
   /** Resampling kernel. Default `linear` (bilinear, widened when shrinking, like PIL's antialiased bilinear that torchvision uses). */
   readonly kernel?: SharpKernel;
   /**
-   * Which problems make decoding fail (sharp's `failOn`). Default `truncated`: a cut-off file is an
-   * error, while the harmless warnings some ImageNet JPEGs raise (extraneous bytes) are not.
+   * Which problems make decoding fail (sharp's `failOn`). Default `error`: a cut-off file and damaged
+   * pixel data (a PNG chunk whose CRC does not match, a broken compressed stream) are errors, so a
+   * damaged image is never classified or trained on as silently wrong pixels; the harmless warnings
+   * some ImageNet JPEGs raise (extraneous bytes before a marker) are not. `truncated` lets damage
+   * that still decodes through; `warning` refuses those JPEGs too.
    */
   readonly failOn?: SharpFailOn;
 }
@@ -49,7 +52,7 @@ export function loadSharp(): Promise<typeof Sharp> {
 /** An ImageDecoder backed by sharp. */
 export function sharpImageDecoder(options: SharpDecoderOptions = {}): ImageDecoder {
   const kernel = options.kernel ?? 'linear';
-  const failOn = options.failOn ?? 'truncated';
+  const failOn = options.failOn ?? 'error';
   if (!KERNELS.includes(kernel))
     throw new FileIOError(`node-io: sharpImageDecoder: kernel must be one of ${KERNELS.join(', ')}, got ${JSON.stringify(kernel)}`);
   if (!FAIL_ON.includes(failOn))

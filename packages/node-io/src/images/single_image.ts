@@ -1,6 +1,6 @@
 /**
  * One image file as a model input, for `resnet predict <image>`: read, decoded with sharp, shorter
- * side resized and centre-cropped exactly as the evaluation view of an image folder is.
+ * side resized and centre-cropped as the model's test images were (core's evalResizeFor).
  */
 import { ResNetError, decodeForModel, type ImageDecoder, type ModelImageOptions } from '@resnet/core';
 import { FileIOError, readBytes } from '../files.js';
@@ -13,9 +13,9 @@ export interface LoadImageOptions extends ModelImageOptions {
 
 /**
  * The image at `path` as size×size×3 floats (HWC): shorter side resized to `resize` (default
- * round(size · 256 / 224), i.e. 256 for 224), the centre crop, then `scale` (default 1/255), `mean`
- * (3 values, or the per-pixel mean image of the training set) and `std`. Feed it to the model as
- * `tf.tensor4d(x, [1, size, size, 3])`.
+ * core's evalResizeFor(size): 32 for 32, 256 for 224), the centre crop, then `scale` (default 1/255),
+ * `mean` (3 values, or the per-pixel mean image of the training set) and `std`. Feed it to the
+ * model as `tf.tensor4d(x, [1, size, size, 3])`.
  */
 export async function loadImageForModel(path: string, options: LoadImageOptions): Promise<Float32Array> {
   const { decoder, ...rest } = options;

@@ -12,7 +12,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PretrainedWeights } from '@resnet/core';
 import { defaultCacheDir } from '../cifar10/download.js';
-import { FileIOError, systemError } from '../files.js';
+import { FileIOError, cannotCreateIn, systemError } from '../files.js';
 
 export interface FetchPretrainedOptions {
   /** The cache's root. Default: `$RESNET_CACHE`, else `~/.cache/resnet`; the files go in its `weights/`. */
@@ -68,7 +68,7 @@ async function intoCache(
   try {
     handle = await open(temp, 'wx');
   } catch (error) {
-    throw systemError('create a temporary file in', dir, error);
+    throw await cannotCreateIn(target, dir, error);
   }
   try {
     const hash = createHash('sha256');

@@ -12,13 +12,21 @@ import { Normaliser, writeCrop, type NormaliseOptions } from './normalise.js';
 export interface ModelImageOptions extends NormaliseOptions {
   /** Side of the square input: the model's input size (224 for the ImageNet nets). */
   readonly size: number;
-  /** Shorter side before the centre crop. Default round(size · 256 / 224): 256 for 224, as in evaluation. */
+  /** Shorter side before the centre crop. Default evalResizeFor(size): 32 for 32, 256 for 224. */
   readonly resize?: number;
 }
 
-/** The default shorter side before a centre crop of `size` (256 for 224, the paper's ratio). */
+/** The largest input side of the small-image nets (CIFAR's 32, MNIST's 28), trained and tested on whole images. */
+const WHOLE_IMAGE_SIZE = 32;
+
+/**
+ * The shorter side an image is resized to before its centre `size`×`size` crop, when none is given
+ * (predict, loadImageForModel, the web page): `size` itself for the CIFAR nets' 32 and below, since
+ * they were trained and tested on whole 32×32 images (an enlargement first would cut off edges they
+ * saw); round(size · 256 / 224) otherwise, the paper's ImageNet testing (Sec. 3.4: 256 for 224).
+ */
 export function evalResizeFor(size: number): number {
-  return Math.round((size * 256) / 224);
+  return size <= WHOLE_IMAGE_SIZE ? size : Math.round((size * 256) / 224);
 }
 
 /**
