@@ -21,32 +21,17 @@ import {
   trainStep,
   trainableParams,
   type Checkpoint,
-  type ImageArray,
   type ResNet,
   type TrainConfig,
 } from '../../src/index.js';
 import { Rng } from '../../src/random/rng.js';
 import { useCpu } from '../helpers/cpu.js';
+import { TINY_CLASSES, TINY_SIZE, tinyData } from '../helpers/tiny_data.js';
 
 beforeAll(useCpu);
 
-const SIZE = 8;
-const CLASSES = 3;
-
-/** Random 8×8 images; the class is which third of the image is brightest. */
-function tinyData(count: number, seed: number): ImageArray {
-  const rng = new Rng(seed);
-  const images = new Uint8Array(count * SIZE * SIZE * 3);
-  const labels = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    labels[i] = i % CLASSES;
-    for (let y = 0; y < SIZE; y++)
-      for (let x = 0; x < SIZE; x++)
-        for (let c = 0; c < 3; c++)
-          images[((i * SIZE + y) * SIZE + x) * 3 + c] = rng.int(100) + (Math.floor((x * CLASSES) / SIZE) === labels[i] ? 120 : 0);
-  }
-  return { images, labels, count, height: SIZE, width: SIZE, channels: 3 };
-}
+const SIZE = TINY_SIZE;
+const CLASSES = TINY_CLASSES;
 
 const names = ['left', 'middle', 'right'];
 const train = new ArrayDataset('tiny/train', tinyData(48, 1), names, { pad: 1, flip: false });
