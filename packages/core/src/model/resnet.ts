@@ -171,6 +171,8 @@ export class ResNet {
   /**
    * Replaces every weight (tfjs layouts). Throws, changing nothing, unless the names and shapes are
    * exactly this model's; the message names the first missing, unexpected or mis-shaped tensor.
+   * The values are not read back (that would stall a GPU backend): the readers of weights files
+   * refuse NaN and ±Inf before they get here (`checkFiniteWeights`).
    */
   setWeights(weights: ReadonlyMap<string, tf.Tensor> | Readonly<Record<string, tf.Tensor>>): void {
     this.checkAlive();
@@ -187,7 +189,6 @@ export class ResNet {
     for (const name of map.keys()) {
       if (!this.layout.has(name)) throw new ResNetError(`resnet: weights do not fit ${this.spec.name}: unexpected tensor "${name}"`);
     }
-    checkFinite(this.spec.name, map);
     for (const [name, t] of map) {
       const v = this.vars.get(name)!;
       if (t === v) continue; // assigning a variable to itself would make its next read recurse
@@ -251,23 +252,6 @@ export function checkModelInput(model: ResNet, x: tf.Tensor, anySize: boolean): 
   if (!anySize && (h !== s || w !== s)) throw bad(' (pass anyInputSize: true for fully-convolutional use)');
   if (h < 1 || w < 1) throw bad('');
   if (x.dtype !== 'float32') throw new ResNetError(`resnet: input must be float32, got ${x.dtype}`);
-}
-
-/**
- * Refuses weights holding NaN or ±Inf (a damaged file, or a run that diverged): they would give NaN
- * logits that evaluation reports as an accuracy. One read-back for all tensors.
- */
-function checkFinite(model: string, weights: ReadonlyMap<string, tf.Tensor>): void {
-  const names = [...weights.keys()];
-  const counts = tf.tidy(() => tf.stack(names.map((n) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(weights.get(n)!)), 'int32')))));
-  const bad = counts.dataSync();
-  counts.dispose();
-  const first = names.findIndex((_, i) => bad[i]! > 0);
-  if (first < 0) return;
-  const total = [...bad].reduce((a, b) => a + b, 0);
-  throw new ResNetError(
-    `resnet: weights for ${model} hold ${total} NaN or infinite value${total > 1 ? 's' : ''}, first in "${names[first]}" (${bad[first]} of ${weights.get(names[first]!)!.size}): the file is damaged or was saved from a run that diverged`,
-  );
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

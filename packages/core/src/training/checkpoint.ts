@@ -9,6 +9,7 @@
 import type { ResNetSpec } from '../architectures/spec.js';
 import type { LoaderPosition } from '../data/loader.js';
 import { ResNetError } from '../errors.js';
+import { checkFiniteWeights } from '../weights/finite.js';
 import { parseSafetensors, serializeSafetensors, toFloat32, type SafetensorsInput } from '../formats/safetensors.js';
 import type { TrainConfig } from './recipes.js';
 import type { ScheduleState } from './schedule.js';
@@ -185,5 +186,9 @@ export async function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'):
   const hash = await sha256(parts);
   if (hash !== file.metadata[HASH_KEY])
     throw damaged(`its tensors' SHA-256 is ${hash}, the checkpoint recorded ${file.metadata[HASH_KEY] ?? 'none'}`);
+  checkFiniteWeights(
+    meta.spec.name,
+    [...weights].map(([name, t]) => [name, t.data] as const),
+  );
   return { meta, weights, velocity, ...(mean ? { mean } : {}), ...(std ? { std } : {}) };
 }

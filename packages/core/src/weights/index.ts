@@ -1,3 +1,4 @@
+export { checkFiniteWeights } from './finite.js';
 export { optionsFromStateDict } from './infer_options.js';
 export { modelNameFromStateDict } from './model_name.js';
 export { SPEC_METADATA_KEY, exportSafetensors, importSafetensors, stateDictFromSafetensors } from './safetensors_weights.js';

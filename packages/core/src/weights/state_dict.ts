@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ResNetError } from '../errors.js';
+import { checkFiniteWeights } from './finite.js';
 import type { WeightInfo } from '../model/plan.js';
 import type { ResNet } from '../model/resnet.js';
 
@@ -101,6 +102,10 @@ export function importStateDict(model: ResNet, stateDict: ReadonlyMap<string, To
       );
     }
   }
+  checkFiniteWeights(
+    model.spec.name,
+    [...model.layout.keys()].filter((name) => !headNames.has(name)).map((name) => [name, entries.get(name)!.data] as const),
+  );
   // A plain record, not a Map: tf.tidy keeps only the tensors it can see in what is returned.
   const tensors = tf.tidy(() => {
     const out: Record<string, tf.Tensor> = {};

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ResNetSpec } from '../architectures/spec.js';
 import { ResNetError } from '../errors.js';
+import { checkFiniteWeights } from './finite.js';
 import { ResNet, type CreateOptions } from '../model/resnet.js';
 
 export const TFJS_WEIGHTS_FORMAT = 'resnet-weights';
@@ -94,6 +95,13 @@ export async function loadWeights(model: ResNet, target: WeightsTarget): Promise
     throw new ResNetError(`resnet: weights in "${String(target)}" are for ${info.spec.name}, not this ${model.spec.name}: ${mismatch}`);
   const tensors = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
   try {
+    // Read asynchronously: a synchronous read is what a GPU backend must not be asked for (finite.ts).
+    const names = Object.keys(tensors);
+    const values = await Promise.all(names.map((name) => tensors[name]!.data() as Promise<ArrayLike<number>>));
+    checkFiniteWeights(
+      model.spec.name,
+      names.map((name, i) => [name, values[i]!] as const),
+    );
     model.setWeights(tensors);
   } finally {
     tf.dispose(Object.values(tensors));
