@@ -1,6 +1,15 @@
 /** The HTML report and the curves figure of a run, from its checkpoint metadata. */
-import { describeSchedule, scheduleSteps, type CheckpointMeta, type ClassificationMetrics, type TrainingHistory } from '@resnet/core';
-import { lineChart, type ReportCurvePoint, type ReportEvaluation, type RunReport } from '@resnet/report';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  VERSION,
+  describeSchedule,
+  scheduleSteps,
+  type CheckpointMeta,
+  type ClassificationMetrics,
+  type TrainingHistory,
+} from '@resnet/core';
+import { errorFigure, type ReportCurvePoint, type ReportEvaluation, type RunReport } from '@resnet/report';
 
 export interface ReportContext {
   readonly name: string;
@@ -14,6 +23,28 @@ export interface ReportContext {
   readonly final?: { readonly val?: ClassificationMetrics; readonly test?: ClassificationMetrics };
   readonly classNames: readonly string[];
   readonly notes?: readonly string[];
+  /** What ran the training, name → version (`runEnvironment`). */
+  readonly versions?: Readonly<Record<string, string>>;
+  /** The command line the run was started with, program first: `['resnet', 'train', …]`. */
+  readonly commandLine?: readonly string[];
+  /** A resumed run's: the command line it was resumed with (the one it was started with is not recorded in the run folder). */
+  readonly resumedWith?: readonly string[];
+}
+
+/**
+ * The versions of what computes a run (@resnet/core, tfjs-core, Node.js), and the command line of
+ * this process as given to `resnet` (both entry points call `main(process.argv.slice(2))`): as
+ * `commandLine` for a new run, as `resumedWith` for a resumed one. No command line when the process
+ * is not the resnet program (e.g. a test calling `main` in-process): its arguments are not the run's.
+ */
+export function runEnvironment(
+  resumed: boolean,
+  argv: readonly string[] = process.argv,
+): Pick<ReportContext, 'versions' | 'commandLine' | 'resumedWith'> {
+  const versions = { '@resnet/core': VERSION, '@tensorflow/tfjs-core': tf.version_core, 'Node.js': process.version };
+  if (!/^resnet(\.[cm]?js)?$/.test(path.basename(argv[1] ?? ''))) return { versions };
+  const command = ['resnet', ...argv.slice(2)];
+  return resumed ? { versions, resumedWith: command } : { versions, commandLine: command };
 }
 
 /** One row per log record, with the evaluations made at that iteration. */
@@ -70,6 +101,7 @@ export function runReport(meta: CheckpointMeta, ctx: ReportContext): RunReport {
       trainImages: meta.dataset.size,
       batchSize: c.batchSize,
       learningRate: c.schedule.base,
+      schedule: describeSchedule(c.schedule, meta.schedule),
       lrSchedule: scheduleSteps(c.schedule, meta.schedule),
       momentum: c.momentum,
       weightDecay: c.weightDecay,
@@ -81,7 +113,6 @@ export function runReport(meta: CheckpointMeta, ctx: ReportContext): RunReport {
           ? 'per-pixel mean, pad 4, random 32×32 crop, horizontal flip'
           : 'per-pixel mean, scale [256, 480], random 224 crop, flip, PCA lighting',
       extra: {
-        schedule: describeSchedule(c.schedule, meta.schedule),
         'weight decay on': c.weightDecayScope,
         'iterations done': meta.iteration,
       },
@@ -94,21 +125,17 @@ export function runReport(meta: CheckpointMeta, ctx: ReportContext): RunReport {
       secondsPerIteration: meta.iteration ? meta.elapsed / meta.iteration : null,
     },
     ...(ctx.notes ? { notes: ctx.notes } : {}),
+    ...(ctx.versions ? { versions: ctx.versions } : {}),
+    ...(ctx.commandLine ? { commandLine: ctx.commandLine } : {}),
+    ...(ctx.resumedWith ? { resumedWith: ctx.resumedWith } : {}),
   };
 }
 
-/** Training error (dashed) and held-out error (solid) against iterations, as the paper's Fig. 6. */
+/**
+ * Training error (thin dashed) and held-out errors (a marker at each evaluation) against iterations,
+ * as the paper's Fig. 6: the report's own error chart (@resnet/report's errorFigure), its caption in
+ * the SVG's description.
+ */
 export function curvesSvg(name: string, history: TrainingHistory): string {
-  const test = history.eval.filter((e) => e.split === 'test').map((e) => [e.iteration, e.top1Error * 100] as [number, number]);
-  const val = history.eval.filter((e) => e.split === 'val').map((e) => [e.iteration, e.top1Error * 100] as [number, number]);
-  return lineChart({
-    title: name,
-    xLabel: 'iterations',
-    yLabel: 'error (%)',
-    series: [
-      { name: 'training error', points: history.log.map((l) => [l.iteration, l.trainError * 100] as [number, number]), dash: 'dashed' },
-      ...(val.length ? [{ name: 'validation error', points: val, marker: 'circle' as const }] : []),
-      ...(test.length ? [{ name: 'test error', points: test, width: 2.5, marker: 'circle' as const }] : []),
-    ],
-  });
+  return errorFigure(curveRows(history), { title: name, width: 640, height: 400 }).svg;
 }

@@ -101,3 +101,11 @@ export function formatTick(value: number, step: number, maxAbs = Math.abs(value)
   if (step < 1e-4) return formatNumber(value, 3);
   return unsignZero(value.toFixed(decimalsFor(step)));
 }
+
+/**
+ * A command line for display, shell-quoted as a POSIX shell would need it to run again: arguments of
+ * safe characters as they are, others in single quotes ("it's" → 'it'\''s'), an empty one as ''.
+ */
+export function formatCommandLine(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

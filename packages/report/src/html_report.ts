@@ -1,15 +1,18 @@
 /**
  * `htmlReport(run)`: one training run as a self-contained HTML page (inline CSS and inline SVG, no
  * scripts, no external URLs), so it can be saved next to a checkpoint, mailed or opened offline.
- * Sections: summary numbers, hyper-parameters, training curves, final metrics with per-class
- * accuracy and a confusion-matrix heat map, timing and notes. Whatever the run does not have yet is
+ * Sections: summary numbers, hyper-parameters, environment (command line, backend, versions),
+ * training curves, final metrics with per-class accuracy and a confusion-matrix heat map, timing and
+ * notes. Whatever the run does not have yet is
  * left out or marked "–"; only the name is required.
  */
-import { focusRange, iterationRange } from './degradation_figure.js';
-import { MISSING, formatDuration, formatInteger, formatNumber, formatPercent, formatSI } from './format.js';
+import { iterationRange } from './degradation_figure.js';
+import { errorFigure } from './error_curves.js';
+import { MISSING, formatCommandLine, formatDuration, formatInteger, formatNumber, formatPercent, formatSI } from './format.js';
 import { esc, h } from './html.js';
-import { lineChart, type LineSeries } from './line_chart.js';
+import { lineChart } from './line_chart.js';
 import { PALETTE } from './palette.js';
+import { el } from './svg.js';
 import {
   checkRunReport,
   type ReportCurvePoint,
@@ -37,6 +40,7 @@ h3 { font-size: 15px; margin: 20px 0 8px; }
 .card dd { margin: 2px 0 0; font-size: 18px; font-weight: 600; font-variant-numeric: tabular-nums; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
+td { overflow-wrap: anywhere; }
 th { font-weight: 600; }
 td.num, th.num { text-align: right; }
 table.kv th { color: #555; font-weight: normal; padding-right: 24px; }
@@ -45,13 +49,15 @@ table.kv th { color: #555; font-weight: normal; padding-right: 24px; }
 figure { margin: 12px 0 20px; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { color: #666; font-size: 13px; }
-.barbox { display: inline-block; width: 120px; background: #eee; margin-right: 8px; vertical-align: middle; text-align: left; }
-.bar { display: block; height: 10px; background: #0072B2; }
+td.bar { padding-right: 0; vertical-align: middle; }
+td.bar svg { display: block; }
+code.cmd { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
 table.confusion td, table.confusion th { border: 1px solid #fff; padding: 2px 4px; text-align: center; min-width: 30px; font-size: 12px; }
 table.confusion th { background: #f4f4f4; }
 table.confusion th.corner { background: #fff; color: #666; font-weight: normal; }
 .scroll { overflow-x: auto; }
 footer { margin-top: 40px; color: #999; font-size: 12px; }
+@media (max-width: 600px) { body { padding: 12px; } th, td { padding: 3px 6px; } table.kv th { padding-right: 10px; } td.bar svg { width: 72px; } }
 @media print { body { padding: 0; } h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
 `;
 
@@ -144,28 +150,52 @@ function hyperparameters(hp: ReportHyperparameters | undefined): string {
   if (isNum(hp.trainImages)) rows.push(['training images', formatInteger(hp.trainImages)]);
   if (isNum(hp.valImages)) rows.push(['validation images', formatInteger(hp.valImages)]);
   if (isNum(hp.testImages)) rows.push(['test images', formatInteger(hp.testImages)]);
+  // The schedule once: its one-line description (or the steps in words), which holds the base rate too.
+  const steps = [...(hp.lrSchedule ?? [])].sort((a, b) => a.iteration - b.iteration);
+  const schedule = hp.schedule || (steps.length ? formatSchedule(steps, hp.learningRate) : '');
   rows.push(
     ['batch size', formatInteger(hp.batchSize ?? undefined)],
-    ['learning rate', formatNumber(hp.learningRate ?? undefined)],
-    ['learning-rate schedule', hp.lrSchedule?.length ? formatSchedule(hp.lrSchedule, hp.learningRate) : MISSING],
+    schedule ? ['learning-rate schedule', schedule] : ['learning rate', formatNumber(hp.learningRate ?? undefined)],
     ['momentum', formatNumber(hp.momentum ?? undefined)],
     ['weight decay', formatNumber(hp.weightDecay ?? undefined)],
     ['iterations', formatInteger(hp.iterations ?? undefined)],
     ['seed', hp.seed === null || hp.seed === undefined ? MISSING : String(hp.seed)],
-    ['backend', str(hp.backend)],
   );
   if (hp.augmentation) rows.push(['augmentation', hp.augmentation]);
   for (const [k, v] of Object.entries(hp.extra ?? {}))
     rows.push([k, v === null ? MISSING : typeof v === 'number' ? formatNumber(v, 6) : String(v)]);
-  return kvTable(rows);
+  return kvTable(rows) + lrStepsTable(steps);
+}
+
+/** The schedule's steps as a table, when there is more than one. */
+function lrStepsTable(steps: readonly ReportLrStep[]): string {
+  if (steps.length < 2) return '';
+  const rows = steps.map((s) =>
+    h('tr', {}, [h('td', { class: 'num' }, esc(formatInteger(s.iteration))), h('td', { class: 'num' }, esc(formatNumber(s.learningRate)))]),
+  );
+  const head = h('tr', {}, [h('th', { class: 'num' }, 'from iteration'), h('th', { class: 'num' }, 'learning rate')]);
+  return h('h3', {}, 'Learning-rate steps') + h('table', { class: 'lr-steps' }, h('thead', {}, head) + h('tbody', {}, rows));
+}
+
+// ---- environment ---------------------------------------------------------------------------------
+
+/** How the run can be run again: its command line, the backend and the versions of what computed it. */
+function environment(run: RunReport): string {
+  const rows: string[] = [];
+  const row = (k: string, markup: string): number => rows.push(h('tr', {}, h('th', { scope: 'row' }, esc(k)) + h('td', {}, markup)));
+  const command = (argv: readonly string[]): string => h('code', { class: 'cmd' }, esc(formatCommandLine(argv)));
+  if (run.commandLine?.length) row('command line', command(run.commandLine));
+  if (run.resumedWith?.length) row('resumed with', command(run.resumedWith));
+  if (run.hyperparameters?.backend) row('backend', esc(run.hyperparameters.backend));
+  for (const [k, v] of Object.entries(run.versions ?? {})) row(k, orMissing(v));
+  if (rows.length === 0) return '';
+  return h('section', { id: 'environment' }, h('h2', {}, 'Environment') + h('table', { class: 'kv' }, h('tbody', {}, rows)));
 }
 
 // ---- curves --------------------------------------------------------------------------------------
 
-/** Curve colours: one run, so each measure has its own colour as well as its own line style. */
-const COLORS = { train: PALETTE[0], val: PALETTE[2], test: PALETTE[1], loss: PALETTE[4], lr: PALETTE[3] } as const;
-
-const pct = (v: number | null | undefined): number | null => (isNum(v) ? v * 100 : null);
+/** Colours of the loss and learning-rate curves (the error curves' are error_curves.ts's). */
+const COLORS = { loss: PALETTE[4], lr: PALETTE[3] } as const;
 
 function figure(svg: string, caption: string): string {
   return h('figure', {}, svg + h('figcaption', {}, esc(caption)));
@@ -176,33 +206,9 @@ function curves(run: RunReport): string {
   if (curve.length === 0) return h('p', { class: 'muted' }, 'No training log yet.');
   const out: string[] = [];
   const xRange = iterationRange(curve.map((p) => p.iteration));
-  const errorSeries: LineSeries[] = [];
-  const add = (key: 'trainError' | 'valError' | 'testError', s: Omit<LineSeries, 'points'>): void => {
-    if (curve.some((p) => isNum(p[key])))
-      errorSeries.push({ ...s, points: curve.filter((p) => typeof p[key] === 'number').map((p) => [p.iteration, pct(p[key])] as const) });
-  };
   const c = COLORS;
-  add('trainError', { name: 'training error', color: c.train, dash: 'dashed', width: 1.25 });
-  add('valError', { name: 'validation error', color: c.val, dash: 'dotted', width: 2 });
-  add('testError', { name: 'test error', color: c.test, width: 2.5 });
-  if (errorSeries.length) {
-    const yRange = focusRange(errorSeries.flatMap((s) => s.points.map(([x, y]) => [x ?? NaN, y] as const)));
-    out.push(
-      figure(
-        lineChart({
-          series: errorSeries,
-          title: 'Top-1 error',
-          xLabel: 'iterations',
-          yLabel: 'error (%)',
-          xRange,
-          yRange,
-          width: 900,
-          height: 380,
-        }),
-        'Thin dashed: training error; bold: test error; dotted: validation error. The y range fits the errors after the first 10% of the iterations (all of a short log), so early, high errors may run off the top, as in the paper’s figures.',
-      ),
-    );
-  }
+  const errors = errorFigure(curve);
+  if (errors.series.length) out.push(figure(errors.svg, errors.caption));
   if (curve.some((p) => isNum(p.loss))) {
     out.push(
       figure(
@@ -277,6 +283,24 @@ function perClass(e: ReportEvaluation): { names: string[]; accuracy: (number | n
   return { names: classNamesOf(e, n), accuracy, ...(counts ? { counts } : {}) };
 }
 
+/** Width of a per-class accuracy bar at 100%, in px. */
+export const ACCURACY_BAR_WIDTH = 120;
+
+/**
+ * One class's accuracy as a bar in a column of its own, drawn from the left edge of a track of the
+ * full width: every row's bar starts at the same x, whatever the width of the number beside it.
+ */
+function accuracyBar(accuracy: number): string {
+  const w = ACCURACY_BAR_WIDTH;
+  const a = Math.min(1, Math.max(0, accuracy));
+  // Stretched, not letterboxed, when a narrow page draws it smaller (CSS width).
+  const attrs = { class: 'accuracy-bar', width: w, height: 10, viewBox: `0 0 ${w} 10`, preserveAspectRatio: 'none', 'aria-hidden': 'true' };
+  return el('svg', attrs, [
+    el('rect', { class: 'track', x: 0, y: 0, width: w, height: 10, fill: '#eeeeee' }),
+    a > 0 ? el('rect', { class: 'bar', x: 0, y: 0, width: a * w, height: 10, fill: PALETTE[0] }) : '',
+  ]);
+}
+
 function perClassTable(e: ReportEvaluation): string {
   const pc = perClass(e);
   if (!pc) return '';
@@ -289,16 +313,16 @@ function perClassTable(e: ReportEvaluation): string {
   }
   const rows = order.map((i) => {
     const a = pc.accuracy[i];
-    const bar = isNum(a) ? h('span', { class: 'barbox' }, h('span', { class: 'bar', style: `width:${(a * 100).toFixed(1)}%` })) : '';
     return h('tr', {}, [
       h('td', {}, esc(pc.names[i] ?? String(i))),
-      h('td', { class: 'num' }, bar + orMissing(formatPercent(a ?? undefined))),
+      h('td', { class: 'bar' }, isNum(a) ? accuracyBar(a) : ''),
+      h('td', { class: 'num' }, orMissing(formatPercent(a ?? undefined))),
       pc.counts ? h('td', { class: 'num' }, esc(formatInteger(pc.counts[i]))) : '',
     ]);
   });
   const head = h('tr', {}, [
     h('th', {}, 'class'),
-    h('th', { class: 'num' }, 'accuracy'),
+    h('th', { class: 'num', colspan: 2 }, 'accuracy'),
     pc.counts ? h('th', { class: 'num' }, 'images') : '',
   ]);
   return h('h3', {}, 'Per-class accuracy') + note + h('table', { class: 'per-class' }, h('thead', {}, head) + h('tbody', {}, rows));
@@ -442,6 +466,7 @@ export function htmlReport(run: RunReport): string {
     cards(r),
     r.model ? h('section', { id: 'model' }, h('h2', {}, 'Model') + kvTable(modelRows)) : '',
     h('section', { id: 'hyperparameters' }, h('h2', {}, 'Hyper-parameters') + hyperparameters(r.hyperparameters)),
+    environment(r),
     h('section', { id: 'curves' }, h('h2', {}, 'Training curves') + curves(r)),
     h('section', { id: 'metrics' }, h('h2', {}, 'Final metrics') + evaluations(r)),
     h('section', { id: 'timing' }, h('h2', {}, 'Timing') + timing(r)),

@@ -11,6 +11,7 @@ export { lineChart, type DataPoint, type LineChartOptions, type LinePanelOptions
 export { barChart, type BarChartOptions, type BarSeries } from './bar_chart.js';
 export { responseChart, type ResponseChartOptions, type ResponseSeries } from './response_chart.js';
 export { degradationFigure, type DegradationOptions } from './degradation_figure.js';
+export { describeSeries, errorFigure, type ErrorFigure, type ErrorFigureOptions } from './error_curves.js';
 export { htmlReport } from './html_report.js';
 export {
   checkRunReport,
@@ -27,4 +28,4 @@ export type { LegendEntry, LegendPosition } from './axes.js';
 export { PALETTE, type LineDash, type MarkerShape } from './palette.js';
 export { niceTicks, type AxisTicks } from './ticks.js';
 export { escapeXml } from './escape.js';
-export { formatPercent } from './format.js';
+export { formatCommandLine, formatPercent } from './format.js';

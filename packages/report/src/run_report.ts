@@ -29,6 +29,18 @@ export interface RunReport {
   readonly timing?: ReportTiming;
   /** Free-form remarks (warnings, deviations from the paper's recipe), one paragraph each. */
   readonly notes?: readonly string[];
+  /**
+   * The versions of what ran the training, name → version, shown as given, e.g.
+   * `{ '@resnet/core': '0.1.0', '@tensorflow/tfjs-core': '4.22.0', 'Node.js': 'v20.11.0' }`.
+   */
+  readonly versions?: Readonly<Record<string, string>>;
+  /**
+   * The command line the run was started with, program first, one argument per element, e.g.
+   * `['resnet', 'train', '--model', 'resnet56']`; the report shows it shell-quoted.
+   */
+  readonly commandLine?: readonly string[];
+  /** For a resumed run whose original command line is unknown: the command line it was resumed with, as `commandLine`. */
+  readonly resumedWith?: readonly string[];
 }
 
 export interface ReportModel {
@@ -64,6 +76,8 @@ export interface ReportHyperparameters {
   readonly batchSize?: MaybeNumber;
   /** The base learning rate (0.1 in the paper). */
   readonly learningRate?: MaybeNumber;
+  /** The schedule in one line, e.g. core's `describeSchedule`: "0.1, ÷10 at 32000, 48000". */
+  readonly schedule?: string;
   /** The schedule as steps, e.g. [{0, 0.1}, {32000, 0.01}, {48000, 0.001}]. */
   readonly lrSchedule?: readonly ReportLrStep[];
   readonly momentum?: MaybeNumber;
@@ -170,7 +184,7 @@ export function checkRunReport(run: unknown): RunReport {
 
   const hp = optObject(r.hyperparameters, 'run.hyperparameters');
   if (hp) {
-    for (const k of ['recipe', 'dataset', 'backend', 'augmentation']) optString(hp[k], `run.hyperparameters.${k}`);
+    for (const k of ['recipe', 'dataset', 'schedule', 'backend', 'augmentation']) optString(hp[k], `run.hyperparameters.${k}`);
     for (const k of [
       'trainImages',
       'valImages',
@@ -235,5 +249,11 @@ export function checkRunReport(run: unknown): RunReport {
   if (timing) for (const k of ['wallTimeSeconds', 'imagesPerSecond', 'secondsPerIteration']) optNumber(timing[k], `run.timing.${k}`);
 
   optArray(r.notes, 'run.notes')?.forEach((n, i) => optString(n, `run.notes[${i}]`));
+  for (const [k, v] of Object.entries(optObject(r.versions, 'run.versions') ?? {}))
+    if (typeof v !== 'string') fail(`run.versions[${JSON.stringify(k)}]`, 'a string', v);
+  for (const k of ['commandLine', 'resumedWith'] as const)
+    optArray(r[k], `run.${k}`)?.forEach((a, i) => {
+      if (typeof a !== 'string') fail(`run.${k}[${i}]`, 'a string', a);
+    });
   return r as unknown as RunReport;
 }

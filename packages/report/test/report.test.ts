@@ -1,6 +1,10 @@
 // Figures (SVG) and run reports (HTML): every output must parse as strict XML, put data where the
 // axes say, split lines at gaps, tick at 1-2-5 numbers, escape every caller-given string, and the
 // report must stand alone (no external references) and carry the hyper-parameters and metrics.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   ResNetError,
@@ -19,7 +23,9 @@ import {
   barChart,
   checkRunReport,
   degradationFigure,
+  errorFigure,
   escapeXml,
+  formatCommandLine,
   formatPercent,
   htmlReport,
   lineChart,
@@ -30,139 +36,21 @@ import {
 import { formatDuration, formatInteger, formatNumber, formatSI, formatTick } from '../src/format.js';
 import { clipPolyline, decimate } from '../src/geometry.js';
 import { logTicks, ticksInRange } from '../src/ticks.js';
-
-// ---- a tiny strict XML parser (well-formedness, entities, one root), enough to query the output ----
-
-interface XmlElement {
-  name: string;
-  attrs: Record<string, string>;
-  children: XmlNode[];
-}
-type XmlNode = XmlElement | string;
-
-const NAME = /^[A-Za-z_:][A-Za-z0-9_:.-]*/;
-const ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function decode(raw: string, where: number): string {
-  if (raw.includes('<')) throw new Error(`raw '<' at ${where}`);
-  return raw.replace(/&([^;]*);?/g, (m, body: string) => {
-    if (!m.endsWith(';')) throw new Error(`bare '&' at ${where}: ${raw.slice(0, 40)}`);
-    if (body in ENTITY) return ENTITY[body] as string;
-    if (/^#[0-9]+$/.test(body)) return String.fromCodePoint(Number(body.slice(1)));
-    if (/^#x[0-9a-fA-F]+$/.test(body)) return String.fromCodePoint(parseInt(body.slice(2), 16));
-    throw new Error(`unknown entity &${body}; at ${where}`);
-  });
-}
-
-/** Parses `src` as XML (an HTML5 doctype is allowed before the root); throws on anything malformed. */
-function parseXml(src: string): XmlElement {
-  let i = 0;
-  const skipProlog = (): void => {
-    for (;;) {
-      while (/\s/.test(src[i] ?? '')) i++;
-      if (src.startsWith('<?xml', i)) i = src.indexOf('?>', i) + 2;
-      else if (src.startsWith('<!DOCTYPE', i)) i = src.indexOf('>', i) + 1;
-      else if (src.startsWith('<!--', i)) i = src.indexOf('-->', i) + 3;
-      else return;
-    }
-  };
-  skipProlog();
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  while (i < src.length) {
-    if (src.startsWith('<!--', i)) {
-      const end = src.indexOf('-->', i);
-      if (end < 0) throw new Error('unclosed comment');
-      i = end + 3;
-      continue;
-    }
-    if (src[i] === '<') {
-      if (src[i + 1] === '/') {
-        const m = NAME.exec(src.slice(i + 2));
-        const top = stack.pop();
-        if (!m || !top || top.name !== m[0]) throw new Error(`mismatched </${m?.[0]}> at ${i}, open <${top?.name}>`);
-        i += 2 + m[0].length;
-        while (/\s/.test(src[i] ?? '')) i++;
-        if (src[i] !== '>') throw new Error(`bad end tag at ${i}`);
-        i++;
-        if (stack.length === 0) root = top;
-        continue;
-      }
-      const m = NAME.exec(src.slice(i + 1));
-      if (!m) throw new Error(`bad tag name at ${i}: ${src.slice(i, i + 20)}`);
-      if (stack.length === 0 && root) throw new Error(`second root <${m[0]}> at ${i}`);
-      const el: XmlElement = { name: m[0], attrs: {}, children: [] };
-      i += 1 + m[0].length;
-      for (;;) {
-        const ws = /^\s*/.exec(src.slice(i))?.[0].length ?? 0;
-        i += ws;
-        if (src.startsWith('/>', i) || src[i] === '>') break;
-        if (ws === 0) throw new Error(`no space before attribute at ${i}`);
-        const a = NAME.exec(src.slice(i));
-        if (!a) throw new Error(`bad attribute at ${i}: ${src.slice(i, i + 20)}`);
-        i += a[0].length;
-        if (src[i] !== '=') throw new Error(`attribute ${a[0]} without value at ${i}`);
-        const q = src[i + 1];
-        if (q !== '"' && q !== "'") throw new Error(`unquoted attribute ${a[0]} at ${i}`);
-        const end = src.indexOf(q, i + 2);
-        if (end < 0) throw new Error('unterminated attribute');
-        if (a[0] in el.attrs) throw new Error(`duplicate attribute ${a[0]} at ${i}`);
-        el.attrs[a[0]] = decode(src.slice(i + 2, end), i);
-        i = end + 1;
-      }
-      stack[stack.length - 1]?.children.push(el);
-      if (src.startsWith('/>', i)) {
-        i += 2;
-        if (stack.length === 0) root = el;
-      } else {
-        i += 1;
-        stack.push(el);
-      }
-      continue;
-    }
-    const next = src.indexOf('<', i);
-    const raw = src.slice(i, next < 0 ? src.length : next);
-    const top = stack[stack.length - 1];
-    if (top) top.children.push(decode(raw, i));
-    else if (raw.trim() !== '') throw new Error(`text outside the root at ${i}: ${raw.slice(0, 20)}`);
-    i = next < 0 ? src.length : next;
-  }
-  if (stack.length > 0) throw new Error(`unclosed <${stack[stack.length - 1]?.name}>`);
-  if (!root) throw new Error('no root element');
-  return root;
-}
-
-function all(el: XmlElement, pred: (e: XmlElement) => boolean): XmlElement[] {
-  const out: XmlElement[] = [];
-  const walk = (e: XmlElement): void => {
-    if (pred(e)) out.push(e);
-    for (const c of e.children) if (typeof c !== 'string') walk(c);
-  };
-  walk(el);
-  return out;
-}
-
-const byName = (el: XmlElement, name: string): XmlElement[] => all(el, (e) => e.name === name);
-const textOf = (el: XmlElement): string => el.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
-
-function points(polyline: XmlElement): [number, number][] {
-  return (polyline.attrs.points ?? '')
-    .trim()
-    .split(/\s+/)
-    .map((p) => p.split(',').map(Number) as [number, number]);
-}
-
-function plotArea(svg: XmlElement, index = 0): { x: number; y: number; width: number; height: number } {
-  const rect = all(svg, (e) => e.name === 'rect' && e.attrs.class === 'plot-area')[index];
-  if (!rect) throw new Error('no plot area');
-  return { x: Number(rect.attrs.x), y: Number(rect.attrs.y), width: Number(rect.attrs.width), height: Number(rect.attrs.height) };
-}
-
-function seriesGroup(svg: XmlElement, name: string, index = 0): XmlElement {
-  const g = all(svg, (e) => e.name === 'g' && e.attrs['data-series'] === name)[index];
-  if (!g) throw new Error(`no series ${name}`);
-  return g;
-}
+import { ACCURACY_BAR_WIDTH } from '../src/html_report.js';
+import {
+  all,
+  byName,
+  captionSeries,
+  dashOf,
+  markerCount,
+  parseXml,
+  plotArea,
+  points,
+  seriesGroup,
+  seriesNames,
+  textOf,
+  type XmlElement,
+} from './helpers/xml.js';
 
 const NASTY = `a<b & "c" 'd' ]]> </text>`;
 
@@ -803,10 +691,11 @@ describe('htmlReport', () => {
     expect(textOf(byName(root, 'title')[0] as XmlElement)).toContain(NASTY);
     expect(textOf(root)).toContain('a <b>bold</b> claim');
     expect(textOf(root)).toContain('<script>alert(1)</script>');
-    // Every inline SVG is a proper SVG with xmlns and viewBox.
-    const svgs = byName(root, 'svg');
-    expect(svgs.length).toBe(3); // errors, loss, learning rate
-    for (const s of svgs) expect(s.attrs.viewBox).toMatch(/^0 0 \d+ \d+$/);
+    // Every inline SVG is a proper SVG with a viewBox: the figures and the per-class accuracy bars.
+    const figures = byName(root, 'figure').flatMap((f) => byName(f, 'svg'));
+    expect(figures.length).toBe(3); // errors, loss, learning rate
+    expect(byName(root, 'svg').length).toBe(3 + CLASSES.length);
+    for (const s of byName(root, 'svg')) expect(s.attrs.viewBox).toMatch(/^0 0 \d+ \d+$/);
   });
 
   test('shows the model, hyper-parameters and timing', () => {
@@ -820,7 +709,7 @@ describe('htmlReport', () => {
     expect(rows.get('recipe')).toBe('CIFAR-10, He et al. Sec. 4.2');
     expect(rows.get('dataset')).toBe('CIFAR-10 (45k/5k)');
     expect(rows.get('batch size')).toBe('128');
-    expect(rows.get('learning rate')).toBe('0.1');
+    expect(rows.get('learning rate')).toBeUndefined(); // the base rate is the schedule's first
     expect(rows.get('learning-rate schedule')).toBe('0.1 until 32,000, then 0.01 until 48,000, then 0.001');
     expect(rows.get('momentum')).toBe('0.9');
     expect(rows.get('weight decay')).toBe('1e-4');
@@ -859,10 +748,10 @@ describe('htmlReport', () => {
       .slice(1)
       .map((tr) => byName(tr, 'td').map(textOf));
     expect(accuracies).toEqual([
-      ['airplane', '90.00%', '100'],
-      ['automobile', '95.00%', '100'],
-      ['bird', '85.00%', '100'],
-      ['cat <&"x">', '80.00%', '100'],
+      ['airplane', '', '90.00%', '100'],
+      ['automobile', '', '95.00%', '100'],
+      ['bird', '', '85.00%', '100'],
+      ['cat <&"x">', '', '80.00%', '100'],
     ]);
   });
 
@@ -964,6 +853,249 @@ describe('htmlReport', () => {
     expect(textOf(root)).toContain('top-1 error33.33%');
     expect(all(root, (e) => e.name === 'td' && e.attrs['data-true'] !== undefined).map(textOf)).toEqual(['1', '0', '1', '1']);
   });
+});
+
+// ---- the run report's figures and records (issue #15) ----
+
+/** A log of `n` iterations, training error at each, held-out evaluations (test, and val with `val`) at `evalAt`. */
+function evaluatedRun(n: number, evalAt: readonly number[], val: boolean): RunReport {
+  const decay = (it: number): number => Math.exp(-it / (n / 4));
+  return {
+    name: 'evaluated',
+    curve: Array.from({ length: n }, (_, k) => {
+      const it = k + 1;
+      const at = evalAt.includes(it);
+      return {
+        iteration: it,
+        trainError: 0.9 * decay(it),
+        ...(at ? { testError: 0.1 + 0.8 * decay(it) } : {}),
+        ...(at && val ? { valError: 0.12 + 0.8 * decay(it) } : {}),
+      };
+    }),
+  };
+}
+
+/** The report's error chart (its first figure) and its caption. */
+function errorChart(html: string): { svg: XmlElement; caption: string } {
+  const figure = byName(parseXml(html), 'figure')[0] as XmlElement;
+  return { svg: byName(figure, 'svg')[0] as XmlElement, caption: textOf(byName(figure, 'figcaption')[0] as XmlElement) };
+}
+
+/** Centres of a series' circle or square markers, from their subpaths. */
+function markerCentres(group: XmlElement): [number, number][] {
+  const d = all(group, (e) => e.attrs.class === 'markers')
+    .map((p) => p.attrs.d ?? '')
+    .join('');
+  return [...d.matchAll(/M(-?[\d.]+) (-?[\d.]+)(a(-?[\d.]+)|h(-?[\d.]+))/g)].map((m) => {
+    const x = Number(m[1]);
+    const y = Number(m[2]);
+    return m[4] !== undefined ? [x + Number(m[4]), y] : [x + Number(m[5]) / 2, y + Number(m[5]) / 2];
+  });
+}
+
+/** The kv rows of a page: th → td text. */
+function kvRows(root: XmlElement): Map<string, string> {
+  return new Map(
+    all(root, (e) => e.name === 'tr' && byName(e, 'th').length === 1 && byName(e, 'td').length === 1).map((tr) => [
+      textOf(byName(tr, 'th')[0] as XmlElement),
+      textOf(byName(tr, 'td')[0] as XmlElement),
+    ]),
+  );
+}
+
+describe('the run report: curves, per-class bars, schedule and environment', () => {
+  test('every held-out evaluation has a marker, in the report and in errorFigure; the dense training curve has none', () => {
+    // 200 iterations, so the y range focuses past the first 10%: the first evaluation (82%) is above it.
+    const run = evaluatedRun(200, [5, 100, 200], true);
+    for (const svg of [errorChart(htmlReport(run)).svg, parseXml(errorFigure(run.curve ?? []).svg)]) {
+      const plot = plotArea(svg);
+      for (const name of ['test error', 'validation error']) {
+        const group = seriesGroup(svg, name);
+        expect(markerCount(group), name).toBe(3);
+        const centres = markerCentres(group);
+        expect(centres.map(([x]) => x)).toEqual([...centres.map(([x]) => x)].sort((a, b) => a - b));
+        for (const [x, y] of centres) {
+          expect(x).toBeGreaterThanOrEqual(plot.x - 0.1);
+          expect(x).toBeLessThanOrEqual(plot.x + plot.width + 0.1);
+          expect(y).toBeGreaterThanOrEqual(plot.y - 0.1); // on the chart, not cut off at its top
+          expect(y).toBeLessThanOrEqual(plot.y + plot.height + 0.1);
+        }
+      }
+      const train = seriesGroup(svg, 'training error');
+      expect(markerCount(train)).toBe(0);
+      // Sparse and dense curves differ in line style too, not only in colour.
+      const style = (name: string): string[] => byName(seriesGroup(svg, name), 'polyline').map(dashOf);
+      expect([...new Set(style('training error'))]).toEqual(['dashed']);
+      expect([...new Set(style('test error'))]).toEqual(['solid']);
+      expect([...new Set(style('validation error'))]).toEqual(['dotted']);
+    }
+  });
+
+  test('the caption describes exactly the series drawn, in the styles they are drawn with', () => {
+    const runs = {
+      'test and validation': evaluatedRun(200, [5, 100, 200], true),
+      'test only': evaluatedRun(6, [2, 4, 6], false),
+      'training only': evaluatedRun(6, [], false),
+    };
+    for (const [what, run] of Object.entries(runs)) {
+      const { svg, caption } = errorChart(htmlReport(run));
+      const drawn = seriesNames(svg);
+      const described = captionSeries(caption);
+      expect(
+        described.map((d) => d.name),
+        `${what}: ${caption}`,
+      ).toEqual(drawn);
+      for (const d of described) {
+        const group = seriesGroup(svg, d.name);
+        expect([...new Set(byName(group, 'polyline').map(dashOf))], `${what}: ${d.name}`).toEqual([d.dash]);
+        expect(d.count ?? 0, `${what}: ${d.name}`).toBe(markerCount(group));
+      }
+      // The legend is the same list.
+      expect(byName(all(svg, (e) => e.attrs.class === 'legend')[0] as XmlElement, 'text').map(textOf)).toEqual(drawn);
+      if (!drawn.includes('validation error')) expect(caption).not.toMatch(/validation/i);
+    }
+    // The sentence on the clipped y range only when something runs off the top: here the first
+    // evaluation is late, so the early training errors (88%) are above the range (to about 60%).
+    const clipped = errorChart(htmlReport(evaluatedRun(200, [40, 100, 200], false)));
+    expect(clipped.caption).toMatch(/: training error above \d+% runs off the top/);
+    expect(
+      Math.min(
+        ...byName(seriesGroup(clipped.svg, 'training error'), 'polyline')
+          .flatMap(points)
+          .map(([, y]) => y),
+      ),
+    ).toBeCloseTo(plotArea(clipped.svg).y, 0);
+    for (const run of Object.values(runs).slice(1)) expect(errorChart(htmlReport(run)).caption).not.toMatch(/runs off the top/);
+  });
+
+  test('per-class accuracy bars all start at the same x, whatever the width of the number beside them', () => {
+    const accuracy = [0, 0.05, 1, 0.5, null];
+    const run: RunReport = {
+      name: 'bars',
+      evaluations: [{ split: 'test', classNames: ['a', 'bb', 'a much longer class name', 'd', 'none'], perClassAccuracy: accuracy }],
+    };
+    for (const html of [htmlReport(run), htmlReport(fullRun)]) {
+      const table = all(parseXml(html), (e) => e.name === 'table' && e.attrs.class === 'per-class')[0] as XmlElement;
+      const rows = byName(byName(table, 'tbody')[0] as XmlElement, 'tr');
+      const bars = rows.flatMap((tr) => {
+        const cells = byName(tr, 'td');
+        const column = cells.findIndex((td) => byName(td, 'svg').length > 0);
+        if (column < 0) return [];
+        const cell = cells[column] as XmlElement;
+        // The bar is the cell's only content: nothing before it moves its left edge.
+        expect(cell.children.filter((c) => typeof c !== 'string' || c.trim() !== '')).toHaveLength(1);
+        const svg = byName(cell, 'svg')[0] as XmlElement;
+        const [track, bar] = byName(svg, 'rect');
+        return [{ column, svg, track: track as XmlElement, bar, number: textOf(cells[column + 1] as XmlElement) }];
+      });
+      const expected = html.includes('much longer') ? 4 : CLASSES.length; // the class without an accuracy has no bar
+      expect(bars).toHaveLength(expected);
+      expect(new Set(bars.map((b) => b.column)).size).toBe(1);
+      expect(new Set(bars.map((b) => b.svg.attrs.width)).size).toBe(1);
+      for (const b of bars) {
+        expect(Number(b.track.attrs.x)).toBe(0);
+        expect(Number(b.track.attrs.width)).toBe(ACCURACY_BAR_WIDTH);
+        if (!b.bar) {
+          expect(b.number).toBe('0.00%');
+          continue;
+        }
+        expect(Number(b.bar.attrs.x)).toBe(0);
+        expect(Number(b.bar.attrs.width) / ACCURACY_BAR_WIDTH).toBeCloseTo(Number(b.number.replace('%', '')) / 100, 3);
+      }
+    }
+  });
+
+  test('the learning-rate schedule is shown once: its one-line description, and its steps as a table', () => {
+    const steps = [
+      { iteration: 0, learningRate: 0.1 },
+      { iteration: 32000, learningRate: 0.01 },
+      { iteration: 48000, learningRate: 0.001 },
+    ];
+    const described = '0.1, ÷10 at 32000, 48000';
+    const root = parseXml(htmlReport({ name: 's', hyperparameters: { learningRate: 0.1, schedule: described, lrSchedule: steps } }));
+    const rows = kvRows(root);
+    expect(rows.get('learning-rate schedule')).toBe(described);
+    expect(rows.has('learning rate')).toBe(false);
+    expect([...rows.values()].filter((v) => v.includes('0.1'))).toEqual([described]);
+    const table = all(root, (e) => e.attrs.class === 'lr-steps')[0] as XmlElement;
+    expect(byName(byName(table, 'tbody')[0] as XmlElement, 'tr').map((tr) => byName(tr, 'td').map(textOf))).toEqual([
+      ['0', '0.1'],
+      ['32,000', '0.01'],
+      ['48,000', '0.001'],
+    ]);
+    // A constant rate: one row, no table.
+    const constant = parseXml(
+      htmlReport({ name: 'c', hyperparameters: { learningRate: 0.01, lrSchedule: [{ iteration: 0, learningRate: 0.01 }] } }),
+    );
+    expect(kvRows(constant).get('learning-rate schedule')).toBe('0.01');
+    expect(kvRows(constant).has('learning rate')).toBe(false);
+    expect(all(constant, (e) => e.attrs.class === 'lr-steps')).toHaveLength(0);
+    expect(kvRows(parseXml(htmlReport({ name: 'b', hyperparameters: { learningRate: 0.05 } }))).get('learning rate')).toBe('0.05');
+  });
+
+  test('records the command line (shell-quoted, so it runs again as it was), the backend and the versions', () => {
+    const argv = ['resnet', 'train', '--out', "runs/it's mine", '--lr', '0.1', '', '--dataset', 'folder:/data/a b'];
+    const versions = { '@resnet/core': '0.1.0', '@tensorflow/tfjs-core': '4.22.0', 'Node.js': 'v20.20.2' };
+    const run: RunReport = { name: 'v', commandLine: argv, versions, hyperparameters: { backend: 'wasm (SIMD, 2 threads)' } };
+    const root = parseXml(htmlReport(JSON.parse(JSON.stringify(run)) as RunReport));
+    const section = all(root, (e) => e.name === 'section' && e.attrs.id === 'environment')[0] as XmlElement;
+    const rows = kvRows(section);
+    const shown = rows.get('command line') ?? '';
+    expect(shown).toBe(`resnet train --out 'runs/it'\\''s mine' --lr 0.1 '' --dataset 'folder:/data/a b'`);
+    expect(formatCommandLine(argv)).toBe(shown);
+    // A POSIX shell splits it back into the same arguments.
+    const sh = spawnSync('sh', ['-c', `for a in ${shown}; do printf '[%s]' "$a"; done`], { encoding: 'utf8' });
+    expect(sh.stdout).toBe(argv.map((a) => `[${a}]`).join(''));
+    expect(rows.get('backend')).toBe('wasm (SIMD, 2 threads)');
+    for (const [k, v] of Object.entries(versions)) expect(rows.get(k)).toBe(v);
+    expect(rows.has('resumed with')).toBe(false);
+
+    const resumed = kvRows(parseXml(htmlReport({ name: 'r', resumedWith: ['resnet', 'train', '--resume'] })));
+    expect(resumed.get('resumed with')).toBe('resnet train --resume');
+    expect(resumed.has('command line')).toBe(false);
+    expect(all(parseXml(htmlReport({ name: 'nothing' })), (e) => e.attrs.id === 'environment')).toHaveLength(0);
+
+    expectResNetError(() => htmlReport({ name: 'x', versions: { node: 20 as unknown as string } }), 'run.versions["node"]', 'string');
+    expectResNetError(() => htmlReport({ name: 'x', commandLine: ['resnet', 1 as unknown as string] }), 'run.commandLine[1]', 'string');
+    expectResNetError(
+      () => htmlReport({ name: 'x', hyperparameters: { schedule: 0.1 as unknown as string } }),
+      'run.hyperparameters.schedule',
+    );
+  });
+
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  test.skipIf(!existsSync(chromium))(
+    'at 320 px wide the page does not scroll sideways (headless Chromium)',
+    () => {
+      const run: RunReport = {
+        ...fullRun,
+        commandLine: ['resnet', 'train', '--dataset', `folder:/${'very-long-folder-name/'.repeat(8)}`, '--out', 'runs/x'],
+        hyperparameters: { ...fullRun.hyperparameters, dataset: `folder:/${'another-long-path-segment/'.repeat(6)}` },
+      };
+      const html = htmlReport(run);
+      // The page in a 320 px frame; a script of the wrapper (the report has none) measures it and writes the title.
+      const wrapper = `<!DOCTYPE html><html><head><title>not measured</title></head><body style="margin:0"><iframe id="f" style="width:320px;height:600px;border:0" srcdoc="${escapeXml(html)}"></iframe><script>
+      const f = document.getElementById('f');
+      f.addEventListener('load', () => {
+        const d = f.contentDocument.documentElement;
+        document.title = 'scroll ' + d.scrollWidth + ' client ' + d.clientWidth;
+      });
+    </script></body></html>`;
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'report-narrow-')), 'wrapper.html');
+      writeFileSync(file, wrapper);
+      const r = spawnSync(
+        chromium,
+        ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--virtual-time-budget=5000', '--dump-dom', `file://${file}`],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      const m = /<title>scroll (\d+) client (\d+)<\/title>/.exec(r.stdout);
+      expect(m, r.stderr.slice(-500)).not.toBeNull();
+      const [scroll, client] = [Number(m?.[1]), Number(m?.[2])];
+      expect(client).toBeGreaterThan(250);
+      expect(scroll).toBeLessThanOrEqual(client);
+    },
+    90_000,
+  );
 });
 
 // ---- what core's experiments compute, drawn as it comes (moved from core's experiments test) ----

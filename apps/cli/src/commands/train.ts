@@ -49,7 +49,7 @@ import { lockRunFolder } from '../run_lock.js';
 import type { Output } from '../output.js';
 import { downloadProgress } from '../download_progress.js';
 import { ProgressBar, formatDuration, logLine } from '../progress.js';
-import { curvesSvg, runReport } from '../checkpoint_report.js';
+import { curvesSvg, runEnvironment, runReport } from '../checkpoint_report.js';
 import { openRunFolder, writeRunFiles, type RunFiles } from '../run_files.js';
 
 export const TRAIN_HELP = `resnet train [--model resnet20] [--dataset synthetic] [--recipe <name>] [--out runs/<name>] [options]
@@ -287,6 +287,7 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
       final: finalMetrics,
       classNames: data.classNames,
       ...(notes ? { notes } : {}),
+      ...runEnvironment(resumeFrom !== undefined),
     });
     await writeBytesAtomic(files.reportPath, new TextEncoder().encode(htmlReport(report)));
     await writeBytesAtomic(files.curvesPath, new TextEncoder().encode(curvesSvg(report.name, meta.history)));
