@@ -27,24 +27,27 @@ export interface ReportContext {
   readonly versions?: Readonly<Record<string, string>>;
   /** The command line the run was started with, program first: `['resnet', 'train', …]`. */
   readonly commandLine?: readonly string[];
-  /** A resumed run's: the command line it was resumed with (the one it was started with is not recorded in the run folder). */
+  /** A resumed run's: the command line it was resumed with (`commandLine` is the one it was started with, from config.json). */
   readonly resumedWith?: readonly string[];
 }
 
 /**
  * The versions of what computes a run (@resnet/core, tfjs-core, Node.js), and the command line of
  * this process as given to `resnet` (both entry points call `main(process.argv.slice(2))`): as
- * `commandLine` for a new run, as `resumedWith` for a resumed one. No command line when the process
- * is not the resnet program (e.g. a test calling `main` in-process): its arguments are not the run's.
+ * `commandLine` for a new run; for a resumed one as `resumedWith`, beside `startedWith`, the command
+ * line config.json recorded when the run began. No command line of this process when it is not the
+ * resnet program (e.g. a test calling `main` in-process): its arguments are not the run's.
  */
 export function runEnvironment(
   resumed: boolean,
   argv: readonly string[] = process.argv,
+  startedWith?: readonly string[],
 ): Pick<ReportContext, 'versions' | 'commandLine' | 'resumedWith'> {
   const versions = { '@resnet/core': VERSION, '@tensorflow/tfjs-core': tf.version_core, 'Node.js': process.version };
-  if (!/^resnet(\.[cm]?js)?$/.test(path.basename(argv[1] ?? ''))) return { versions };
+  const original = startedWith?.length ? { commandLine: startedWith } : {};
+  if (!/^resnet(\.[cm]?js)?$/.test(path.basename(argv[1] ?? ''))) return { versions, ...(resumed ? original : {}) };
   const command = ['resnet', ...argv.slice(2)];
-  return resumed ? { versions, resumedWith: command } : { versions, commandLine: command };
+  return resumed ? { versions, ...original, resumedWith: command } : { versions, commandLine: command };
 }
 
 /** One row per log record, with the evaluations made at that iteration. */

@@ -83,19 +83,30 @@ export async function findDataset(spec: string, options: SourceOptions): Promise
     case 'synthetic': {
       if (arg) throw new UsageError(`--dataset synthetic takes no path, got "${spec}"`);
       const sizes = options.syntheticSize ?? { train: 10_000, test: 2_000 };
-      // The synthetic set has a test split only: there is nothing to hold out.
-      const open = async (): Promise<RunData> => {
+      // --val-size holds out part of the training set, as for CIFAR-10 and folders (unaugmented).
+      const open = async (valSize: number): Promise<RunData> => {
         const d = syntheticDatasets({ trainSize: sizes.train, testSize: sizes.test });
         const mean = options.mean ?? d.mean;
-        const train = options.mean ? d.train.with({ mean }) : d.train;
+        const all = options.mean ? d.train.with({ mean }) : d.train;
         const test = options.mean ? d.test.with({ mean }) : d.test;
+        if (valSize >= all.size)
+          throw new UsageError(`--val-size ${valSize} must be less than the synthetic set's ${count(all.size)} training images`);
+        let train: Dataset = all;
+        let val: Dataset | undefined;
+        if (valSize > 0) {
+          const parts = splitIndices(all.size, valSize);
+          train = new SubsetDataset(all.name, all, parts.train);
+          val = new SubsetDataset(`${all.name}/val`, all.with({ pad: 0, flip: false }), parts.val);
+        }
+        const sizesText = [`${count(train.size)} train`, ...(val ? [`${count(val.size)} val`] : []), `${count(test.size)} test`];
         return {
           train,
+          ...(val ? { val } : {}),
           test,
           mean,
           classNames: d.classNames,
           inputSize: 32,
-          description: `synthetic shapes (${count(train.size)} train / ${count(test.size)} test, 10 classes)`,
+          description: `synthetic shapes (${sizesText.join(' / ')}, 10 classes)`,
         };
       };
       return { classNames: SYNTHETIC_CLASSES, inputSize: SYNTHETIC_SIZE, open };

@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseCheckpoint, type Checkpoint, type ResNetSpec, type TrainConfig } from '@resnet/core';
 import {
   RUN_CHECKPOINT_FILE,
@@ -39,6 +40,22 @@ export interface RunRecord {
   /** The weights the run started from (`--init`), and the image side of a folder (`--crop-size`). */
   readonly init?: { readonly weights: string; readonly file: string; readonly entry?: string };
   readonly cropSize?: number;
+  /** The command line the run was started with, program first (`runEnvironment`); absent when `main` was called from code. */
+  readonly commandLine?: readonly string[];
+}
+
+/**
+ * The command line config.json recorded when the run in `runDir` began, for a resumed run's report;
+ * undefined when it recorded none or cannot be read (the checkpoint, not config.json, is what resumes).
+ */
+export async function recordedCommandLine(runDir: string): Promise<string[] | undefined> {
+  try {
+    const record = JSON.parse(await readFile(path.join(runDir, CONFIG_FILE), 'utf8')) as { commandLine?: unknown };
+    const line = record?.commandLine;
+    return Array.isArray(line) && line.every((a) => typeof a === 'string') ? line : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readCheckpoint(file: string): Promise<Checkpoint> {

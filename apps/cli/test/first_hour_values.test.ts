@@ -117,3 +117,57 @@ describe('infer refuses input that would give meaningless logits, and never over
     expect(readFileSync(weights()).equals(before[1]!)).toBe(true);
   });
 });
+
+describe('--val-size on the synthetic set', () => {
+  test('holds out that many training images and evaluates on them, as for CIFAR-10', async () => {
+    const out = path.join(tmp(), 'val');
+    const r = await run(
+      'train',
+      '--model',
+      'resnet8',
+      '--synthetic-size',
+      '96,40',
+      '--val-size',
+      '16',
+      '--iterations',
+      '2',
+      '--batch-size',
+      '8',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out + r.err).toContain('synthetic shapes (80 train / 16 val / 40 test, 10 classes)');
+    expect(r.out).toMatch(/validation accuracy: [\d.]+% \(top-1 error [\d.]+%, top-5 error [\d.]+%, 16 images\)/);
+    const records = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; split?: string; examples?: number });
+    const val = records.filter((e) => e.type === 'eval' && e.split === 'val');
+    expect(val.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  test('a --val-size of the whole training set is refused before any work', async () => {
+    const out = path.join(tmp(), 'val-all');
+    const r = await run(
+      'train',
+      '--model',
+      'resnet8',
+      '--synthetic-size',
+      '96,40',
+      '--val-size',
+      '96',
+      '--iterations',
+      '2',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--val-size 96 must be less than the synthetic set's 96 training images");
+    expect(existsSync(out)).toBe(false);
+  });
+});

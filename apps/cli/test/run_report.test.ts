@@ -206,7 +206,7 @@ describe('the report of resnet train', () => {
     expect(byName(byName(table, 'tbody')[0] as XmlElement, 'tr')).toHaveLength(steps.length);
   });
 
-  test('records the versions, the backend and the command line; a resumed run the command line it was resumed with', async () => {
+  test('records the versions, the backend and the command line; a resumed run also the command line it was resumed with', async () => {
     const env = environment(testOnly);
     expect(env.get('command line')).toBe(formatCommandLine(['resnet', 'train', ...testOnly.argv]));
     expect(env.has('resumed with')).toBe(false);
@@ -220,7 +220,10 @@ describe('the report of resnet train', () => {
     expect(r.code, r.stderr).toBe(0);
     const resumed = environment(await readRun(testOnly.dir, again));
     expect(resumed.get('resumed with')).toBe(formatCommandLine(['resnet', 'train', ...again]));
-    expect(resumed.has('command line')).toBe(false);
+    // …beside the command line it was started with, which config.json recorded.
+    expect(resumed.get('command line')).toBe(formatCommandLine(['resnet', 'train', ...testOnly.argv]));
+    const record = JSON.parse(readFileSync(path.join(testOnly.dir, 'config.json'), 'utf8')) as { commandLine: string[] };
+    expect(record.commandLine).toEqual(['resnet', 'train', ...testOnly.argv]);
     expect(resumed.get('@resnet/core')).toBe(VERSION);
   }, 120_000);
 

@@ -39,7 +39,7 @@ export interface RunReport {
    * `['resnet', 'train', '--model', 'resnet56']`; the report shows it shell-quoted.
    */
   readonly commandLine?: readonly string[];
-  /** For a resumed run whose original command line is unknown: the command line it was resumed with, as `commandLine`. */
+  /** For a resumed run: the command line it was resumed with, as `commandLine` (which is then the one it was started with, when known). */
   readonly resumedWith?: readonly string[];
 }
 

@@ -50,7 +50,7 @@ import type { Output } from '../output.js';
 import { downloadProgress } from '../download_progress.js';
 import { ProgressBar, formatDuration, logLine } from '../progress.js';
 import { curvesSvg, runEnvironment, runReport } from '../checkpoint_report.js';
-import { openRunFolder, writeRunFiles, type RunFiles } from '../run_files.js';
+import { openRunFolder, recordedCommandLine, writeRunFiles, type RunFiles } from '../run_files.js';
 
 export const TRAIN_HELP = `resnet train [--model resnet20] [--dataset synthetic] [--recipe <name>] [--out runs/<name>] [options]
 
@@ -274,6 +274,11 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
     : new Date().toISOString();
   let lastCheckpoint: { meta: Checkpoint['meta'] } | undefined = resumeFrom;
   let finalMetrics: { val?: ClassificationMetrics; test?: ClassificationMetrics } = {};
+  const environment = runEnvironment(
+    resumeFrom !== undefined,
+    process.argv,
+    resumeFrom ? await recordedCommandLine(files.runDir) : undefined,
+  );
   const writeReport = async (meta: Checkpoint['meta'], runStatus: string, notes?: string[]): Promise<void> => {
     const report = runReport(meta, {
       name: `${meta.spec.name} · ${path.basename(files.runDir)}`,
@@ -287,7 +292,7 @@ async function train(ctx: RunContext): Promise<TrainingOutcome> {
       final: finalMetrics,
       classNames: data.classNames,
       ...(notes ? { notes } : {}),
-      ...runEnvironment(resumeFrom !== undefined),
+      ...environment,
     });
     await writeBytesAtomic(files.reportPath, new TextEncoder().encode(htmlReport(report)));
     await writeBytesAtomic(files.curvesPath, new TextEncoder().encode(curvesSvg(report.name, meta.history)));
@@ -434,6 +439,7 @@ async function trainInFolder(
   // A --val-size other than a resumed run's own is refused when the run is restored: its training set differs.
   const data = await source.open(options.overrides.valSize ?? p.config.valSize);
   const training = startTraining(p, data, init, resumeFrom);
+  const startedWith = runEnvironment(false).commandLine;
   try {
     await writeRunFiles(
       files,
@@ -447,6 +453,7 @@ async function trainInFolder(
           ? { init: { weights: options.init!, file: init.read.file, ...(init.read.entry ? { entry: init.read.entry.name } : {}) } }
           : {}),
         ...(options.cropSize !== undefined ? { cropSize: options.cropSize } : {}),
+        ...(startedWith ? { commandLine: startedWith } : {}),
       },
     );
     if (init) say(`initialised from ${init.description}; a new head for ${p.spec.numClasses} classes`);
