@@ -34,6 +34,21 @@ import { wasmPaths } from './wasm_paths';
 
 let worker: Worker | undefined;
 let ready = false;
+/** The data set of the running worker has loaded: training and measuring need it. */
+let dataReady = false;
+let trainingState: TrainingState = 'idle';
+
+/**
+ * What needs the worker (and, for Train and Measure, its data set and the recipe's defaults) stays
+ * disabled until the worker says it is ready: clicked earlier, they could only fail (issue #15).
+ */
+function updateEnabled(): void {
+  const busy = trainingState === 'running' || trainingState === 'paused' || trainingState === 'pausing';
+  button('start').disabled = !(ready && dataReady) || busy;
+  button('responses').disabled = !(ready && dataReady);
+  for (const id of ['use-synthetic', 'save', 'download', 'ft-start']) button(id).disabled = !ready;
+  document.body.dataset.ready = String(ready && dataReady);
+}
 
 function send(message: ToWorker): void {
   if (!worker || !ready) {
@@ -46,6 +61,7 @@ function send(message: ToWorker): void {
 function startWorker(choice: BackendChoice): void {
   worker?.terminate();
   ready = false;
+  dataReady = false;
   setTrainingState('idle', '');
   showBackend(undefined);
   // The new worker starts from nothing: what the old one had must not look current.
@@ -125,12 +141,15 @@ function setTrainingState(state: TrainingState, detail: string): void {
   button('pause').disabled = state !== 'running';
   button('resume').disabled = state !== 'paused';
   button('stop').disabled = !(state === 'running' || state === 'paused' || state === 'pausing');
+  trainingState = state;
+  updateEnabled();
 }
 
 function receive(message: FromWorker): void {
   switch (message.type) {
     case 'backend':
       ready = true;
+      updateEnabled();
       showBackend(message.info);
       clearErrors('backend');
       showStatus(message.info.note);
@@ -170,6 +189,8 @@ function receive(message: FromWorker): void {
       showModel(message.info);
       return;
     case 'data':
+      dataReady = true;
+      updateEnabled();
       byId('data-info').textContent = message.info.description;
       showStatus(`data ready: ${message.info.description}`);
       return;

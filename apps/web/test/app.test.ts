@@ -254,6 +254,11 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
       expect(await page.inputValue('#lr')).toBe('0.05');
       await page.locator('#model-label', { hasText: 'ResNet-20' }).waitFor();
       expect(await page.textContent('#model-params')).toBe('269,722');
+      // Before any training the model is shown with the classes of the data beside it, not CIFAR-10's.
+      await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+      expect(await page.textContent('#model-labels')).toMatch(
+        /^disc, ring, square, outline, triangle, plus, cross, h-stripes, v-stripes, checker; mean: assumed: the mean and classes of the current data \(synthetic shapes/,
+      );
       await shot(page, 'loaded');
     },
     UPDATE_FIGURES ? 1_800_000 : undefined,
@@ -294,6 +299,20 @@ describe.skipIf(!chromium.available)('on WebGPU (SwiftShader)', () => {
     await page.waitForFunction(() => document.body.dataset.training === 'finished', null, { timeout: 180_000 });
     expect(await iteration(page)).toBe(Number(TINY.iterations));
     expect(await page.textContent('#test-error')).toMatch(/^\d+\.\d%$/);
+    // The error chart's legend stands beside its plot, where no curve can be, whatever the errors.
+    const layout = await page.evaluate(() => {
+      const svg = document.querySelector<SVGSVGElement>('#error-chart svg')!;
+      const plot = svg.querySelector<SVGRectElement>('rect.plot-area')!.getBBox();
+      const legend = svg.querySelector<SVGGElement>('g.legend')!.getBBox();
+      return {
+        plotRight: plot.x + plot.width,
+        legendLeft: legend.x,
+        legendRight: legend.x + legend.width,
+        width: svg.viewBox.baseVal.width,
+      };
+    });
+    expect(layout.legendLeft).toBeGreaterThanOrEqual(layout.plotRight);
+    expect(layout.legendRight).toBeLessThanOrEqual(layout.width);
     expect(await page.textContent('#model-weights')).toContain('trained on the page');
   });
 
@@ -398,9 +417,36 @@ describe.skipIf(!chromium.available)('in a browser without WebGPU', () => {
     await page.selectOption('#backend', 'webgpu');
     expect(await errorText(page, 'backend', 'webgpu')).toContain('the webgpu backend cannot run here: no WebGPU adapter');
     expect(await page.textContent('#backend-name')).toBe('–');
+    // With no backend running, nothing that needs one can be clicked.
+    for (const id of ['start', 'responses', 'save', 'download', 'use-synthetic']) expect(await page.isDisabled(`#${id}`), id).toBe(true);
     await shot(page, 'no-webgpu-asked-for-webgpu');
     await page.selectOption('#backend', 'auto');
     await page.waitForFunction(() => document.body.dataset.backend === 'wasm', null, { timeout: 60_000 });
+  });
+
+  test('Train and Measure are disabled until the worker and its data are ready, then enabled', async () => {
+    const page = session.page();
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+    // A new worker (as at page load): in the same task as the change, before it can have answered.
+    const atStart = await page.evaluate(() => {
+      const select = document.getElementById('backend') as HTMLSelectElement;
+      select.value = 'wasm';
+      select.dispatchEvent(new Event('change'));
+      const disabled = (id: string): boolean => (document.getElementById(id) as HTMLButtonElement).disabled;
+      const result = {
+        start: disabled('start'),
+        responses: disabled('responses'),
+        save: disabled('save'),
+        ready: document.body.dataset.ready,
+      };
+      (document.getElementById('start') as HTMLButtonElement).click(); // does nothing: no error about a batch size
+      return result;
+    });
+    expect(atStart).toEqual({ start: true, responses: true, save: true, ready: 'false' });
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+    expect(await page.isEnabled('#start')).toBe(true);
+    expect(await page.isEnabled('#responses')).toBe(true);
+    expect(await page.locator('#errors li').count()).toBe(0);
   });
 
   test('training works on wasm', async () => {
@@ -413,6 +459,26 @@ describe.skipIf(!chromium.available)('in a browser without WebGPU', () => {
     expect(Number.isFinite(Number(await page.getAttribute('#loss', 'data-value')))).toBe(true);
     expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBe(2);
     await shot(page, 'wasm-trained');
+  });
+
+  test('on a phone (390 px wide) the page does not scroll sideways', async () => {
+    const page = session.page();
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const wide = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        // What sticks out, to name in a failure.
+        over: Array.from(document.querySelectorAll<HTMLElement>('body *'))
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+          .slice(0, 5)
+          .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),
+      }));
+      expect(wide.over).toEqual([]);
+      expect(wide.scrollWidth).toBeLessThanOrEqual(390);
+      await shot(page, 'phone-390', true);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The live training figures, drawn with @resnet/report's lineChart (SVG strings, so the page only
  * inserts them): loss per iteration, and training and test error in the paper's style (thin dashed
- * training error, bold test error).
+ * training error, its mean over each log interval, bold test error).
  */
 import { lineChart, type DataPoint } from '@resnet/report';
 
@@ -35,8 +35,10 @@ export class Curves {
       xLabel: 'iteration',
       yLabel: 'error (%)',
       yRange: [0, 100],
+      // Beside the plot, not on it: an error curve can sit at any height (issue #15).
+      legend: 'right',
       series: [
-        { name: 'training error (mean over the log interval)', points: this.trainError, dash: 'dashed', width: 1, color: '#dc2626' },
+        { name: 'training error', points: this.trainError, dash: 'dashed', width: 1, color: '#dc2626' },
         { name: 'test error', points: this.testError, width: 2.5, color: '#dc2626', marker: 'circle' },
       ],
     });
