@@ -8,6 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import {
   CIFAR10_CLASS_NAMES,
+  MNIST_FILES,
+  MNIST_SETS,
+  MNIST_SIZE,
   Rng,
   SYNTHETIC_CLASSES,
   SYNTHETIC_SIZE,
@@ -17,8 +20,20 @@ import {
   syntheticDatasets,
   type Dataset,
   type ImageFolderDataset,
+  type MnistKind,
 } from '@resnet/core';
-import { CIFAR10_ARCHIVE, defaultCacheDir, downloadCifar10, imageFolder, loadCifar10 } from '@resnet/node-io';
+import {
+  CIFAR10_ARCHIVE,
+  MNIST_DEBIAN_PACKAGES,
+  defaultCacheDir,
+  downloadCifar10,
+  downloadMnist,
+  findMnist,
+  imageFolder,
+  loadCifar10,
+  loadMnist,
+  mnistFolders,
+} from '@resnet/node-io';
 import { UsageError } from './errors.js';
 
 export interface RunData {
@@ -41,14 +56,16 @@ export interface RunData {
  */
 export interface DataSource {
   readonly classNames: readonly string[];
-  /** The image side the model must take (32 for CIFAR-sized sets, the crop for folders). */
+  /** The image side the model must take (32 for CIFAR-sized sets, 28 for the MNIST family, the crop for folders). */
   readonly inputSize: number;
+  /** Channels of the images: 3, or 1 for the grayscale MNIST family. */
+  readonly inputChannels: number;
   /** The data sets, with `valSize` training examples held out for validation (CIFAR-10: the paper's 45k/5k split). */
   open(valSize: number): Promise<RunData>;
 }
 
 export interface SourceOptions {
-  /** Fetch CIFAR-10 into the cache when it is not there. */
+  /** Fetch CIFAR-10 (or MNIST, Fashion-MNIST) into the cache when it is not there. */
   readonly download?: boolean;
   readonly cacheDir?: string;
   /**
@@ -71,7 +88,7 @@ export interface DataOptions extends SourceOptions {
 }
 
 export const DATASET_FORMS =
-  'synthetic, cifar10, cifar10:<folder or .tar.gz>, folder:<root with train/ and val/ class folders, or class folders>';
+  'synthetic, cifar10, cifar10:<folder or .tar.gz>, fashion-mnist, fashion-mnist:<folder>, mnist, mnist:<folder>, folder:<root with train/ and val/ class folders, or class folders>';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -109,7 +126,7 @@ export async function findDataset(spec: string, options: SourceOptions): Promise
           description: `synthetic shapes (${sizesText.join(' / ')}, 10 classes)`,
         };
       };
-      return { classNames: SYNTHETIC_CLASSES, inputSize: SYNTHETIC_SIZE, open };
+      return { classNames: SYNTHETIC_CLASSES, inputSize: SYNTHETIC_SIZE, inputChannels: 3, open };
     }
     case 'cifar10': {
       const source = arg ? path.resolve(arg) : await cachedCifar10(options);
@@ -128,8 +145,11 @@ export async function findDataset(spec: string, options: SourceOptions): Promise
           description: `CIFAR-10 from ${source} (${parts.join(' / ')})`,
         };
       };
-      return { classNames: CIFAR10_CLASS_NAMES, inputSize: 32, open };
+      return { classNames: CIFAR10_CLASS_NAMES, inputSize: 32, inputChannels: 3, open };
     }
+    case 'mnist':
+    case 'fashion-mnist':
+      return findMnistSet(kind, arg, options);
     case 'folder':
       return findFolder(arg, options);
     default:
@@ -164,6 +184,57 @@ async function cachedCifar10(options: SourceOptions): Promise<string> {
   });
 }
 
+/**
+ * MNIST or Fashion-MNIST: from `folder` when given, else Debian's package, else the cache (node-io's
+ * loadMnist says where it looked); `--download` fetches it into the cache first when it is in none.
+ */
+async function findMnistSet(kind: MnistKind, folder: string, options: SourceOptions): Promise<DataSource> {
+  const info = MNIST_SETS[kind];
+  let at = folder ? path.resolve(folder) : await findMnist(kind, options.cacheDir);
+  if (folder && !(existsSync(at!) && statSync(at!).isDirectory()))
+    throw new UsageError(
+      `--dataset ${kind}:${folder}: ${at} is not a folder (expected one holding ${Object.values(MNIST_FILES).join(', ')})`,
+    );
+  if (at === undefined) {
+    if (!options.download) {
+      const where = mnistFolders(kind, options.cacheDir).join(' or ');
+      const pkg = MNIST_DEBIAN_PACKAGES[kind];
+      throw new UsageError(
+        `${info.title} is not in ${where}; ${pkg ? `apt-get install ${pkg}, or ` : ''}pass --download to fetch it (four files, about ${kind === 'mnist' ? 11 : 30} MB, MD5 verified) or --dataset ${kind}:<folder>`,
+      );
+    }
+    const done = new Set<string>();
+    at = await downloadMnist(kind, {
+      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+      onProgress: (file, received, total) => {
+        if (total !== undefined && received === total && !done.has(file)) {
+          done.add(file);
+          options.log?.(`downloaded ${info.title}'s ${file} (${done.size} of 4)`);
+        }
+      },
+    });
+  }
+  const from = at;
+  // Flips suit clothing (mostly mirror-symmetric), not digits: a mirrored 2 or 7 is no digit (recipes.ts).
+  const flip = kind === 'fashion-mnist';
+  const open = async (valSize: number): Promise<RunData> => {
+    const d = await loadMnist(kind, from, { valSize, flip });
+    // As for CIFAR-10, the mean is always the training part's own: the same files and split give the same mean.
+    const mean = d.mean;
+    const parts = [`${count(d.train.size)} train`, ...(d.val ? [`${count(d.val.size)} val`] : []), `${count(d.test.size)} test`];
+    return {
+      train: d.train,
+      ...(d.val ? { val: d.val } : {}),
+      test: d.test,
+      mean,
+      classNames: d.classNames,
+      inputSize: MNIST_SIZE,
+      description: `${info.title} from ${from} (${parts.join(' / ')}, 28×28 grayscale)`,
+    };
+  };
+  return { classNames: info.classNames, inputSize: MNIST_SIZE, inputChannels: 1, open };
+}
+
 /** Examples the folder's mean image is averaged over (a seeded sample: decoding all of ImageNet for it would take hours). */
 const MEAN_SAMPLE = 2_000;
 
@@ -177,6 +248,7 @@ async function findFolder(root: string, options: SourceOptions): Promise<DataSou
   return {
     classNames: trainAll.classNames,
     inputSize: cropSize,
+    inputChannels: 3,
     open: (valSize) => openFolder(abs, split, trainAll, cropSize, valSize, options),
   };
 }

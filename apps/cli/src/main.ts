@@ -87,6 +87,7 @@ async function run(argv: string[], io: Output): Promise<number> {
       'stride-in': { type: 'string' },
       classes: { type: 'string' },
       input: { type: 'string' },
+      channels: { type: 'string' },
       model: { type: 'string' },
       weights: { type: 'string' },
       output: { type: 'string' },
@@ -111,6 +112,8 @@ async function run(argv: string[], io: Output): Promise<number> {
       if (classes) options.numClasses = classes;
       const input = positiveIntegerFlag('input', values.input);
       if (input) options.inputSize = input;
+      const channels = positiveIntegerFlag('channels', values.channels);
+      if (channels) options.inputChannels = channels;
       return summaryCommand(positionals[0]!, options, { json: values.json }, io);
     }
     case 'infer':

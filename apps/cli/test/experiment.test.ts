@@ -174,7 +174,7 @@ describe('resnet experiment: usage', () => {
     ],
     [
       ['experiment', 'degradation', '--recipe', 'fast'],
-      /--recipe must be one of cifar10-paper, imagenet-paper, synthetic, finetune, got "fast"/,
+      /--recipe must be one of cifar10-paper, fashion-mnist, imagenet-paper, synthetic, finetune, got "fast"/,
     ],
     [['experiment', 'degradation', '--synthetic-size', '100'], /--synthetic-size must be <train>,<test>, e.g. 10000,2000; got "100"/],
     [['experiment', 'degradation', 'plain20'], /experiment degradation takes options only, got "plain20"/],

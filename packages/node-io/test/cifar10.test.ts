@@ -164,14 +164,15 @@ describe('downloadCifar10', () => {
         response.writeHead(status === 200 ? 404 : status).end();
         return;
       }
-      // In several pieces, so progress is reported more than once.
+      // In several pieces, so progress is reported more than once (apart enough that a busy client
+      // does not read two pieces at once).
       response.writeHead(200, { 'content-length': archive.length, 'content-type': 'application/x-gzip' });
       const third = Math.ceil(archive.length / 3);
       response.write(archive.subarray(0, third));
       setTimeout(() => {
         response.write(archive.subarray(third, 2 * third));
-        setTimeout(() => response.end(archive.subarray(2 * third)), 5);
-      }, 5);
+        setTimeout(() => response.end(archive.subarray(2 * third)), 100);
+      }, 100);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

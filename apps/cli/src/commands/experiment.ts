@@ -45,7 +45,7 @@ writes <out>/degradation.svg (training error dashed, test error bold), <out>/res
 responses of the same models, Fig. 7) and <out>/summary.json, and prints the final errors.
   --depths        CIFAR depths 6n+2, comma-separated (default 20,56: plain-20/56 and ResNet-20/56)
   --dataset       ${DATASET_FORMS} (default synthetic)
-  --download      fetch CIFAR-10 into the cache if it is not there
+  --download      fetch CIFAR-10, MNIST or Fashion-MNIST into the cache if it is not there
   --recipe        ${RECIPE_NAMES.join(', ')} (default as resnet train: by data set)
   --iterations N, --batch-size N   recipe overrides for every run
   --synthetic-size <train>,<test>  sizes of the synthetic set (default 10000,2000)

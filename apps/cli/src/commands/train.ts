@@ -58,7 +58,7 @@ Trains a network of the paper and evaluates it on the held-out sets. Ctrl-C stop
 iteration with a checkpoint; --resume continues from it exactly.
   --model         any network of \`resnet models\` (default resnet20)
   --dataset       ${DATASET_FORMS} (default synthetic)
-  --download      fetch CIFAR-10 into the cache ($RESNET_CACHE or ~/.cache/resnet) if it is not there
+  --download      fetch CIFAR-10, MNIST or Fashion-MNIST into the cache ($RESNET_CACHE or ~/.cache/resnet) if it is not there
   --recipe        ${RECIPE_NAMES.join(', ')} (default: synthetic for the synthetic set,
                   cifar10-paper for CIFAR-10, imagenet-paper for folders)
   --out           the run folder (default runs/<model>-<dataset>)
@@ -120,6 +120,7 @@ export interface TrainRunResult extends RunFiles {
 function defaultRecipe(dataset: string, init: boolean): string {
   if (init) return 'finetune';
   if (dataset.startsWith('cifar10')) return 'cifar10-paper';
+  if (dataset.startsWith('fashion-mnist') || dataset.startsWith('mnist')) return 'fashion-mnist';
   if (dataset.startsWith('folder:')) return 'imagenet-paper';
   return 'synthetic';
 }
@@ -196,7 +197,11 @@ function plan(
   const p = planRun({
     model,
     // An ImageNet net keeps its 224 input on 32×32 data, to be refused below rather than shrunk.
-    data: { numClasses: source.classNames.length, ...(source.inputSize !== 32 ? { inputSize: source.inputSize } : {}) },
+    data: {
+      numClasses: source.classNames.length,
+      ...(source.inputSize !== 32 ? { inputSize: source.inputSize } : {}),
+      ...(source.inputChannels !== 3 ? { inputChannels: source.inputChannels } : {}),
+    },
     // The layout the weights were made for (widths, shortcuts, the stride's place in a bottleneck); the head is the data's.
     ...(init ? { modelOptions: init.modelOptions } : {}),
     recipe: options.recipe ?? defaultRecipe(options.dataset, options.init !== undefined),

@@ -39,6 +39,27 @@ test('a plan is the recipe for the spec built for the data, with the overrides',
   expect([folder.spec.numClasses, folder.spec.inputSize]).toEqual([5, 64]);
 });
 
+test("the fashion-mnist recipe: the CIFAR-10 recipe's optimiser, split and shape over 12k iterations, on a 28×28 one-channel net", () => {
+  const p = planRun({ model: 'resnet20', data: { numClasses: 10, inputSize: 28, inputChannels: 1 }, recipe: 'fashion-mnist' });
+  expect([p.spec.inputSize, p.spec.inputChannels]).toEqual([28, 1]);
+  const paper = resolveRecipe('cifar10-paper', p.spec);
+  expect(p.config).toEqual({
+    ...paper,
+    recipe: 'fashion-mnist',
+    iterations: 12_000,
+    schedule: { base: 0.1, decay: { kind: 'step', milestones: [6_000, 9_000], factor: 0.1 } },
+    evalEvery: 500,
+    checkpointEvery: 1_000,
+  });
+  expect([p.config.batchSize, p.config.valSize, p.config.momentum, p.config.weightDecay]).toEqual([128, 5_000, 0.9, 1e-4]);
+  // ResNet-110 warms up as on CIFAR-10 (Sec. 4.2).
+  expect(resolveRecipe('fashion-mnist', resolveSpec('resnet110')).schedule.warmup).toEqual({
+    learningRate: 0.01,
+    untilTrainError: 0.8,
+    maxIterations: 400,
+  });
+});
+
 test('--lr replaces the base rate and --warmup the warm-up; the schedule keeps its shape', () => {
   const deep = { model: 'resnet110', data: { numClasses: 10 }, recipe: 'cifar10-paper' } as const;
   expect(planRun({ ...deep, overrides: { learningRate: 0.2 } }).schedule).toEqual({
