@@ -8,6 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { MNIST_FILES } from '@resnet/core';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { encodePng } from '../../../packages/core/test/helpers/png.js';
 import { main } from '../src/main.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -68,6 +69,19 @@ describe('--dataset fashion-mnist:<folder>', () => {
     const e = await run('eval', '--run', out, '--backend', 'wasm');
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/10,?000 images/);
+    // A colour photo for the one-channel net: its luma, at 28×28; the answer names Fashion-MNIST's classes.
+    const photo = path.join(dir, 'photo.png');
+    writeFileSync(
+      photo,
+      encodePng(
+        Uint8Array.from({ length: 40 * 40 * 3 }, (_, i) => (i * 7) % 256),
+        40,
+        40,
+      ),
+    );
+    const p = await run('predict', '--run', out, '--backend', 'wasm', photo);
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toMatch(/(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot)\s+\d+\.\d+%/);
   }, 300_000);
 
   test('the summary counts the one input channel: conv1 is 3×3×1×16 = 144 weights, on a 28×28 input', async () => {

@@ -347,6 +347,12 @@ function wire(): void {
   backend.onchange = () => startWorker(backend.value as BackendChoice);
 
   button('use-synthetic').onclick = useSynthetic;
+  input('mnist-files').onchange = () => {
+    const files = Array.from(input('mnist-files').files ?? []);
+    clearErrors('data');
+    const kind = byId<HTMLSelectElement>('mnist-kind').value as 'mnist' | 'fashion-mnist';
+    if (files.length) send({ type: 'data', request: { source: kind, files } });
+  };
   input('cifar-files').onchange = () => {
     const files = Array.from(input('cifar-files').files ?? []);
     clearErrors('data');

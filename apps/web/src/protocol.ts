@@ -50,7 +50,9 @@ export interface TrainSettings {
 export type DataRequest =
   | { readonly source: 'synthetic'; readonly trainSize: number; readonly testSize: number }
   /** data_batch_1…5.bin + test_batch.bin, or cifar-10-binary.tar.gz. */
-  | { readonly source: 'cifar10'; readonly files: readonly File[] };
+  | { readonly source: 'cifar10'; readonly files: readonly File[] }
+  /** The four IDX files of MNIST or Fashion-MNIST (gzip as distributed, or unpacked). */
+  | { readonly source: 'mnist' | 'fashion-mnist'; readonly files: readonly File[] };
 
 export type ToWorker =
   | { readonly type: 'init'; readonly backend: BackendChoice; readonly wasmPaths: WasmPathMap }
@@ -112,7 +114,10 @@ export interface ModelInfo {
 }
 
 export interface DataInfo {
-  readonly source: 'synthetic' | 'cifar10';
+  readonly source: 'synthetic' | 'cifar10' | 'mnist' | 'fashion-mnist';
+  /** The images' side and channels: the model is built for them (32×32×3, or 28×28×1 for the MNIST family). */
+  readonly inputSize: number;
+  readonly inputChannels: number;
   readonly description: string;
   readonly trainSize: number;
   readonly testSize: number;

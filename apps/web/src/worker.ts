@@ -99,6 +99,12 @@ function labels(): Labels {
   return { mean: CIFAR10_CHANNEL_MEAN, classNames: CIFAR10_CLASS_NAMES, source: 'assumed: CIFAR-10 classes and per-channel mean' };
 }
 
+/** The image shape the model must take when the data is not CIFAR's 32×32×3: the MNIST family's 28×28×1. */
+function dataShape(): { inputSize?: number; inputChannels?: number } {
+  if (!data || (data.info.inputSize === 32 && data.info.inputChannels === 3)) return {};
+  return { inputSize: data.info.inputSize, inputChannels: data.info.inputChannels };
+}
+
 function current(): ResNet {
   if (!model) throw new Error('no model yet: pick one first');
   return model;
@@ -235,7 +241,7 @@ async function startTraining(settings: TrainSettings): Promise<void> {
   curves.clear();
   lastTestError = null;
   training = new Training(m, { train: data.train, test: data.test, mean: data.mean }, config);
-  trainingData = data.info.source === 'synthetic' ? 'synthetic shapes' : 'CIFAR-10';
+  trainingData = { synthetic: 'synthetic shapes', cifar10: 'CIFAR-10', mnist: 'MNIST', 'fashion-mnist': 'Fashion-MNIST' }[data.info.source];
   runTraining();
 }
 
@@ -273,18 +279,31 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'model':
       await haltTraining();
-      replaceModel(createModel(message.name, { seed: 1 }), 'random initialisation', undefined);
+      replaceModel(createModel(message.name, { seed: 1, ...dataShape() }), 'random initialisation', undefined);
       setState('idle');
       return;
     case 'data': {
       await haltTraining();
       post({
         type: 'status',
-        text: message.request.source === 'synthetic' ? 'generating the synthetic set…' : 'reading the CIFAR-10 files…',
+        text: {
+          synthetic: 'generating the synthetic set…',
+          cifar10: 'reading the CIFAR-10 files…',
+          mnist: 'reading the MNIST files…',
+          'fashion-mnist': 'reading the Fashion-MNIST files…',
+        }[message.request.source],
       });
       data = await loadData(message.request);
       post({ type: 'data', info: data.info });
-      if (model) post({ type: 'model', info: modelInfo() });
+      const { inputSize, inputChannels } = data.info;
+      // A model of another input shape cannot train on this data: the same network, built for it.
+      if (model && (model.spec.inputSize !== inputSize || model.spec.inputChannels !== inputChannels))
+        replaceModel(
+          createModel(model.spec.name, { seed: 1, ...dataShape() }),
+          `random initialisation (built for ${inputSize}×${inputSize}×${inputChannels} images)`,
+          undefined,
+        );
+      else if (model) post({ type: 'model', info: modelInfo() });
       setState('idle');
       return;
     }
@@ -293,8 +312,9 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'classify': {
       const l = labels();
-      const size = current().spec.inputSize;
-      const result = await classify(current(), message.file, { size, resize: size, mean: l.mean }, l.classNames);
+      const { inputSize: size } = current().spec;
+      const channels = current().spec.inputChannels === 1 ? 1 : 3;
+      const result = await classify(current(), message.file, { size, resize: size, mean: l.mean, channels }, l.classNames);
       post({ type: 'classified', target: 'model', name: message.file.name, ...result }, [result.preview.buffer]);
       return;
     }

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { gzipSync } from 'node:zlib';
 import { encodePng } from './png';
 
 const chromium = chromiumAvailable();
@@ -52,7 +53,7 @@ const UPDATE_FIGURES = process.env.UPDATE_FIGURES === '1';
 const TINY = { model: 'resnet8', batch: '8', iterations: '6', evalEvery: '100', train: '64', test: '16' };
 
 let server: Server;
-let files: { dir: string; image: string; text: string; resnet56: string; cifar: string[]; cifarTarGz: string };
+let files: { dir: string; image: string; text: string; resnet56: string; cifar: string[]; cifarTarGz: string; fashion: string[] };
 let resnet8Params: number;
 
 beforeAll(async () => {
@@ -84,7 +85,35 @@ beforeAll(async () => {
   for (const file of cifar) await copyFile(file, path.join(batches, path.basename(file)));
   const cifarTarGz = path.join(dir, 'cifar-10-binary.tar.gz');
   execFileSync('tar', ['-czf', cifarTarGz, '-C', dir, 'cifar-10-batches-bin']);
+  // Fashion-MNIST's four IDX files, gzip-compressed as distributed: 40 training and 10 test images.
+  const idx = (shape: number[], data: Uint8Array): Buffer => {
+    const header = Buffer.alloc(4 + 4 * shape.length);
+    header.writeUInt32BE(0x0800 + shape.length, 0);
+    shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+    return Buffer.concat([header, data]);
+  };
+  const fashion: string[] = [];
+  for (const [prefix, n] of [
+    ['train', 40],
+    ['t10k', 10],
+  ] as const) {
+    const pixels = new Uint8Array(n * 784);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 10;
+      pixels.fill(220, i * 784 + (4 + 2 * labels[i]!) * 28, i * 784 + (5 + 2 * labels[i]!) * 28);
+    }
+    for (const [kind, bytes] of [
+      ['images-idx3', idx([n, 28, 28], pixels)],
+      ['labels-idx1', idx([n], labels)],
+    ] as const) {
+      const file = path.join(dir, `${prefix}-${kind}-ubyte.gz`);
+      await writeFile(file, gzipSync(bytes));
+      fashion.push(file);
+    }
+  }
   files = {
+    fashion,
     dir,
     image: path.join(dir, 'disc.png'),
     text: path.join(dir, 'notes.txt'),
@@ -459,6 +488,39 @@ describe.skipIf(!chromium.available)('in a browser without WebGPU', () => {
     expect(Number.isFinite(Number(await page.getAttribute('#loss', 'data-value')))).toBe(true);
     expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBe(2);
     await shot(page, 'wasm-trained');
+  });
+
+  test("Fashion-MNIST's four IDX files: the net is rebuilt for 28×28×1, trains, and classifies a photo by its luma", async () => {
+    const page = session.page();
+    await page.setInputFiles('#mnist-files', [files.text]);
+    expect(await errorText(page, 'data', 'notes.txt')).toContain(
+      "notes.txt is not one of Fashion-MNIST's four files: expected train-images-idx3-ubyte.gz",
+    );
+    await page.setInputFiles('#mnist-files', files.fashion.slice(0, 3));
+    expect(await errorText(page, 'data', 'missing')).toContain('pick all four files of Fashion-MNIST; missing t10k-labels-idx1-ubyte.gz');
+    await page.selectOption('#mnist-kind', 'fashion-mnist');
+    await page.setInputFiles('#mnist-files', files.fashion);
+    await page
+      .locator('#data-info', { hasText: 'Fashion-MNIST: 40 training and 10 test images, 28×28 grayscale' })
+      .waitFor({ timeout: 60_000 });
+    await page.locator('#model-weights', { hasText: 'built for 28×28×1 images' }).waitFor({ timeout: 60_000 });
+    expect(await page.textContent('#model-labels')).toMatch(
+      /^T-shirt\/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot;/,
+    );
+    // ResNet-8's conv1 on one channel: 3·3·1·16 weights instead of 3·3·3·16.
+    expect(await page.textContent('#model-params')).toBe((resnet8Params - 2 * 144).toLocaleString('en-US'));
+    await page.fill('#batch-size', '8');
+    await page.fill('#iterations', '2');
+    await page.click('#start');
+    await page.waitForFunction(() => document.body.dataset.training === 'finished', null, { timeout: 120_000 });
+    expect(await page.textContent('#test-error')).toMatch(/^\d+\.\d%$/);
+    await page.setInputFiles('#image-file', files.image);
+    const result = await top5(page);
+    expect(result.labels).toHaveLength(5);
+    for (const label of result.labels)
+      expect(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']).toContain(label);
+    expect(result.sum).toBeCloseTo(1, 5);
+    await shot(page, 'fashion-mnist');
   });
 
   test('on a phone (390 px wide) the page does not scroll sideways', async () => {

@@ -100,6 +100,8 @@ export async function predictCommand(args: string[], io: Output): Promise<number
   const source = values.run !== undefined ? await fromRun(values.run) : await fromWeights(values.weights!, values.model, strideIn, io);
   io.err(source.description);
   const size = source.model.spec.inputSize;
+  // A net trained on grayscale images (the MNIST family) gets each image's luma.
+  const channels = source.model.spec.inputChannels === 1 ? 1 : 3;
   const k = Math.min(top, source.classNames.length);
   type Result = { image: string; top: { class: string; index: number; probability: number }[] } | { image: string; error: string };
   const results: Result[] = [];
@@ -110,7 +112,7 @@ export async function predictCommand(args: string[], io: Output): Promise<number
     for (const image of positionals) {
       let x: Float32Array;
       try {
-        x = await loadImageForModel(image, { size, ...source.image });
+        x = await loadImageForModel(image, { size, channels, ...source.image });
       } catch (e) {
         // A file that cannot be read or decoded is reported, and the other images are still classified.
         if (!(e instanceof FileIOError || e instanceof ResNetError)) throw e;
@@ -119,7 +121,7 @@ export async function predictCommand(args: string[], io: Output): Promise<number
         failed.push(image);
         continue;
       }
-      const probs = tf.tidy(() => tf.softmax(folded.predict(tf.tensor4d(x, [1, size, size, 3]))));
+      const probs = tf.tidy(() => tf.softmax(folded.predict(tf.tensor4d(x, [1, size, size, channels]))));
       const p = (await probs.data()) as Float32Array;
       probs.dispose();
       const order = [...p.keys()].sort((a, b) => p[b]! - p[a]!).slice(0, k);

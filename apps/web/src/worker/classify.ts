@@ -29,6 +29,11 @@ export interface InputPreparation {
   readonly mean: ArrayLike<number>;
   /** Per channel; none for the CIFAR nets. */
   readonly std?: ArrayLike<number>;
+  /**
+   * The network's input channels: 3, or 1 for a net trained on the MNIST family, which gets the
+   * image's luma minus its per-pixel mean (core's decodeForModel).
+   */
+  readonly channels?: 1 | 3;
 }
 
 const decoder = browserImageDecoder();
@@ -39,10 +44,11 @@ export async function classify(
   prep: InputPreparation,
   classNames: readonly string[],
 ): Promise<Classification> {
-  const { size, resize, mean, std } = prep;
+  const { size, resize, mean, std, channels = 3 } = prep;
+  const gray = channels === 1;
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const input = await decodeForModel(bytes, decoder, { size, resize, mean, ...(std ? { std } : {}) }, file.name || 'the image');
-  const probs = tf.tidy(() => tf.softmax(predictor.predict(tf.tensor4d(input, [1, size, size, 3]))));
+  const input = await decodeForModel(bytes, decoder, { size, resize, mean, channels, ...(std ? { std } : {}) }, file.name || 'the image');
+  const probs = tf.tidy(() => tf.softmax(predictor.predict(tf.tensor4d(input, [1, size, size, channels]))));
   const probabilities = Array.from(await probs.data());
   probs.dispose();
   const top = probabilities
@@ -55,7 +61,9 @@ export async function classify(
   for (let p = 0; p < size * size; p++) {
     for (let c = 0; c < 3; c++) {
       const i = p * 3 + c;
-      preview[p * 4 + c] = Math.round((input[i]! * (std ? std[c]! : 1) + mean[perPixel ? i : c]!) * 255);
+      // A one-channel net saw the luma: shown in gray.
+      const value = gray ? input[p]! + mean[mean.length === 1 ? 0 : p]! : input[i]! * (std ? std[c]! : 1) + mean[perPixel ? i : c]!;
+      preview[p * 4 + c] = Math.round(value * 255);
     }
     preview[p * 4 + 3] = 255;
   }

@@ -1,23 +1,31 @@
 /**
- * The training data: core's synthetic set (generated here, from a seed) or CIFAR-10 from the files the
- * user picked (the six binary batches, or the distributed cifar-10-binary.tar.gz). Files of the wrong
- * kind are refused with what was expected; core's parser explains bad contents.
+ * The training data: core's synthetic set (generated here, from a seed), CIFAR-10 from the files the
+ * user picked (the six binary batches, or the distributed cifar-10-binary.tar.gz), or MNIST /
+ * Fashion-MNIST from their four IDX files (issue #16). Files of the wrong kind are refused with what
+ * was expected; core's parsers explain bad contents.
  */
 import {
   CIFAR10_CLASS_NAMES,
   CIFAR10_FILES,
+  MNIST_FILES,
+  MNIST_SETS,
+  MNIST_SIZE,
   ResNetError,
   cifar10Datasets,
   cifar10FromTarGz,
+  mnistDatasets,
   syntheticDatasets,
   type Dataset,
+  type MnistFileRole,
+  type MnistFiles,
+  type MnistKind,
 } from '@resnet/core';
 import type { DataInfo, DataRequest } from '../protocol';
 
 export interface LoadedData {
   readonly train: Dataset;
   readonly test: Dataset;
-  /** Per-pixel mean (32·32·3, pixels in [0, 1]) of the training images: subtracted before classifying. */
+  /** Per-pixel mean (32·32·3, or 28·28 for the MNIST family; pixels in [0, 1]) of the training images: subtracted before classifying. */
   readonly mean: Float32Array;
   readonly classNames: readonly string[];
   readonly info: DataInfo;
@@ -44,7 +52,45 @@ async function cifarFiles(files: readonly File[]): Promise<Record<string, Uint8A
   return bytes;
 }
 
+/** The four files by role, each picked as distributed (`…-ubyte.gz`) or unpacked (`…-ubyte`). */
+async function mnistFiles(kind: MnistKind, files: readonly File[]): Promise<MnistFiles> {
+  const title = MNIST_SETS[kind].title;
+  const expected = Object.values(MNIST_FILES).join(', ');
+  const roles = Object.entries(MNIST_FILES) as [MnistFileRole, string][];
+  const roleOf = (name: string): MnistFileRole | undefined => roles.find(([, gz]) => name === gz || name === gz.replace(/\.gz$/, ''))?.[0];
+  const strangers = files.filter((f) => !roleOf(f.name));
+  if (strangers.length > 0)
+    throw new ResNetError(
+      `${kind}: ${strangers.map((f) => f.name).join(', ')} ${strangers.length === 1 ? 'is not one' : 'are not'} of ${title}'s four files: expected ${expected} (or the same names without .gz)`,
+    );
+  const out: Partial<Record<MnistFileRole, { name: string; bytes: Uint8Array }>> = {};
+  for (const f of files) out[roleOf(f.name)!] = { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) };
+  const missing = roles.filter(([role]) => !out[role]).map(([, gz]) => gz);
+  if (missing.length > 0) throw new ResNetError(`${kind}: pick all four files of ${title}; missing ${missing.join(', ')}`);
+  return out as MnistFiles;
+}
+
 export async function loadData(request: DataRequest): Promise<LoadedData> {
+  if (request.source === 'mnist' || request.source === 'fashion-mnist') {
+    const kind = request.source;
+    // Flips for clothing only: a mirrored digit is often no digit (core's fashion-mnist recipe).
+    const d = await mnistDatasets(kind, await mnistFiles(kind, request.files), { flip: kind === 'fashion-mnist' });
+    return {
+      train: d.train,
+      test: d.test,
+      mean: d.mean,
+      classNames: d.classNames,
+      info: {
+        source: kind,
+        description: `${MNIST_SETS[kind].title}: ${d.train.size.toLocaleString('en-US')} training and ${d.test.size.toLocaleString('en-US')} test images, 28×28 grayscale`,
+        trainSize: d.train.size,
+        testSize: d.test.size,
+        classNames: d.classNames,
+        inputSize: MNIST_SIZE,
+        inputChannels: 1,
+      },
+    };
+  }
   if (request.source === 'synthetic') {
     const { trainSize, testSize } = request;
     const d = syntheticDatasets({ trainSize, testSize });
@@ -56,6 +102,8 @@ export async function loadData(request: DataRequest): Promise<LoadedData> {
         trainSize,
         testSize,
         classNames: d.classNames,
+        inputSize: 32,
+        inputChannels: 3,
       },
     };
   }
@@ -71,6 +119,8 @@ export async function loadData(request: DataRequest): Promise<LoadedData> {
       trainSize: d.train.size,
       testSize: d.test.size,
       classNames: d.classNames,
+      inputSize: 32,
+      inputChannels: 3,
     },
   };
 }

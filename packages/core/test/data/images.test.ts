@@ -486,6 +486,24 @@ describe('one image for predict', () => {
       'cannot decode cat.jpg (1 bytes) with fake decoder: not a fake image',
     );
   });
+
+  test('decodeForModel for a one-channel net (the MNIST family): the luma, minus one or size·size mean values', async () => {
+    const options = { size: 8, resize: 9, scale: 1 } as const;
+    const rgb = await decodeForModel(fakeBytes(20, 30, 7), new FakeDecoder(), options);
+    const luma = (p: number): number => 0.299 * rgb[p * 3]! + 0.587 * rgb[p * 3 + 1]! + 0.114 * rgb[p * 3 + 2]!;
+    const gray = await decodeForModel(fakeBytes(20, 30, 7), new FakeDecoder(), { ...options, channels: 1, mean: [0.5], std: [2] });
+    expect(gray.length).toBe(64);
+    expect(gray[0]).toBeCloseTo((0.587 * 2 + 0.114 * 7 - 0.5) / 2, 5); // the first pixel is (0, 2, 7)
+    const perPixel = Float32Array.from({ length: 64 }, (_, p) => p / 10);
+    const minusImage = await decodeForModel(fakeBytes(20, 30, 7), new FakeDecoder(), { ...options, channels: 1, mean: perPixel });
+    for (const p of [0, 9, 63]) expect(minusImage[p]).toBeCloseTo(luma(p) - p / 10, 5);
+    await expect(
+      decodeForModel(fakeBytes(20, 30, 7), new FakeDecoder(), { ...options, channels: 1, mean: [1, 1, 1] }, 'a.png'),
+    ).rejects.toThrow('a.png: mean must have 1 or 64 values for one channel, got 3');
+    await expect(decodeForModel(fakeBytes(20, 30, 7), new FakeDecoder(), { ...options, channels: 2 as 1 }, 'a.png')).rejects.toThrow(
+      'a.png: channels must be 1 or 3, got 2',
+    );
+  });
 });
 
 describe('browserFileSource (over File-like entries)', () => {
