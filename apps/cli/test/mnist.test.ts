@@ -8,6 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { MNIST_FILES } from '@resnet/core';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { idxFile } from '../../../packages/core/test/helpers/idx.js';
 import { encodePng } from '../../../packages/core/test/helpers/png.js';
 import { main } from '../src/main.js';
 
@@ -18,12 +19,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-function idx(shape: number[], data: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * shape.length);
-  header.writeUInt32BE(0x0800 + shape.length, 0);
-  shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, data]);
-}
+const idx = (shape: number[], data: Uint8Array): Buffer => Buffer.from(idxFile(shape, data));
 
 /** Image i: a bright bar whose row is its label, on black; gzip keeps the files small. */
 function part(n: number): { images: Buffer; labels: Buffer } {

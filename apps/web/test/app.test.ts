@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { gzipSync } from 'node:zlib';
+import { idxFile } from '../../../packages/core/test/helpers/idx.js';
 import { encodePng } from './png';
 
 const chromium = chromiumAvailable();
@@ -86,12 +87,7 @@ beforeAll(async () => {
   const cifarTarGz = path.join(dir, 'cifar-10-binary.tar.gz');
   execFileSync('tar', ['-czf', cifarTarGz, '-C', dir, 'cifar-10-batches-bin']);
   // Fashion-MNIST's four IDX files, gzip-compressed as distributed: 40 training and 10 test images.
-  const idx = (shape: number[], data: Uint8Array): Buffer => {
-    const header = Buffer.alloc(4 + 4 * shape.length);
-    header.writeUInt32BE(0x0800 + shape.length, 0);
-    shape.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-    return Buffer.concat([header, data]);
-  };
+  const idx = idxFile;
   const fashion: string[] = [];
   for (const [prefix, n] of [
     ['train', 40],

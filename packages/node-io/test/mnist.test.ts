@@ -11,20 +11,12 @@ import { gzipSync } from 'node:zlib';
 import { MNIST_FILES, MNIST_SETS, type MnistFileRole } from '@resnet/core';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { FileIOError, downloadMnist, loadMnist, mnistFolders } from '../src/index.js';
+import { idxFile } from '../../core/test/helpers/idx.js';
 import { listDir, removeTempDirs, tempDir } from './helpers.js';
 
 afterAll(removeTempDirs);
 
-/** An IDX file of unsigned bytes: magic 0x0000 08 <rank>, the dimensions big-endian, then the data. */
-function idx(shape: number[], data: Uint8Array): Uint8Array {
-  const header = new DataView(new ArrayBuffer(4 + 4 * shape.length));
-  header.setUint32(0, 0x0800 + shape.length);
-  shape.forEach((d, i) => header.setUint32(4 + 4 * i, d));
-  const out = new Uint8Array(header.byteLength + data.length);
-  out.set(new Uint8Array(header.buffer));
-  out.set(data, header.byteLength);
-  return out;
-}
+const idx = idxFile;
 
 /** The four files of a set of `train` + `test` 28×28 images, image i filled with the value i and labelled i mod 10. */
 function mnistFiles(train: number, test: number): Record<MnistFileRole, Uint8Array> {

@@ -5,15 +5,9 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { MNIST_FILES, MNIST_SETS, mnistDatasets, parseIdx, parseMnistPair, readIdx, type MnistFiles } from '../../src/index.js';
 import { Rng } from '../../src/random/rng.js';
+import { idxFile } from '../helpers/idx.js';
 
-function idx(dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out.set([0, 0, 0x08, dims.length]);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
+const idx = idxFile;
 
 /** `count` 28×28 images whose brightness says their class, and their labels. */
 function pair(count: number, seed: number): { images: Uint8Array; labels: Uint8Array } {
