@@ -81,7 +81,9 @@ test('the paper recipes: CIFAR-10 and ImageNet numbers; warm-up for ResNet-110 o
   expect([i.batchSize, i.iterations, i.momentum, i.weightDecay]).toEqual([256, 600000, 0.9, 1e-4]);
   expect(i.schedule.decay.kind).toBe('plateau');
   expect(resolveRecipe('cifar10-paper', undefined, { iterations: 1000, batchSize: 64 }).iterations).toBe(1000);
-  expect(() => resolveRecipe('cifar100')).toThrow(/unknown recipe "cifar100"; recipes are cifar10-paper, fashion-mnist, imagenet-paper, synthetic, finetune/);
+  expect(() => resolveRecipe('cifar100')).toThrow(
+    /unknown recipe "cifar100"; recipes are cifar10-paper, fashion-mnist, imagenet-paper, synthetic, finetune/,
+  );
   expect(() => resolveRecipe('synthetic', undefined, { lr: 1 } as never)).toThrow(/unknown field "lr"/);
   expect(() => resolveRecipe('synthetic', undefined, { batchSize: 0 })).toThrow(/batchSize must be an integer ≥ 1, got 0/);
 });
