@@ -32,6 +32,9 @@ const run = spawnSync(turbo, ['run', 'lint', 'typecheck', 'test', '--continue', 
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const perPackage = [];
+// Each failed test by file and name with the first lines of its message, printed last: a CI log is
+// often read only from its end, which turbo fills with the last packages' passing output.
+const failures = [];
 for (const dir of packageDirs) {
   const file = path.join(dir, RESULTS);
   if (!existsSync(file)) continue;
@@ -41,7 +44,23 @@ for (const dir of packageDirs) {
   totals.failed += r.numFailedTests;
   totals.skipped += skipped;
   perPackage.push(`  ${path.relative(root, dir)}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  for (const file of r.testResults ?? []) {
+    const failed = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+    // A file that failed outside any test (an import error, a hook) has a message but no failed test.
+    if (failed.length === 0 && file.status === 'failed')
+      failed.push({ fullName: '(the file itself)', failureMessages: [file.message ?? ''] });
+    for (const t of failed) {
+      const message = (t.failureMessages ?? [])
+        .join('\n')
+        .split('\n')
+        .filter((line) => !/^\s*at .*node_modules/.test(line) && !/^\s*at new Promise/.test(line))
+        .slice(0, 6)
+        .join('\n      ');
+      failures.push(`  ${path.relative(root, file.name)} > ${t.fullName}\n      ${message}`);
+    }
+  }
 }
+if (failures.length > 0) console.log(`\nFailed tests:\n${failures.join('\n')}`);
 console.log(`\nTest results by package:\n${perPackage.join('\n')}`);
 if (perPackage.length === 0 || run.status !== 0) {
   if (run.status !== 0) console.log(`turbo exited with ${run.status ?? run.signal}`);
