@@ -21,6 +21,7 @@ import {
   type Dataset,
   type ImageFolderDataset,
   type MnistKind,
+  type MnistSetInfo,
 } from '@resnet/core';
 import {
   CIFAR10_ARCHIVE,
@@ -215,10 +216,9 @@ async function findMnistSet(kind: MnistKind, folder: string, options: SourceOpti
     });
   }
   const from = at;
-  // Flips suit clothing (mostly mirror-symmetric), not digits: a mirrored 2 or 7 is no digit (recipes.ts).
-  const flip = kind === 'fashion-mnist';
+  // The set's own augmentation (core's MNIST_SETS: flips and erasing for clothing, neither for digits).
   const open = async (valSize: number): Promise<RunData> => {
-    const d = await loadMnist(kind, from, { valSize, flip });
+    const d = await loadMnist(kind, from, { valSize });
     // As for CIFAR-10, the mean is always the training part's own: the same files and split give the same mean.
     const mean = d.mean;
     const parts = [`${count(d.train.size)} train`, ...(d.val ? [`${count(d.val.size)} val`] : []), `${count(d.test.size)} test`];
@@ -229,10 +229,15 @@ async function findMnistSet(kind: MnistKind, folder: string, options: SourceOpti
       mean,
       classNames: d.classNames,
       inputSize: MNIST_SIZE,
-      description: `${info.title} from ${from} (${parts.join(' / ')}, 28×28 grayscale)`,
+      description: `${info.title} from ${from} (${parts.join(' / ')}, 28×28 grayscale; augmented by ${augmentationNames(info.augmentation)})`,
     };
   };
   return { classNames: info.classNames, inputSize: MNIST_SIZE, inputChannels: 1, open };
+}
+
+/** `4-pixel crops, flips, random erasing`: what the training images get (core's MNIST_SETS), for the header and config.json. */
+function augmentationNames(a: MnistSetInfo['augmentation']): string {
+  return ['4-pixel crops', ...(a.flip ? ['flips'] : []), ...(a.erase ? ['random erasing'] : [])].join(', ');
 }
 
 /** Examples the folder's mean image is averaged over (a seeded sample: decoding all of ImageNet for it would take hours). */

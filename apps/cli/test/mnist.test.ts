@@ -53,7 +53,9 @@ describe('--dataset fashion-mnist:<folder>', () => {
     );
     expect(r.code, r.err).toBe(0);
     const said = r.out + r.err;
-    expect(said).toContain(`Fashion-MNIST from ${dir} (55,000 train / 5,000 val / 10,000 test, 28×28 grayscale)`);
+    expect(said).toContain(
+      `Fashion-MNIST from ${dir} (55,000 train / 5,000 val / 10,000 test, 28×28 grayscale; augmented by 4-pixel crops, flips, random erasing)`,
+    );
     expect(said).toMatch(/recipe fashion-mnist: batch 16, 2 iterations/);
     const config = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as {
       model: { inputSize: number; inputChannels: number };
@@ -78,6 +80,30 @@ describe('--dataset fashion-mnist:<folder>', () => {
     const p = await run('predict', '--run', out, '--backend', 'wasm', photo);
     expect(p.code, p.err).toBe(0);
     expect(p.out).toMatch(/(T-shirt\/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot)\s+\d+\.\d+%/);
+  }, 300_000);
+
+  test('experiment degradation trains plain and residual one-channel nets on it and draws both figures', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'resnet-fashion-exp-')), 'exp');
+    const r = await run(
+      ...['experiment', 'degradation', '--dataset', `fashion-mnist:${dir}`, '--depths', '8', '--iterations', '2', '--batch-size', '16'],
+      ...['--max-examples', '20', '--backend', 'wasm', '--out', out, '--quiet'],
+    );
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+      recipe: string;
+      models: { model: string; iterations: number; finalTestError: number }[];
+    };
+    expect(summary.recipe).toBe('fashion-mnist');
+    expect(summary.models.map((m) => [m.model, m.iterations])).toEqual([
+      ['plain8', 2],
+      ['resnet8', 2],
+    ]);
+    for (const m of summary.models) {
+      const config = JSON.parse(readFileSync(path.join(out, m.model, 'config.json'), 'utf8')) as { model: { inputChannels: number } };
+      expect(config.model.inputChannels).toBe(1);
+    }
+    for (const figure of ['degradation.svg', 'responses.svg'])
+      expect(readFileSync(path.join(out, figure), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*plain-8/);
   }, 300_000);
 
   test('the summary counts the one input channel: conv1 is 3×3×1×16 = 144 weights, on a 28×28 input', async () => {

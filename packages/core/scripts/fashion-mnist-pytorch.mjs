@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MNIST_FILES, mnistDatasets, resolveRecipe, resolveSpec } from '../dist/index.js';
+import { MNIST_FILES, MNIST_SETS, mnistDatasets, resolveRecipe, resolveSpec } from '../dist/index.js';
 
 const [folder = '/usr/share/datasets/fashion-mnist', depth = '20', seeds = '0', iterations = '12000', kind = 'fashion-mnist'] =
   process.argv.slice(2);
@@ -19,7 +19,7 @@ const files = Object.fromEntries(
 const recipe = resolveRecipe('fashion-mnist', resolveSpec(`resnet${depth}`, { inputSize: 28, inputChannels: 1 }), {
   iterations: Number(iterations),
 });
-const d = await mnistDatasets(kind, files, { valSize: recipe.valSize, flip: kind === 'fashion-mnist' });
+const d = await mnistDatasets(kind, files, { valSize: recipe.valSize });
 const dir = mkdtempSync(path.join(tmpdir(), 'fashion-mnist-pytorch-'));
 try {
   for (const [name, ds] of [
@@ -30,7 +30,9 @@ try {
     writeFileSync(path.join(dir, `${name}_x.bin`), all.images);
     writeFileSync(path.join(dir, `${name}_y.bin`), all.labels);
   }
-  writeFileSync(path.join(dir, 'recipe.json'), JSON.stringify({ ...recipe, flip: kind === 'fashion-mnist', depth: Number(depth) }));
+  // The set's augmentation, as mnistDatasets applies it by default (core's MNIST_SETS).
+  const { flip, erase = null } = MNIST_SETS[kind].augmentation;
+  writeFileSync(path.join(dir, 'recipe.json'), JSON.stringify({ ...recipe, flip, erase, depth: Number(depth) }));
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fashion_mnist_pytorch.py');
   const run = spawnSync('/usr/bin/python3', [script, dir, seeds], { stdio: 'inherit' });
   process.exitCode = run.status ?? 1;

@@ -73,8 +73,8 @@ async function mnistFiles(kind: MnistKind, files: readonly File[]): Promise<Mnis
 export async function loadData(request: DataRequest): Promise<LoadedData> {
   if (request.source === 'mnist' || request.source === 'fashion-mnist') {
     const kind = request.source;
-    // Flips for clothing only: a mirrored digit is often no digit (core's fashion-mnist recipe).
-    const d = await mnistDatasets(kind, await mnistFiles(kind, request.files), { flip: kind === 'fashion-mnist' });
+    // The set's own augmentation (core's MNIST_SETS: flips and erasing for clothing, neither for digits).
+    const d = await mnistDatasets(kind, await mnistFiles(kind, request.files));
     return {
       train: d.train,
       test: d.test,

@@ -8,6 +8,7 @@ import { integer } from '../checks.js';
 import { ResNetError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { drawPaddedCrop, paddedCrop } from './augment/cifar.js';
+import { checkRandomErasing, drawErasing, eraseRect, type RandomErasing } from './augment/random_erasing.js';
 import type { Dataset, ImageBatch } from './types.js';
 
 /** Images as stored: `count` images of height × width × channels bytes, NHWC. */
@@ -29,6 +30,8 @@ export interface ArrayDatasetOptions {
   readonly pad?: number;
   /** Training augmentation: random horizontal flip. Default false. */
   readonly flip?: boolean;
+  /** Training augmentation after the crop: random erasing (augment/random_erasing.ts). Default none. */
+  readonly erase?: RandomErasing | undefined;
 }
 
 export function checkImageArray(data: ImageArray, what: string): void {
@@ -67,6 +70,7 @@ export class ArrayDataset implements Dataset {
   private readonly mean: Float32Array | undefined;
   private readonly pad: number;
   private readonly flip: boolean;
+  private readonly erase: RandomErasing | undefined;
 
   constructor(
     readonly name: string,
@@ -82,6 +86,8 @@ export class ArrayDataset implements Dataset {
     this.pad = options.pad ?? 0;
     this.flip = options.flip ?? false;
     integer(name, 'pad', this.pad, { min: 0 });
+    this.erase = options.erase;
+    if (this.erase) checkRandomErasing(name, this.erase);
     if (options.mean && options.mean.length !== height * width * channels) {
       throw new ResNetError(
         `${name}: mean must have ${height}×${width}×${channels} = ${height * width * channels} values, got ${options.mean.length}`,
@@ -101,6 +107,7 @@ export class ArrayDataset implements Dataset {
       scale: this.scale,
       pad: this.pad,
       flip: this.flip,
+      erase: this.erase,
       ...(this.mean ? { mean: this.mean } : {}),
       ...options,
     });
@@ -127,8 +134,11 @@ export class ArrayDataset implements Dataset {
       for (let p = 0; p < pixels; p++) normalised[p] = src[p]! * this.scale - (this.mean ? this.mean[p]! : 0);
       const out = images.subarray(k * pixels, (k + 1) * pixels);
       // Augmented only when batch() gets an rng, and then after the mean subtraction, so the padding is zero.
-      if (rng) paddedCrop(normalised, out, h, w, c, drawPaddedCrop(rng, this.pad, this.flip));
-      else out.set(normalised);
+      if (rng) {
+        paddedCrop(normalised, out, h, w, c, drawPaddedCrop(rng, this.pad, this.flip));
+        const rect = this.erase ? drawErasing(rng, h, w, this.erase) : undefined;
+        if (rect) eraseRect(out, w, c, rect);
+      } else out.set(normalised);
     }
     return { images, labels, size: n, views: 1, height: h, width: w, channels: c, indices: idx };
   }

@@ -3,7 +3,8 @@
  * Rasul & Vollgraf 2017, Zalando's clothing images, "a drop-in replacement for MNIST"): 60,000
  * training and 10,000 test images, 28×28 grayscale, 10 classes, each set in four files. Their data
  * sets here are the paper's CIFAR-10 treatment (Sec. 4.2) on one channel: the per-pixel mean of
- * the training part subtracted, pad + random crop + flip on the training set only.
+ * the training part subtracted, pad + random crop on the training set only, and for clothing also
+ * flips and random erasing (each set's `augmentation`; the choice is measured in training/recipes.ts).
  *
  * The images stay 28×28: the CIFAR nets end in global average pooling, so they take 28×28 inputs
  * (feature maps of 28, 14 and 7) and padding to 32 would add 31% more arithmetic for border pixels
@@ -11,6 +12,7 @@
  */
 import { ResNetError } from '../../errors.js';
 import { ArrayDataset, SubsetDataset, pixelMean, splitIndices, type ImageArray } from '../array_dataset.js';
+import { RANDOM_ERASING, type RandomErasing } from '../augment/random_erasing.js';
 import type { Dataset } from '../types.js';
 import { readIdx } from './idx.js';
 
@@ -34,6 +36,8 @@ export interface MnistSetInfo {
   readonly url: string;
   /** MD5 of each published .gz file (the checksums torchvision checks). */
   readonly md5: Readonly<Record<MnistFileRole, string>>;
+  /** The set's training augmentation besides the pad-4 crop: the defaults of mnistDatasets. */
+  readonly augmentation: { readonly flip: boolean; readonly erase?: RandomErasing };
 }
 
 export const MNIST_SETS: Readonly<Record<MnistKind, MnistSetInfo>> = {
@@ -49,6 +53,8 @@ export const MNIST_SETS: Readonly<Record<MnistKind, MnistSetInfo>> = {
       testImages: '9fb629c4189551a2d022fa330f9573f3',
       testLabels: 'ec29112dd5afa0611ce80d1b7f02629c',
     },
+    // A mirrored 2 or 7 is no digit, so no flips.
+    augmentation: { flip: false },
   },
   'fashion-mnist': {
     kind: 'fashion-mnist',
@@ -61,6 +67,8 @@ export const MNIST_SETS: Readonly<Record<MnistKind, MnistSetInfo>> = {
       testImages: 'bef4ecab320f06d8554ea6380940ec79',
       testLabels: 'bb300cfdad3c16e7a12a480ee83cd310',
     },
+    // Clothing is roughly mirror-symmetric; erasing as the erasing paper does for this set (recipes.ts).
+    augmentation: { flip: true, erase: RANDOM_ERASING },
   },
 };
 
@@ -96,8 +104,10 @@ export interface MnistOptions {
   readonly splitSeed?: number;
   /** Zero padding before the random 28×28 crop. Default 4 (the paper's CIFAR value). */
   readonly pad?: number;
-  /** Random horizontal flips. Default true (clothing is roughly mirror-symmetric; set false for digits). */
+  /** Random horizontal flips. Default: the set's (MNIST_SETS[kind].augmentation: on for clothing, off for digits). */
   readonly flip?: boolean;
+  /** Random erasing after the crop, or undefined for none. Default: the set's (on for clothing, off for digits). */
+  readonly erase?: RandomErasing | undefined;
 }
 
 export interface MnistData {
@@ -113,7 +123,8 @@ export interface MnistData {
 export async function mnistDatasets(kind: MnistKind, files: MnistFiles, options: MnistOptions = {}): Promise<MnistData> {
   const info = MNIST_SETS[kind];
   if (!info) throw new ResNetError(`idx: unknown set "${kind}"; expected ${Object.keys(MNIST_SETS).join(' or ')}`);
-  const { valSize = 0, splitSeed = 0, pad = 4, flip = true } = options;
+  const { valSize = 0, splitSeed = 0, pad = 4, flip = info.augmentation.flip } = options;
+  const erase = 'erase' in options ? options.erase : info.augmentation.erase;
   const train = await parseMnistPair(files.trainImages, files.trainLabels);
   const test = await parseMnistPair(files.testImages, files.testLabels);
   for (const [what, a] of [
@@ -130,15 +141,20 @@ export async function mnistDatasets(kind: MnistKind, files: MnistFiles, options:
   const testSet = (mean: Float32Array): Dataset => new ArrayDataset(`${name}/test`, test, classNames, { mean });
   if (valSize === 0) {
     const mean = pixelMean(train);
-    return { train: new ArrayDataset(`${name}/train`, train, classNames, { mean, pad, flip }), test: testSet(mean), mean, classNames };
+    return {
+      train: new ArrayDataset(`${name}/train`, train, classNames, { mean, pad, flip, erase }),
+      test: testSet(mean),
+      mean,
+      classNames,
+    };
   }
   // As for CIFAR-10: the mean of the training part only, so the held-out images stay unseen.
   const split = splitIndices(train.count, valSize, splitSeed);
   const mean = pixelMean(train, split.train);
-  const all = new ArrayDataset(`${name}/train+val`, train, classNames, { mean, pad, flip });
+  const all = new ArrayDataset(`${name}/train+val`, train, classNames, { mean, pad, flip, erase });
   return {
     train: new SubsetDataset(`${name}/train`, all, split.train),
-    val: new SubsetDataset(`${name}/val`, all.with({ pad: 0, flip: false }), split.val),
+    val: new SubsetDataset(`${name}/val`, all.with({ pad: 0, flip: false, erase: undefined }), split.val),
     test: testSet(mean),
     mean,
     classNames,
