@@ -45,7 +45,8 @@ describe('pnpm web', () => {
     const port = await freePort();
     child = spawn('sh', ['-c', `${scripts(app)['preview']} --port ${port} --strictPort`], {
       cwd: app,
-      env: { ...process.env, PATH: `${path.join(app, 'node_modules', '.bin')}:${process.env.PATH}` },
+      // CI may force colours (FORCE_COLOR), and vite then splits the URL with escape codes: ask for none.
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', PATH: `${path.join(app, 'node_modules', '.bin')}:${process.env.PATH}` },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -54,8 +55,10 @@ describe('pnpm web', () => {
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const url = `http://127.0.0.1:${port}/`;
     const started = Date.now();
-    while (!output.includes(url)) {
-      if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`vite preview did not start:\n${output}`);
+    // eslint-disable-next-line no-control-regex
+    const plain = (): string => output.replace(/\u001b\[[0-9;]*m/g, ''); // and strip any that still come
+    while (!plain().includes(url)) {
+      if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`vite preview did not start:\n${plain()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const response = await fetch(url);

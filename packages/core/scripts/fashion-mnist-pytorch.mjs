@@ -3,21 +3,25 @@
 // trained with the fashion-mnist recipe (scripts/fashion_mnist_pytorch.py) is compared with ours on
 // the same model, data, recipe and seeds (issue #16). Needs Debian's python3-torch.
 // usage: node scripts/fashion-mnist-pytorch.mjs [folder=/usr/share/datasets/fashion-mnist] [depth=20] [seeds=0]
-//        [iterations=12000] [kind=fashion-mnist]   (seeds: a comma-separated list; the mean over them is printed)
+//        [iterations=the recipe's] [kind=fashion-mnist]   (seeds: a comma-separated list; the mean over them is printed)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MNIST_FILES, MNIST_SETS, mnistDatasets, resolveRecipe, resolveSpec } from '../dist/index.js';
+import { MNIST_FILES, MNIST_SETS, mnistDatasets, planRun } from '../dist/index.js';
 
-const [folder = '/usr/share/datasets/fashion-mnist', depth = '20', seeds = '0', iterations = '12000', kind = 'fashion-mnist'] =
-  process.argv.slice(2);
+const [folder = '/usr/share/datasets/fashion-mnist', depth = '20', seeds = '0', iterations, kind = 'fashion-mnist'] = process.argv.slice(2);
 const files = Object.fromEntries(
   Object.entries(MNIST_FILES).map(([role, name]) => [role, { name, bytes: new Uint8Array(readFileSync(path.join(folder, name))) }]),
 );
-const recipe = resolveRecipe('fashion-mnist', resolveSpec(`resnet${depth}`, { inputSize: 28, inputChannels: 1 }), {
-  iterations: Number(iterations),
+// As `resnet train --iterations N` plans it: the step milestones stretched to the run's length.
+const { config: recipe } = planRun({
+  model: `resnet${depth}`,
+  data: { numClasses: 10, inputSize: 28, inputChannels: 1 },
+  recipe: 'fashion-mnist',
+  overrides: iterations ? { iterations: Number(iterations) } : {},
+  scaleSchedule: true,
 });
 const d = await mnistDatasets(kind, files, { valSize: recipe.valSize });
 const dir = mkdtempSync(path.join(tmpdir(), 'fashion-mnist-pytorch-'));

@@ -39,15 +39,15 @@ test('a plan is the recipe for the spec built for the data, with the overrides',
   expect([folder.spec.numClasses, folder.spec.inputSize]).toEqual([5, 64]);
 });
 
-test("the fashion-mnist recipe: the CIFAR-10 recipe's optimiser, split and shape over 12k iterations, on a 28×28 one-channel net", () => {
+test("the fashion-mnist recipe: the CIFAR-10 recipe's optimiser, split and shape over 24k iterations, on a 28×28 one-channel net", () => {
   const p = planRun({ model: 'resnet20', data: { numClasses: 10, inputSize: 28, inputChannels: 1 }, recipe: 'fashion-mnist' });
   expect([p.spec.inputSize, p.spec.inputChannels]).toEqual([28, 1]);
   const paper = resolveRecipe('cifar10-paper', p.spec);
   expect(p.config).toEqual({
     ...paper,
     recipe: 'fashion-mnist',
-    iterations: 12_000,
-    schedule: { base: 0.1, decay: { kind: 'step', milestones: [6_000, 9_000], factor: 0.1 } },
+    iterations: 24_000,
+    schedule: { base: 0.1, decay: { kind: 'step', milestones: [12_000, 18_000], factor: 0.1 } },
     evalEvery: 500,
     checkpointEvery: 1_000,
   });
